@@ -1,5 +1,31 @@
-"""Extraction: a pure function of (html, url). No Scrapy, no network, no clock."""
+"""Extraction: a pure function of (html, url). No Scrapy, no network, no clock.
+
+>>> article = extract_article(html_bytes, "https://trieuson.thanhhoa.gov.vn/...")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
 
 from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
+from scraper.extract.steps import STEPS, Page, run
 
-__all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle"]
+
+def extract_article(html: bytes | str, url: str, *, profile: str | None = None) -> Article:
+    """Extract the article of one page.
+
+    ``profile`` forces a layout profile by name (``"generic"`` forces the
+    generic extractor); by default the page's structure selects it.
+    Raises :class:`NotAnArticle` for pages that are not articles; no other
+    exception escapes for any input.
+    """
+    try:
+        page = run(Page(url=url, raw=html, forced_profile=profile), STEPS)
+    except NotAnArticle:
+        raise
+    except RecursionError as exc:  # absurdly deep markup
+        raise NotAnArticle("too-deep", "markup nested too deeply") from exc
+    if page.article is None:  # pragma: no cover - validate() guarantees it
+        raise NotAnArticle("no-content")
+    return page.article
+
+
+__all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle", "extract_article"]

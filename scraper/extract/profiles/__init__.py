@@ -1,0 +1,68 @@
+"""Extraction profiles: one per layout family, declared as data.
+
+A profile says where a family keeps the article (container, title, dateline,
+breadcrumb) and how to recognise a page of that family. Everything else
+(widget stripping, duplicate collapsing, captions, signatures, dates) is
+shared code. A page no profile recognises goes to the generic extractor.
+
+Bump a profile's ``version`` whenever its output may change: the archive
+stores (profile, version) with every article so old extractions can be found
+and re-run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from scraper.extract.rules import WidgetRule
+
+
+@dataclass(frozen=True)
+class Profile:
+    #: Layout family name, as used in portals.toml.
+    name: str
+    #: Version of this profile's output.
+    version: str
+    #: XPath that matches only on article pages of this family.
+    detect: str
+    #: XPath of the element holding the article body.
+    root: str
+    #: XPath of the title element.
+    title: str
+    #: XPath of the element showing the publication time (optional).
+    date: str = ""
+    #: XPath of the breadcrumb links; the last one names the category.
+    category: str = ""
+    #: Family-specific widget rules, applied after the shared ones.
+    extra_rules: tuple[WidgetRule, ...] = ()
+
+    def first(self, doc: HtmlElement, xpath: str) -> HtmlElement | None:
+        if not xpath:
+            return None
+        found = doc.xpath(xpath)
+        return found[0] if found else None
+
+    def matches(self, doc: HtmlElement) -> bool:
+        return bool(doc.xpath(self.detect))
+
+
+#: Version of the generic extractor's output.
+GENERIC_VERSION = "1"
+
+
+def _registry() -> dict[str, Profile]:
+    from scraper.extract.profiles.thanhhoa import THANHHOA
+
+    return {p.name: p for p in (THANHHOA,)}
+
+
+PROFILES: dict[str, Profile] = _registry()
+
+
+def detect_profile(doc: HtmlElement) -> Profile | None:
+    for profile in PROFILES.values():
+        if profile.matches(doc):
+            return profile
+    return None

@@ -1,0 +1,97 @@
+"""Authors, the Vietnamese way: signatures and bylines.
+
+Seen on district portals::
+
+    Văn Hùng                          (right-aligned or bold, last line)
+    Tác giả: Văn Hùng
+    Nguồn: Trung tâm VH-TT
+    Theo baothanhhoa.vn / (Theo baothanhhoa.vn)
+    (Văn Hùng)
+    Văn Hùng - Trung tâm VH-TT
+    Văn Hùng, Thùy Dung
+
+A body sentence is never an author: a signature is short, has no sentence
+punctuation, and its words are capitalised like a name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scraper.extract.text import clean_line
+
+_LABELLED = re.compile(
+    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|bài(?: và ảnh)?|ảnh|tin(?: và ảnh)?|tin, ảnh|"
+    r"nguồn|theo|pv|phóng viên|btv)\s*[:.]?\s*(?P<name>.+?)\s*\)?$",
+    re.I,
+)
+_PARENS = re.compile(r"^\((?P<name>[^()]{2,80})\)$")
+#: Words allowed in lower case inside a signature.
+_LOWER_OK = frozenset("và của tại - & – , . / ( )".split() + ["ảnh", "bài", "tin"])
+_SENTENCE_END = re.compile(r"[,;:!?…]$|\./\.$")
+_SPLIT_PEOPLE = re.compile(r"\s*(?:,|;|\bvà\b|\s[-–]\s)\s*")
+_UNIT_WORDS = re.compile(
+    r"^(?:trung tâm|ttvh|phòng|ban|ubnd|đài|báo|văn phòng|hội|cổng|ttvh-tt|"
+    r"trung tam|vh-tt|vhtt)", re.I
+)
+
+
+def _capitalised(word: str) -> bool:
+    word = word.strip("()[]\"'“”.,")
+    if not word:
+        return True
+    return word[0].isupper() or word[0].isdigit() or word.lower() in _LOWER_OK
+
+
+def looks_like_name(text: str, *, strict: bool) -> bool:
+    """True for a short line shaped like a person's or unit's name."""
+    line = clean_line(text)
+    if not line or len(line) > 90 or _SENTENCE_END.search(line):
+        return False
+    if re.search(r"\d{1,2}/\d{1,2}/\d{2,4}|https?://", line):
+        return False
+    words = line.split()
+    if len(words) > (6 if strict else 12):
+        return False
+    caps = sum(1 for w in words if _capitalised(w))
+    if caps < len(words) * (1.0 if strict else 0.75):
+        return False
+    # A name is mostly letters.
+    letters = sum(c.isalpha() for c in line)
+    return letters >= len(line.replace(" ", "")) * 0.6
+
+
+def parse_byline(text: str, *, emphasised: bool) -> str | None:
+    """The author named by a last line of an article, or None.
+
+    ``emphasised`` is True when the line is set apart (right-aligned, bold,
+    italic): then a plainer name shape is accepted.
+    """
+    line = clean_line(text)
+    if not line:
+        return None
+    m = _LABELLED.match(line)
+    if m and len(line) <= 120:
+        name = m["name"].strip(" .:-")
+        if name and (m["label"].lower() not in ("theo", "tin", "bài", "ảnh") or
+                     looks_like_name(name, strict=False) or "." in name):
+            return name if m["label"].lower() not in ("theo",) else f"Theo {name}"
+    m2 = _PARENS.match(line)
+    if m2 and looks_like_name(m2["name"], strict=False):
+        return m2["name"].strip()
+    if looks_like_name(line, strict=not emphasised):
+        return line.rstrip(".")
+    return None
+
+
+def split_people(author: str) -> list[str]:
+    """``"Văn Hùng - Trung tâm VH-TT"`` → ``["Văn Hùng"]``;
+    ``"Văn Hùng, Thùy Dung"`` → ``["Văn Hùng", "Thùy Dung"]``."""
+    if author.startswith("Theo "):
+        return []
+    people = []
+    for part in _SPLIT_PEOPLE.split(author):
+        part = part.strip(" ()")
+        if part and not _UNIT_WORDS.match(part):
+            people.append(part)
+    return people

@@ -1,0 +1,209 @@
+"""Cut an article's container into reading-order blocks.
+
+A *block* is one line of the article as a reader sees it: a paragraph, a
+heading, a run of images, a caption, a signature. Extraction decides which
+block is which; this module only segments, with the typographic facts that
+decision needs (alignment, bold/italic, figcaption).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml.html import HtmlElement
+
+from scraper.extract.text import clean_line
+
+INLINE_TAGS = frozenset(
+    "a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span "
+    "strike strong sub sup time tt u var wbr".split()
+)
+BOLD_TAGS = frozenset(("b", "strong"))
+ITALIC_TAGS = frozenset(("i", "em", "cite"))
+HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+LAZY_SRC_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url", "src")
+_ALIGN_RE = re.compile(r"text-align\s*:\s*(left|right|center|justify)", re.I)
+_PLACEHOLDER_SRC = re.compile(r"^data:|(?:blank|spacer|pixel|loading|lazy)[^/]*\.(?:gif|png|svg)$", re.I)
+
+
+@dataclass
+class ImageRef:
+    src: str
+    alt: str | None
+
+
+@dataclass
+class Block:
+    """One line of the article."""
+
+    #: ``text`` (paragraph-like), ``images`` (a run of images with no text),
+    #: ``heading`` (h1–h6) or ``caption`` (a ``<figcaption>``).
+    kind: str
+    text: str = ""
+    images: list[ImageRef] = field(default_factory=list)
+    #: The element the block came from (for body_html and for removal).
+    element: HtmlElement | None = None
+    align: str | None = None
+    bold: bool = False
+    italic: bool = False
+
+    @property
+    def clean(self) -> str:
+        return clean_line(self.text)
+
+    @property
+    def blank(self) -> bool:
+        return self.kind != "images" and not self.clean
+
+
+def image_src(img: HtmlElement) -> str | None:
+    """The real image URL of an ``<img>``, lazy-loading attributes first."""
+    for attr in LAZY_SRC_ATTRS:
+        value = (img.get(attr) or "").strip()
+        if value and not _PLACEHOLDER_SRC.search(value):
+            return value
+    srcset = (img.get("data-srcset") or img.get("srcset") or "").strip()
+    if srcset:
+        return srcset.split(",")[0].split()[0]
+    return None
+
+
+def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
+    node: HtmlElement | None = el
+    while node is not None:
+        style = node.get("style") or ""
+        m = _ALIGN_RE.search(style)
+        if m:
+            return m.group(1).lower()
+        align = (node.get("align") or "").lower()
+        if align in ("left", "right", "center", "justify"):
+            return align
+        cls = (node.get("class") or "").lower()
+        for a in ("right", "center"):
+            if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls:
+                return a
+        if node is stop:
+            break
+        node = node.getparent()
+    return None
+
+
+class _Builder:
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+        self.blocks: list[Block] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.text_parts: list[str] = []
+        self.plain_chars = 0
+        self.bold_chars = 0
+        self.italic_chars = 0
+        self.images: list[ImageRef] = []
+        self.owner: HtmlElement | None = None
+
+    def add_text(self, text: str | None, owner: HtmlElement, bold: bool, italic: bool) -> None:
+        if not text:
+            return
+        if self.owner is None:
+            self.owner = owner
+        self.text_parts.append(text)
+        n = len(clean_line(text).replace(" ", ""))
+        self.plain_chars += n
+        if bold:
+            self.bold_chars += n
+        if italic:
+            self.italic_chars += n
+
+    def add_image(self, img: HtmlElement, owner: HtmlElement) -> None:
+        src = image_src(img)
+        if not src:
+            return
+        if self.owner is None:
+            self.owner = owner
+        alt = img.get("alt")
+        self.images.append(ImageRef(src, alt.strip() if alt is not None else None))
+
+    def flush(self, kind: str = "text") -> None:
+        text = "".join(self.text_parts)
+        owner = self.owner
+        has_text = bool(clean_line(text))
+        align = _align_of(owner, self.root) if owner is not None else None
+        if self.images and not has_text:
+            self.blocks.append(Block("images", images=self.images, element=owner, align=align))
+        elif self.images:
+            # Images and text in one line: the images first, then the text.
+            self.blocks.append(Block("images", images=self.images, element=owner, align=align))
+            self._text_block(kind, text, owner, align)
+        elif text:
+            self._text_block(kind, text, owner, align)
+        self._reset()
+
+    def _text_block(self, kind: str, text: str, owner: HtmlElement | None, align: str | None) -> None:
+        n = max(self.plain_chars, 1)
+        self.blocks.append(
+            Block(
+                kind,
+                text=text,
+                element=owner,
+                align=align,
+                bold=self.plain_chars > 0 and self.bold_chars >= 0.9 * n,
+                italic=self.plain_chars > 0 and self.italic_chars >= 0.9 * n,
+            )
+        )
+
+    # ------------------------------------------------------------------ walk
+    def walk(self, el: HtmlElement, bold: bool = False, italic: bool = False,
+             block_owner: HtmlElement | None = None) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        owner = block_owner if block_owner is not None else el
+        if tag in INLINE_TAGS:
+            if tag == "img":
+                self.add_image(el, owner)
+                self.add_text(el.tail, owner, bold, italic)
+                return
+            b = bold or tag in BOLD_TAGS or "bold" in (el.get("style") or "")
+            i = italic or tag in ITALIC_TAGS or "italic" in (el.get("style") or "")
+            self.add_text(el.text, owner, b, i)
+            for child in el:
+                self.walk(child, b, i, owner)
+            self.add_text(el.tail, owner, bold, italic)
+            return
+        if tag == "br":
+            self.flush()
+            self.add_text(el.tail, owner, bold, italic)
+            return
+        # A block-level element: it closes the line before it and after it.
+        self.flush()
+        kind = "heading" if tag in HEADING_TAGS else "caption" if tag == "figcaption" else "text"
+        self.add_text(el.text, el, bold, italic)
+        for child in el:
+            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if child_tag in INLINE_TAGS or child_tag == "br" or not child_tag:
+                if not child_tag:  # comment / processing instruction
+                    self.add_text(child.tail, el, bold, italic)
+                    continue
+                self.walk(child, bold, italic, el)
+            else:
+                self.flush(kind)
+                self.walk(child, bold, italic)
+        self.flush(kind)
+        if block_owner is not None:
+            self.add_text(el.tail, block_owner, bold, italic)
+        else:
+            self.add_text(el.tail, el.getparent() if el.getparent() is not None else el, bold, italic)
+
+
+def segment(root: HtmlElement) -> list[Block]:
+    """Blocks of ``root`` in reading order (blank lines kept as blank blocks)."""
+    builder = _Builder(root)
+    builder.add_text(root.text, root, False, False)
+    for child in root:
+        if isinstance(child.tag, str):
+            builder.walk(child)
+        else:
+            builder.add_text(child.tail, root, False, False)
+    builder.flush()
+    return builder.blocks

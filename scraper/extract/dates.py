@@ -1,0 +1,153 @@
+"""Vietnamese publication timestamps.
+
+Day first, always. Formats seen on district portals::
+
+    Ngày 15/01/2022 16:48:18
+    Đăng lúc: 15/01/2022 16:48:18 (GMT+7)
+    Đăng lúc: 06:33:47 07/10/2017 (GMT+7)
+    Cập nhật lúc 16:48 - 15/01/2022
+    Thứ Bảy, 15/01/2022 - 16:48
+    15/01/2022
+    ngày 15 tháng 01 năm 2022
+    2022-01-15T16:48:18+07:00            (meta, JSON-LD, <time datetime>)
+
+Pages that give no zone are Vietnam time (+07:00).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from scraper.extract.article import VIETNAM_TZ
+from scraper.extract.text import clean_line
+
+_TIME = r"(?P<H>\d{1,2})\s*(?::|h|giờ)\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?(?:\s*(?P<ampm>AM|PM|SA|CH))?"
+_DMY = r"(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})\s*[/\-.]\s*(?P<y>\d{4})"
+_WORDS = r"ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})"
+_ZONE = re.compile(r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<zh>\d{1,2})(?::?(?P<zm>\d{2}))?", re.I)
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
+)
+_DATE_PATTERNS = [re.compile(_DMY), re.compile(_WORDS, re.I)]
+_TIME_RE = re.compile(_TIME, re.I)
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    value: datetime
+    #: The text the date was read from, as shown.
+    raw: str
+    #: False when the page showed only a day (the time is then 00:00).
+    has_time: bool
+
+
+def _valid(y: int, m: int, d: int) -> date | None:
+    if not 1990 <= y <= 2100:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _zone(text: str) -> timezone:
+    z = _ZONE.search(text)
+    if not z:
+        return VIETNAM_TZ
+    hours = int(z["zh"])
+    minutes = int(z["zm"] or 0)
+    if hours > 14 or minutes > 59:
+        return VIETNAM_TZ
+    delta = timedelta(hours=hours, minutes=minutes)
+    if z["sign"] == "-":
+        delta = -delta
+    return VIETNAM_TZ if delta == timedelta(hours=7) else timezone(delta)
+
+
+def _time_near(text: str, start: int, end: int) -> time | None:
+    """The clock time written next to the date (before or after it)."""
+    best: tuple[int, time] | None = None
+    for t in _TIME_RE.finditer(text):
+        if start <= t.start() < end:
+            continue
+        gap = t.start() - end if t.start() >= end else start - t.end()
+        if gap > 24:
+            continue
+        h, mi, s = int(t["H"]), int(t["M"]), int(t["S"] or 0)
+        ampm = (t["ampm"] or "").upper()
+        if ampm in ("PM", "CH") and h < 12:
+            h += 12
+        elif ampm in ("AM", "SA") and h == 12:
+            h = 0
+        if h > 23 or mi > 59 or s > 59:
+            continue
+        if best is None or gap < best[0]:
+            best = (gap, time(h, mi, s))
+    return best[1] if best else None
+
+
+def parse_iso(text: str) -> ParsedDate | None:
+    """An ISO 8601 timestamp (meta tags, JSON-LD, ``<time datetime>``)."""
+    raw = text.strip()
+    m = _ISO.search(raw)
+    if not m:
+        return None
+    d = _valid(int(m["y"]), int(m["m"]), int(m["d"]))
+    if d is None:
+        return None
+    has_time = m["H"] is not None
+    t = time(int(m["H"]), int(m["M"]), int(m["S"] or 0)) if has_time else time(0, 0)
+    if t.hour > 23:
+        return None
+    tzs = m["tz"]
+    if not tzs:
+        tz = VIETNAM_TZ
+    elif tzs == "Z":
+        tz = UTC
+    else:
+        sign = -1 if tzs[0] == "-" else 1
+        digits = tzs[1:].replace(":", "")
+        delta = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        tz = VIETNAM_TZ if delta == timedelta(hours=7) else timezone(delta)
+    return ParsedDate(datetime.combine(d, t, tzinfo=tz), raw, has_time)
+
+
+def parse_vietnamese_date(text: str) -> ParsedDate | None:
+    """The first day-first date in ``text``, with the clock time beside it if any."""
+    raw = clean_line(text)
+    if not raw:
+        return None
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(raw):
+            d = _valid(int(m["y"]), int(m["m"]), int(m["d"]))
+            if d is None:
+                continue
+            t = _time_near(raw, m.start(), m.end())
+            value = datetime.combine(d, t or time(0, 0), tzinfo=_zone(raw))
+            return ParsedDate(value, raw, t is not None)
+    return parse_iso(raw)
+
+
+#: Phrases that introduce a page's own timestamp.
+DATE_LABELS = ("ngày đăng", "đăng lúc", "đăng ngày", "cập nhật", "ngày cập nhật", "thời gian",
+               "ngày", "thứ")
+
+
+def looks_like_dateline(text: str) -> bool:
+    """A short line that is a timestamp and nothing else (not a body sentence)."""
+    line = clean_line(text)
+    if not line or len(line) > 80:
+        return False
+    parsed = parse_vietnamese_date(line)
+    if parsed is None:
+        return False
+    # A dateline carries few words besides the date itself.
+    rest = re.sub(_DMY, " ", line)
+    rest = _TIME_RE.sub(" ", rest)
+    rest = _ZONE.sub(" ", rest)
+    words = [w for w in re.split(r"[\s,:()\-|]+", rest) if w]
+    return len(words) <= 6

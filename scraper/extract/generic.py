@@ -1,0 +1,92 @@
+"""The generic extractor: finds an article on a layout no profile knows.
+
+It works on structure and text density, never on class names: the container
+is the element that holds most of the page's paragraph text (link text does
+not count), the title is the heading that best matches the page's declared
+title, and the dateline is a short date line near that title.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lxml.html import HtmlElement
+
+from scraper.extract.dates import looks_like_dateline
+from scraper.extract.text import clean_line, fold
+
+_PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
+
+
+def _own_text_len(el: HtmlElement) -> tuple[int, int]:
+    """(text length, link text length) of an element, spaces ignored."""
+    text = clean_line(el.text_content())
+    links = sum(len(clean_line(a.text_content())) for a in el.iter("a"))
+    return len(text), links
+
+
+def find_root(doc: HtmlElement) -> HtmlElement | None:
+    """The element holding the article's paragraphs (readability-style scoring)."""
+    scores: dict[HtmlElement, float] = defaultdict(float)
+    for el in doc.xpath(_PARAGRAPH_XPATH):
+        length, link_len = _own_text_len(el)
+        plain = length - link_len
+        if plain < 25:
+            continue
+        score = 1 + min(plain / 100, 5) + clean_line(el.text_content()).count(",") * 0.1
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] += score
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] += score / 2
+    if not scores:
+        return None
+    best = max(scores, key=lambda e: scores[e])
+    # A container much richer in link text than prose is a listing, not an article.
+    length, link_len = _own_text_len(best)
+    if length and link_len / length > 0.6:
+        return None
+    return best
+
+
+def find_title(doc: HtmlElement, declared: str | None) -> HtmlElement | None:
+    """The heading that names the article."""
+    want = fold(declared or "")
+    candidates = doc.xpath("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")
+    best: tuple[float, HtmlElement] | None = None
+    for order, el in enumerate(candidates):
+        text = fold(el.text_content())
+        if not text or len(text) > 300:
+            continue
+        score = 0.0
+        if want and (text == want or (len(text) > 15 and text in want)):
+            score += 10
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        score += {"h1": 3, "h2": 2}.get(tag, 1)
+        score -= order * 0.01
+        if best is None or score > best[0]:
+            best = (score, el)
+    return best[1] if best else None
+
+
+def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
+    """The first short date line after the title (or anywhere, without a title)."""
+    started = title is None
+    seen = 0
+    for el in doc.iter():
+        if el is title:
+            started = True
+            continue
+        if not started or not isinstance(el.tag, str):
+            continue
+        seen += 1
+        if seen > 60:
+            break
+        if el.tag in ("script", "style", "a"):
+            continue
+        text = el.text_content()
+        if len(text) <= 120 and looks_like_dateline(text):
+            return el
+    return None

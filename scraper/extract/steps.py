@@ -1,0 +1,660 @@
+"""The extraction steps: pure functions ``Page -> Page`` in one ordered tuple.
+
+``extract_article`` runs :data:`STEPS` in order; the Scrapy pipelines run the
+same functions, one stage each (see ``scraper/pipelines.py``), so what the
+crawl stores is exactly what the tests check. A step may raise
+:class:`NotAnArticle`; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+from scraper.extract import generic
+from scraper.extract.article import Article, Image, NotAnArticle
+from scraper.extract.authors import parse_byline, split_people
+from scraper.extract.blocks import Block, segment
+from scraper.extract.dates import ParsedDate, parse_iso, parse_vietnamese_date
+from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
+from scraper.extract.rules import WIDGET_RULES, WidgetRule
+from scraper.extract.text import clean_line, fold
+
+#: Pages larger than this are cut before parsing (no article is this long;
+#: the cut keeps a hostile page from costing unbounded time).
+MAX_HTML_CHARS = 6_000_000
+
+
+@dataclass
+class Metadata:
+    """What the page declares about itself, read before any cleaning."""
+
+    canonical: str | None = None
+    og_url: str | None = None
+    declared_title: str | None = None
+    published: list[ParsedDate] = field(default_factory=list)
+    print_date: ParsedDate | None = None
+    author: str | None = None
+    section: str | None = None
+    breadcrumb: list[str] = field(default_factory=list)
+    language: str | None = None
+    base_href: str | None = None
+
+
+@dataclass
+class Page:
+    """The state a page is in between two steps."""
+
+    url: str
+    raw: bytes | str
+    #: Force a profile by name (``"generic"`` forces the generic extractor).
+    forced_profile: str | None = None
+    html: str = ""
+    doc: HtmlElement | None = None
+    meta: Metadata = field(default_factory=Metadata)
+    profile: Profile | None = None
+    title_el: HtmlElement | None = None
+    date_el: HtmlElement | None = None
+    root: HtmlElement | None = None
+    blocks: list[Block] = field(default_factory=list)
+    #: Widget rule name → elements removed; duplicates collapsed.
+    removed: Counter[str] = field(default_factory=Counter)
+    article: Article | None = None
+
+    @property
+    def extractor(self) -> tuple[str, str]:
+        if self.profile is None:
+            return "generic", GENERIC_VERSION
+        return self.profile.name, self.profile.version
+
+    def need_doc(self) -> HtmlElement:
+        if self.doc is None:
+            raise NotAnArticle("no-html")
+        return self.doc
+
+
+Step = Callable[[Page], Page]
+
+
+# ---------------------------------------------------------------- decoding
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_html(data: bytes) -> str:
+    """Bytes to text: BOM, then valid UTF-8, then the declared charset, then a guess.
+
+    UTF-8 is tried before the declared charset because portals often declare
+    one charset and serve another; valid UTF-8 of Vietnamese text is never an
+    accident.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = _META_CHARSET.search(data[:4096])
+    declared = m.group(1).decode("ascii", "ignore").lower() if m else ""
+    if declared and declared not in ("utf-8", "utf8"):
+        try:
+            codecs.lookup(declared)
+            return data.decode(declared, errors="replace")
+        except LookupError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000], cp_isolation=["windows-1258", "cp1252", "utf-8"]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("windows-1258", errors="replace")
+
+
+def decode(page: Page) -> Page:
+    raw = page.raw
+    if isinstance(raw, bytes):
+        if not raw.strip():
+            raise NotAnArticle("empty")
+        sample = raw[:4096]
+        if sample.count(b"\x00") > len(sample) // 10:
+            raise NotAnArticle("binary", "the page is not text")
+        page.html = decode_html(raw)
+    else:
+        page.html = raw
+    if not page.html.strip():
+        raise NotAnArticle("empty")
+    if len(page.html) > MAX_HTML_CHARS:
+        page.html = page.html[:MAX_HTML_CHARS]
+    return page
+
+
+def parse(page: Page) -> Page:
+    text = page.html.replace("\x00", "")
+    if "<" not in text[:4096] and "<" not in text:
+        raise NotAnArticle("not-html", "no markup in the page")
+    # Drop an XML declaration: lxml refuses str input that carries one.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        doc = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise NotAnArticle("unparseable", str(exc)[:80]) from exc
+    if doc.find("body") is None:
+        raise NotAnArticle("no-body")
+    page.doc = doc
+    return page
+
+
+# ---------------------------------------------------------------- metadata
+def _meta(doc: HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = doc.xpath(f"//meta[@{attr}=$n]/@content", n=name)
+            if found and found[0].strip():
+                return str(found[0]).strip()
+    return None
+
+
+def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for script in doc.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                out.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return out
+
+
+_PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
+
+
+def read_metadata(page: Page) -> Page:
+    doc = page.need_doc()
+    meta = page.meta
+    canon = doc.xpath("//link[@rel='canonical']/@href")
+    meta.canonical = str(canon[0]).strip() if canon else None
+    meta.og_url = _meta(doc, "og:url")
+    meta.declared_title = _meta(doc, "og:title", "twitter:title")
+    if not meta.declared_title:
+        t = doc.find(".//title")
+        meta.declared_title = clean_line(t.text_content()) if t is not None else None
+    for value in (
+        _meta(doc, "article:published_time", "og:published_time", "datePublished", "pubdate",
+              "publishdate", "date", "DC.date.issued", "dc.date"),
+    ):
+        if value:
+            parsed = parse_iso(value) or parse_vietnamese_date(value)
+            if parsed:
+                meta.published.append(parsed)
+    for item in _json_ld(doc):
+        value = item.get("datePublished")
+        if isinstance(value, str):
+            parsed = parse_iso(value)
+            if parsed:
+                meta.published.append(parsed)
+        author = item.get("author")
+        if isinstance(author, dict):
+            author = author.get("name")
+        elif isinstance(author, list) and author:
+            first = author[0]
+            author = first.get("name") if isinstance(first, dict) else first
+        if isinstance(author, str) and author.strip() and not meta.author:
+            meta.author = clean_line(author)
+    for t in doc.xpath("//time[@datetime]/@datetime"):
+        parsed = parse_iso(str(t))
+        if parsed:
+            meta.published.append(parsed)
+            break
+    if not meta.author:
+        meta.author = _meta(doc, "author", "article:author", "dc.creator")
+    meta.section = _meta(doc, "article:section")
+    meta.breadcrumb = [
+        clean_line(a.text_content())
+        for a in doc.xpath("//*[contains(@class,'breadcrumb') or contains(@id,'breadcrumb')]//a")
+    ]
+    lang = doc.get("lang") or _meta(doc, "og:locale", "language", "content-language")
+    meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
+    base = doc.xpath("//base/@href")
+    meta.base_href = str(base[0]).strip() if base else None
+    m = _PRINT_DATE.search(doc.text_content())
+    if m:
+        meta.print_date = parse_vietnamese_date("Đăng lúc: " + m.group(1))
+    return page
+
+
+# ---------------------------------------------------------------- profile
+def select_profile(page: Page) -> Page:
+    doc = page.need_doc()
+    if page.forced_profile == "generic":
+        page.profile = None
+    elif page.forced_profile:
+        if page.forced_profile not in PROFILES:
+            raise ValueError(f"unknown extraction profile {page.forced_profile!r}")
+        page.profile = PROFILES[page.forced_profile]
+    else:
+        page.profile = detect_profile(doc)
+    if page.profile is not None:
+        if page.profile.category:
+            page.meta.breadcrumb = [
+                clean_line(a.text_content()) for a in doc.xpath(page.profile.category)
+            ]
+        page.title_el = page.profile.first(doc, page.profile.title)
+        page.date_el = page.profile.first(doc, page.profile.date)
+        page.root = page.profile.first(doc, page.profile.root)
+    return page
+
+
+# ---------------------------------------------------------------- widgets
+def _contains(ancestor: HtmlElement, nodes: list[HtmlElement]) -> bool:
+    for node in nodes:
+        el: HtmlElement | None = node
+        while el is not None:
+            if el is ancestor:
+                return True
+            el = el.getparent()
+    return False
+
+
+def _drop(el: HtmlElement) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+_LABEL_BOX_LIMIT = 2500
+
+
+def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
+    """The largest box around a widget label that holds no article text."""
+    box: HtmlElement | None = None
+    node: HtmlElement | None = el
+    while node is not None and node.tag not in ("body", "html"):
+        if _contains(node, protected):
+            break
+        text = clean_line(node.text_content())
+        if len(text) > _LABEL_BOX_LIMIT:
+            break
+        long_prose = any(
+            len(clean_line(p.text_content())) > 250 and not p.xpath(".//a")
+            for p in node.xpath(".//p")
+        )
+        if long_prose:
+            break
+        box = node
+        node = node.getparent()
+    return box
+
+
+def _protected(page: Page) -> list[HtmlElement]:
+    return [e for e in (page.root, page.title_el, page.date_el) if e is not None]
+
+
+def apply_rule(page: Page, rule: WidgetRule) -> None:
+    doc = page.need_doc()
+    protected = _protected(page)
+    for xp in rule.xpaths:
+        for el in doc.xpath(xp):
+            if isinstance(el, etree._Comment):
+                _drop(el)
+                continue
+            if el.getparent() is None or _contains(el, protected):
+                continue
+            _drop(el)
+            page.removed[rule.name] += 1
+    if not rule.labels:
+        return
+    labels = rule.folded_labels
+    for el in list(doc.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        own = fold(el.text_content())
+        if not own or len(own) > 60:
+            continue
+        own = own.rstrip(": ")
+        if own not in labels:
+            continue
+        # Only the outermost element carrying exactly the label text.
+        parent = el.getparent()
+        if parent is not None and fold(parent.text_content()).rstrip(": ") == own:
+            continue
+        box = _label_box(el, protected)
+        if box is not None and box.getparent() is not None:
+            _drop(box)
+            page.removed[rule.name] += 1
+
+
+def strip_widgets(page: Page) -> Page:
+    rules = WIDGET_RULES + (page.profile.extra_rules if page.profile else ())
+    for rule in rules:
+        apply_rule(page, rule)
+    return page
+
+
+# ---------------------------------------------------------------- content
+def find_content(page: Page) -> Page:
+    doc = page.need_doc()
+    if page.profile is None:
+        page.title_el = generic.find_title(doc, page.meta.declared_title)
+        page.date_el = generic.find_dateline(doc, page.title_el)
+        page.root = generic.find_root(doc)
+    if page.root is None:
+        raise NotAnArticle("no-content", "no article text found")
+    page.blocks = segment(page.root)
+    return page
+
+
+def _key(block: Block) -> str:
+    if block.kind == "images":
+        return "img:" + "|".join(i.src for i in block.images)
+    return fold(block.text)
+
+
+def collapse_runs(keys: list[str], *, min_run: int = 2, min_single: int = 80) -> list[bool]:
+    """Which items to keep when runs of items repeat earlier ones.
+
+    A later run that repeats an earlier run of at least ``min_run`` items (or a
+    single item of at least ``min_single`` characters) is dropped; blank keys
+    are ignored. Shared by the HTML extractor and the text-dump importer.
+    """
+    keep = [True] * len(keys)
+    idx = [i for i, k in enumerate(keys) if k]
+    seq = [keys[i] for i in idx]
+    first: dict[str, int] = {}
+    i = 0
+    while i < len(seq):
+        k = seq[i]
+        j = first.get(k)
+        if j is not None and j < i:
+            length = 0
+            while i + length < len(seq) and j + length < i and seq[i + length] == seq[j + length]:
+                length += 1
+            if length >= min_run or len(k) >= min_single:
+                for n in range(i, i + length):
+                    keep[idx[n]] = False
+                i += length
+                continue
+        first.setdefault(k, i)
+        i += 1
+    return keep
+
+
+def collapse_duplicates(page: Page) -> Page:
+    keep = collapse_runs([_key(b) for b in page.blocks])
+    dropped = keep.count(False)
+    if dropped:
+        page.removed["duplicate_blocks"] += dropped
+        for block, kept in zip(page.blocks, keep, strict=True):
+            if not kept and block.element is not None and block.element is not page.root:
+                _drop(block.element)
+        page.blocks = [b for b, kept in zip(page.blocks, keep, strict=True) if kept]
+    return page
+
+
+# ---------------------------------------------------------------- fields
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|zarsrc|jsessionid|phpsessid|sid|sessionid|session_id|"
+    r"asp\.net_sessionid|aspsessionid\w*|__viewstate)$",
+    re.I,
+)
+_PATH_SESSION = re.compile(r"/\(S\([a-z0-9]+\)\)|;jsessionid=[^/?#]*", re.I)
+
+
+def canonicalize_url(url: str) -> str:
+    """A URL's identity: scheme and host lower-cased, default port, fragment,
+    session ids and tracking parameters removed."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    path = _PATH_SESSION.sub("", parts.path) or "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING.match(k)])
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _same_site(a: str, b: str) -> bool:
+    ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
+    return ha.removeprefix("www.") == hb.removeprefix("www.")
+
+
+def _canonical(page: Page) -> str:
+    for candidate in (page.meta.canonical, page.meta.og_url):
+        if candidate:
+            absolute = urljoin(page.url, candidate)
+            if absolute.startswith(("http://", "https://")) and _same_site(absolute, page.url):
+                return canonicalize_url(absolute)
+    return canonicalize_url(page.url)
+
+
+def _pick_date(page: Page) -> ParsedDate | None:
+    visible = parse_vietnamese_date(page.date_el.text_content()) if page.date_el is not None else None
+    declared = page.meta.published[0] if page.meta.published else None
+    if visible and not visible.has_time and declared and declared.has_time \
+            and declared.value.date() == visible.value.date():
+        return ParsedDate(declared.value, visible.raw, True)
+    return visible or declared or page.meta.print_date
+
+
+_CAPTION_MAX = 300
+
+
+def _is_caption(block: Block) -> bool:
+    if block.kind == "caption":
+        return True
+    text = block.clean
+    return bool(text) and len(text) <= _CAPTION_MAX and (block.align == "center" or block.italic)
+
+
+def _is_set_apart(block: Block) -> bool:
+    return block.align == "right" or block.bold or block.italic
+
+
+def extract_fields(page: Page) -> Page:
+    doc = page.need_doc()
+    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
+    title_text = clean_line(page.title_el.text_content()) if page.title_el is not None else ""
+    if not title_text and page.meta.declared_title:
+        title_text = page.meta.declared_title
+    title_key = fold(title_text)
+
+    blocks = [b for b in page.blocks if not b.blank]
+    # Header material inside the container: the title again, the dateline.
+    date_key = fold(page.date_el.text_content()) if page.date_el is not None else None
+    blocks = [b for b in blocks if not (b.kind != "images" and (fold(b.text) == title_key or
+                                                                 (date_key and fold(b.text) == date_key)))]
+
+    # Signature: the last text block, when it reads as a byline.
+    author: str | None = None
+    signature: Block | None = None
+    for block in reversed(blocks):
+        if block.kind == "images":
+            break
+        if block.kind == "caption":
+            break
+        author = parse_byline(block.text, emphasised=_is_set_apart(block))
+        if author:
+            signature = block
+        break
+    if author is None and page.meta.author:
+        author = page.meta.author
+
+    images: list[Image] = []
+    paragraphs: list[str] = []
+    run: list[int] = []  # indexes into images of the current run
+    expecting_caption = False
+    for block in blocks:
+        if block is signature:
+            continue
+        if block.kind == "images":
+            if not expecting_caption:
+                run = []
+            for ref in block.images:
+                url = urljoin(base, ref.src)
+                if not url.startswith(("http://", "https://")):
+                    continue
+                run.append(len(images))
+                images.append(Image(url=url, alt=ref.alt, position=len(images)))
+            expecting_caption = bool(run)
+            continue
+        if expecting_caption and _is_caption(block):
+            caption = block.clean
+            for n in run:
+                images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)
+            expecting_caption = False
+            run = []
+            continue
+        expecting_caption = False
+        run = []
+        if block.kind == "caption":
+            continue
+        paragraphs.append(block.text)
+
+    category = page.meta.breadcrumb[-1] if page.meta.breadcrumb else page.meta.section
+    if category and fold(category) == title_key:
+        category = page.meta.breadcrumb[-2] if len(page.meta.breadcrumb) > 1 else None
+
+    parsed = _pick_date(page)
+    name, version = page.extractor
+    page.article = Article(
+        url=page.url,
+        canonical_url=_canonical(page),
+        title=title_text,
+        body="\n\n".join(paragraphs),
+        body_html=_body_html(page),
+        published=parsed.value if parsed else None,
+        published_raw=parsed.raw if parsed else None,
+        author=author,
+        authors=split_people(clean_line(author)) if author else [],
+        images=images,
+        category=category,
+        language=page.meta.language or "vi",
+        extractor=name,
+        extractor_version=version,
+    )
+    del doc
+    return page
+
+
+_UNSAFE_ATTR = re.compile(r"^on|^(?:style|class|id)$", re.I)
+
+
+def _body_html(page: Page) -> str:
+    root = page.root
+    if root is None:
+        return ""
+    parts: list[str] = []
+    for el in ([root] if root.tag in ("p",) else list(root)):
+        if not isinstance(el.tag, str):
+            continue
+        if el is page.title_el or el is page.date_el:
+            continue
+        clone = lxml_html.fromstring(lxml_html.tostring(el, encoding="unicode"))
+        for node in clone.iter():
+            if not isinstance(node.tag, str):
+                continue
+            for attr in list(node.attrib):
+                if attr.lower().startswith("on"):
+                    del node.attrib[attr]
+            for attr in ("href", "src"):
+                value = node.get(attr)
+                if value is not None:
+                    if value.strip().lower().startswith("javascript:"):
+                        del node.attrib[attr]
+                    else:
+                        node.set(attr, urljoin(page.url, value.strip()))
+        parts.append(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- normalise
+def normalise(page: Page) -> Page:
+    a = page.article
+    if a is None:
+        return page
+    a.title = clean_line(a.title)
+    a.body = "\n\n".join(p for p in (clean_line(x) for x in a.body.split("\n\n")) if p)
+    a.author = clean_line(a.author) if a.author else None
+    a.authors = [clean_line(x) for x in a.authors if clean_line(x)]
+    a.published_raw = clean_line(a.published_raw) if a.published_raw else None
+    a.category = clean_line(a.category) if a.category else None
+    a.images = [
+        Image(i.url, clean_line(i.caption) if i.caption else None,
+              clean_line(i.alt) if i.alt else i.alt, i.position)
+        for i in a.images
+    ]
+    return page
+
+
+# ---------------------------------------------------------------- validate
+_MIN_BODY_CHARS = 40
+
+
+def validate(page: Page) -> Page:
+    a = page.article
+    if a is None:
+        raise NotAnArticle("no-content")
+    if not a.title:
+        raise NotAnArticle("no-title")
+    if len(a.body) < _MIN_BODY_CHARS and not a.images:
+        raise NotAnArticle("no-body", f"{len(a.body)} characters of text")
+    if a.published is None:
+        a.warnings.append("no-date")
+    if not a.author:
+        a.warnings.append("no-author")
+    if isinstance(a.published, datetime) and a.published.tzinfo is None:
+        raise AssertionError("published must be timezone-aware")  # pragma: no cover
+    return page
+
+
+#: Every step, in order. ``extract_article`` runs them all; each Scrapy
+#: pipeline runs its own slice (see :data:`STAGES`).
+STEPS: tuple[Step, ...] = (
+    decode, parse, read_metadata, select_profile,  # parse
+    strip_widgets,  # strip widgets
+    find_content, collapse_duplicates,  # collapse duplicated bodies
+    extract_fields, normalise,  # normalise text
+    validate,  # validate
+)
+
+#: The pipeline stages, in order, each a slice of STEPS.
+STAGES: dict[str, tuple[Step, ...]] = {
+    "parse": STEPS[0:4],
+    "strip_widgets": STEPS[4:5],
+    "collapse_duplicates": STEPS[5:7],
+    "normalise": STEPS[7:9],
+    "validate": STEPS[9:10],
+}
+
+
+def run(page: Page, steps: tuple[Step, ...] = STEPS) -> Page:
+    for step in steps:
+        page = step(page)
+    return page

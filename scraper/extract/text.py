@@ -1,0 +1,51 @@
+"""Text normalisation shared by extraction, the text-dump importer and the archive.
+
+Everything here is a pure function over ``str``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Characters that render as a space: NBSP, narrow NBSP, figure space, ideographic
+#: space and the other Unicode space separators a CMS may emit.
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+#: Characters that render as nothing: zero-width space/joiners, word joiner,
+#: BOM, soft hyphen.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+_SPACE_TABLE = {ord(c): " " for c in _SPACES + "\t\r\n\f\v"} | {ord(c): None for c in _INVISIBLE}
+_MULTI_SPACE = re.compile(r" {2,}")
+
+
+def clean_line(text: str) -> str:
+    """One line of text as a reader sees it: NFC, no invisible characters,
+    every kind of space folded to one ASCII space, stripped."""
+    text = unicodedata.normalize("NFC", text).translate(_SPACE_TABLE)
+    return _MULTI_SPACE.sub(" ", text).strip()
+
+
+def clean_paragraphs(paragraphs: list[str]) -> list[str]:
+    """Clean each paragraph and drop the empty ones."""
+    out = []
+    for p in paragraphs:
+        c = clean_line(p)
+        if c:
+            out.append(c)
+    return out
+
+
+def fold(text: str) -> str:
+    """A search/comparison key: lower case, diacritics removed, đ→d, spaces folded.
+
+    ``fold("Đồng Tiến") == "dong tien"``. Used to compare widget labels and to
+    detect repeated text, and by the archive's diacritic-insensitive index.
+    """
+    text = unicodedata.normalize("NFD", clean_line(text))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return text.replace("đ", "d").replace("Đ", "D").lower()
+
+
+def is_blank(text: str) -> bool:
+    return not clean_line(text)
