@@ -1,0 +1,113 @@
+"""Filters shared by search, export, counts: portal, date range, author, category, query.
+
+A filter compiles to a SQL ``WHERE`` fragment over the ``articles`` table
+(aliased ``a``) and its parameters; values never reach SQL as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from archive.errors import FilterError
+from archive.query import compile_query
+from archive.textfold import fold
+from scraper.extract.article import VIETNAM_TZ
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def utc_iso(moment: datetime) -> str:
+    """``2022-01-15T09:48:18Z``: the archive's sortable UTC timestamp format.
+
+    A naive ``moment`` is taken as Vietnam local time (the portals' zone).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM_TZ)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def date_bounds(value: str, *, option: str = "date") -> tuple[str, str]:
+    """The UTC interval ``[start, end)`` a date the user typed stands for.
+
+    ``YYYY``, ``YYYY-MM`` and ``YYYY-MM-DD`` are whole periods of Vietnam local
+    time (``2022`` = 2022-01-01 00:00 +07:00 up to 2023-01-01 00:00 +07:00);
+    a full ISO 8601 timestamp stands for that second.
+    """
+    text = value.strip()
+    m = _DATE_RE.match(text)
+    try:
+        if m:
+            year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+            start_d = date(year, month, day)
+            if m[3]:
+                end_d = start_d + timedelta(days=1)
+            elif m[2]:
+                end_d = date(year + month // 12, month % 12 + 1, 1)
+            else:
+                end_d = date(year + 1, 1, 1)
+            start = datetime(start_d.year, start_d.month, start_d.day, tzinfo=VIETNAM_TZ)
+            end = datetime(end_d.year, end_d.month, end_d.day, tzinfo=VIETNAM_TZ)
+        else:
+            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            end = start + timedelta(seconds=1)
+    except ValueError as exc:
+        raise FilterError(
+            f"bad {option} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2022-01-15)"
+        ) from exc
+    return utc_iso(start), utc_iso(end)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a search, an export or a count is about. ``None`` = any."""
+
+    #: Portal id (``trieuson``).
+    portal: str | None = None
+    #: Published on or after this date (YYYY, YYYY-MM, YYYY-MM-DD, Vietnam time).
+    since: str | None = None
+    #: Published on or before this date (the whole year / month / day included).
+    until: str | None = None
+    #: Author contains this text (diacritics and case ignored).
+    author: str | None = None
+    #: Category contains this text (diacritics and case ignored).
+    category: str | None = None
+    #: A search query (see :mod:`archive.query`) the articles must match.
+    query: str | None = None
+
+    def where(self, alias: str = "a") -> tuple[str, list[Any]]:
+        """``(sql, params)``: a WHERE condition (``1`` when there is no filter)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.portal:
+            clauses.append(f"{alias}.portal_id = ?")
+            params.append(self.portal)
+        since = date_bounds(self.since, option="--since date")[0] if self.since else None
+        until = date_bounds(self.until, option="--until date")[1] if self.until else None
+        if since and until and since >= until:
+            raise FilterError(f"--since {self.since} is after --until {self.until}")
+        if since:
+            clauses.append(f"{alias}.published_utc >= ?")
+            params.append(since)
+        if until:
+            clauses.append(f"{alias}.published_utc < ?")
+            params.append(until)
+        if self.author:
+            clauses.append(f"{alias}.author_folded LIKE ? ESCAPE '\\'")
+            params.append(f"%{_like_escape(fold(self.author.strip()))}%")
+        if self.category:
+            clauses.append(f"pa_fold({alias}.category) LIKE ? ESCAPE '\\'")
+            params.append(f"%{_like_escape(fold(self.category.strip()))}%")
+        if self.query is not None:
+            compiled = compile_query(self.query)
+            clauses.append(
+                f"{alias}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+            )
+            params.append(compiled.match)
+        return (" AND ".join(clauses) or "1"), params

@@ -1,0 +1,710 @@
+"""The archive: one SQLite file, a typed API over sqlite-utils.
+
+::
+
+    from archive.store import Archive
+
+    with Archive("data/archive.db") as archive:          # created if missing
+        archive.ensure_portal(portal)
+        run_id = archive.start_run(portal.id, {"depth": 3})
+        result = archive.save_articles(articles, portal_id=portal.id, run_id=run_id)
+        archive.finish_run(run_id, {"pages_dropped": 4})
+
+    archive = Archive.open("data/archive.db")            # must exist (search, export)
+
+Design:
+
+* **WAL** journal, foreign keys on, a busy timeout, on every connection.
+* **Migrations** (:data:`MIGRATIONS`): an ordered list of functions, each
+  applied once, in its own ``BEGIN IMMEDIATE`` transaction, recorded in
+  ``schema_migrations``; ``PRAGMA user_version`` mirrors their count. A later
+  schema change is a new function decorated with :func:`migration`, appended
+  at the end of this module's migration section. Never edit an applied one.
+* **Text** is stored NFC. Each searchable column (title, body, author) has a
+  ``*_folded`` twin (:func:`archive.textfold.fold`) written by this library,
+  so the database needs no Python function to stay consistent.
+* **Full-text search**: ``articles_fts`` is an FTS5 external-content table
+  over ``articles`` indexing the exact and the folded columns
+  (``unicode61 remove_diacritics 0``), kept in sync by triggers, so any
+  connection that writes ``articles`` keeps the index right.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.errors import ArchiveError
+from archive.filters import ArticleFilter, utc_iso
+from archive.textfold import fold, fold_opt, nfc, nfc_opt
+from scraper.extract.article import VIETNAM_TZ, Article, Image
+from scraper.portals import Portal
+
+__all__ = [
+    "MIGRATIONS",
+    "Archive",
+    "ArchiveError",
+    "SaveResult",
+    "StoredArticle",
+    "migration",
+]
+
+#: Where the CLI looks for an archive unless told otherwise.
+DEFAULT_DB = "data/archive.db"
+#: What to tell someone whose archive is missing or empty.
+HOW_TO_FILL = "run `portal-archive crawl PORTAL` or `make demo` first"
+
+
+# ---------------------------------------------------------------- migrations
+Migration = Callable[[sqlite_utils.Database], None]
+
+#: ``(name, function)`` in the order they apply. Names are stable forever.
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    """Register a schema migration; it runs once per database, after the previous ones."""
+
+    def register(fn: Migration) -> Migration:
+        if any(existing == name for existing, _ in MIGRATIONS):
+            raise ValueError(f"migration {name!r} registered twice")
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+@migration("0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    """Portals, crawl runs, articles, images, and the full-text index."""
+    for sql in (
+        """CREATE TABLE portals (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            province TEXT NOT NULL DEFAULT '',
+            base_url TEXT NOT NULL,
+            layout TEXT NOT NULL DEFAULT 'generic',
+            added TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )""",
+        """CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            portal_id TEXT NOT NULL REFERENCES portals(id),
+            started TEXT NOT NULL,
+            finished TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            settings TEXT NOT NULL DEFAULT '{}',
+            stats TEXT NOT NULL DEFAULT '{}',
+            articles_new INTEGER NOT NULL DEFAULT 0,
+            articles_changed INTEGER NOT NULL DEFAULT 0,
+            articles_unchanged INTEGER NOT NULL DEFAULT 0,
+            pages_dropped INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX crawl_runs_portal ON crawl_runs(portal_id, started)",
+        """CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            portal_id TEXT NOT NULL REFERENCES portals(id),
+            url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            published TEXT,
+            published_utc TEXT,
+            published_raw TEXT,
+            author TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            body TEXT NOT NULL,
+            body_html TEXT NOT NULL DEFAULT '',
+            category TEXT,
+            language TEXT NOT NULL DEFAULT 'vi',
+            extractor TEXT NOT NULL DEFAULT '',
+            extractor_version TEXT NOT NULL DEFAULT '',
+            warnings TEXT NOT NULL DEFAULT '[]',
+            content_hash TEXT NOT NULL,
+            title_folded TEXT NOT NULL,
+            body_folded TEXT NOT NULL,
+            author_folded TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_run_id INTEGER REFERENCES crawl_runs(id),
+            last_run_id INTEGER REFERENCES crawl_runs(id),
+            status TEXT NOT NULL DEFAULT 'live'
+        )""",
+        "CREATE INDEX articles_portal_published ON articles(portal_id, published_utc)",
+        "CREATE INDEX articles_published ON articles(published_utc)",
+        "CREATE INDEX articles_content_hash ON articles(content_hash)",
+        """CREATE TABLE images (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            caption TEXT,
+            alt TEXT,
+            PRIMARY KEY (article_id, position)
+        )""",
+        "CREATE INDEX images_url ON images(url)",
+        # External content: the text lives once, in `articles`; the index
+        # holds only tokens. Exact columns first, folded twins after.
+        """CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, body, author, title_folded, body_folded, author_folded,
+            content='articles', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 0'
+        )""",
+        """CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts(rowid, title, body, author,
+                                     title_folded, body_folded, author_folded)
+            VALUES (new.id, new.title, new.body, new.author,
+                    new.title_folded, new.body_folded, new.author_folded);
+        END""",
+        """CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, body, author,
+                                     title_folded, body_folded, author_folded)
+            VALUES ('delete', old.id, old.title, old.body, old.author,
+                    old.title_folded, old.body_folded, old.author_folded);
+        END""",
+        # Only a change of indexed text touches the index (not last_seen …).
+        """CREATE TRIGGER articles_fts_update
+            AFTER UPDATE OF title, body, author, title_folded, body_folded, author_folded
+            ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, body, author,
+                                     title_folded, body_folded, author_folded)
+            VALUES ('delete', old.id, old.title, old.body, old.author,
+                    old.title_folded, old.body_folded, old.author_folded);
+            INSERT INTO articles_fts(rowid, title, body, author,
+                                     title_folded, body_folded, author_folded)
+            VALUES (new.id, new.title, new.body, new.author,
+                    new.title_folded, new.body_folded, new.author_folded);
+        END""",
+    ):
+        db.execute(sql)
+
+
+# Later migrations go here, e.g.:
+#
+# @migration("0002_article_versions")
+# def _article_versions(db: sqlite_utils.Database) -> None:
+#     db.execute("CREATE TABLE article_versions (...)")
+
+
+def _applied(db: sqlite_utils.Database) -> list[str]:
+    return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY id")]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations this database lacks, in order; return their names.
+
+    Each runs in its own ``BEGIN IMMEDIATE`` transaction (the write lock is
+    taken first, so two processes opening a new archive at once cannot both
+    apply the same migration).
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS schema_migrations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            applied TEXT NOT NULL
+        )"""
+    )
+    done = set(_applied(db))
+    newly: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if name not in set(_applied(db)):
+                fn(db)
+                db.execute(
+                    "INSERT INTO schema_migrations(name, applied) VALUES (?, ?)",
+                    [name, utc_iso(datetime.now(UTC))],
+                )
+                count = db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+                db.execute(f"PRAGMA user_version = {int(count)}")
+                newly.append(name)
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+    return newly
+
+
+# ------------------------------------------------------------------- records
+@dataclass
+class SaveResult:
+    """What :meth:`Archive.save_articles` did: counts, and the ids it touched."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.new + self.changed + self.unchanged
+
+    def __add__(self, other: SaveResult) -> SaveResult:
+        return SaveResult(self.new + other.new, self.changed + other.changed,
+                          self.unchanged + other.unchanged, self.ids + other.ids)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
+
+
+@dataclass
+class StoredArticle:
+    """An article as archived: the :class:`Article` plus what the archive knows of it."""
+
+    id: int
+    portal_id: str
+    article: Article
+    content_hash: str
+    published_utc: str | None
+    first_seen: str
+    last_seen: str
+    first_run_id: int | None
+    last_run_id: int | None
+    status: str
+
+
+def _normalised(article: Article) -> Article:
+    """The article as stored: text NFC, a naive publication time taken as Vietnam time."""
+    published = article.published
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=VIETNAM_TZ)
+    return replace(
+        article,
+        title=nfc(article.title),
+        body=nfc(article.body),
+        body_html=nfc(article.body_html),
+        author=nfc_opt(article.author),
+        authors=[nfc(a) for a in article.authors],
+        category=nfc_opt(article.category),
+        published=published,
+        images=[
+            Image(url=i.url, caption=nfc_opt(i.caption), alt=nfc_opt(i.alt), position=i.position)
+            for i in article.images
+        ],
+    )
+
+
+def _article_row(article: Article) -> dict[str, Any]:
+    """The ``articles`` columns an (already normalised) article determines."""
+    pub = article.published
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "published": pub.isoformat() if pub else None,
+        "published_utc": utc_iso(pub) if pub else None,
+        "published_raw": article.published_raw,
+        "author": article.author,
+        "authors": json.dumps(article.authors, ensure_ascii=False),
+        "body": article.body,
+        "body_html": article.body_html,
+        "category": article.category,
+        "language": article.language,
+        "extractor": article.extractor,
+        "extractor_version": article.extractor_version,
+        "warnings": json.dumps(article.warnings, ensure_ascii=False),
+        "content_hash": article.content_hash(),
+        "title_folded": fold(article.title),
+        "body_folded": fold(article.body),
+        "author_folded": fold_opt(article.author),
+    }
+
+
+def _article_from_row(row: dict[str, Any], images: list[dict[str, Any]]) -> Article:
+    return Article(
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        body=row["body"],
+        body_html=row["body_html"],
+        published=datetime.fromisoformat(row["published"]) if row["published"] else None,
+        published_raw=row["published_raw"],
+        author=row["author"],
+        authors=json.loads(row["authors"]),
+        images=[Image(url=i["url"], caption=i["caption"], alt=i["alt"], position=i["position"])
+                for i in images],
+        category=row["category"],
+        language=row["language"],
+        extractor=row["extractor"],
+        extractor_version=row["extractor_version"],
+        warnings=json.loads(row["warnings"]),
+    )
+
+
+#: Columns of :meth:`Archive.iter_articles` rows, in export order.
+EXPORT_COLUMNS = (
+    "id", "portal_id", "canonical_url", "url", "title", "published", "published_utc",
+    "published_raw", "author", "authors", "category", "language", "body", "body_html",
+    "images", "extractor", "extractor_version", "warnings", "content_hash",
+    "first_seen", "last_seen", "status",
+)
+_JSON_COLUMNS = ("authors", "warnings", "images")
+
+
+# ------------------------------------------------------------------- archive
+class Archive:
+    """One archive database. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        """Open the archive at ``path``, creating it (and its folder) when ``create``.
+
+        With ``create=False`` a missing file, a file that is not SQLite, or a
+        database that holds no archive raise :class:`ArchiveError`.
+        """
+        self.path = str(path)
+        memory = self.path == ":memory:"
+        if not memory:
+            file = Path(path)
+            if not create and not file.is_file():
+                raise ArchiveError(f"no archive at {self.path} — {HOW_TO_FILL}")
+            if create:
+                file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite_utils.Database(self.path, execute_plugins=False)
+            self.db.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path} is not a SQLite database ({exc})") from exc
+        try:
+            self._configure(memory)
+            if not create and "schema_migrations" not in self.db.table_names():
+                raise ArchiveError(
+                    f"{self.path} is empty or not a portal-archive database — {HOW_TO_FILL}"
+                )
+            self.applied_migrations = migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+
+    @classmethod
+    def open(cls, path: str | Path) -> Archive:
+        """Open an existing archive (for search, export, stats)."""
+        return cls(path, create=False)
+
+    def _configure(self, memory: bool) -> None:
+        conn = self.db.conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if not memory:
+            self.db.enable_wal()
+            conn.execute("PRAGMA synchronous = NORMAL")
+        # Used by read queries only (filters); writes never depend on it.
+        conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+
+    # -- lifecycle
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self.db.journal_mode)
+
+    # -- portals and runs
+    def ensure_portal(self, portal: Portal) -> str:
+        """Insert or update the portal's row; return its id."""
+        now = utc_iso(datetime.now(UTC))
+        self.db.execute(
+            """INSERT INTO portals(id, name, province, base_url, layout, added, updated)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+                   province = excluded.province, base_url = excluded.base_url,
+                   layout = excluded.layout, updated = excluded.updated""",
+            [portal.id, nfc(portal.name), nfc(portal.province), portal.base_url,
+             portal.layout, now, now],
+        )
+        return portal.id
+
+    def portal_ids(self) -> list[str]:
+        return [r["id"] for r in self.db.query("SELECT id FROM portals ORDER BY id")]
+
+    def start_run(self, portal_id: str, settings: dict[str, Any] | None = None,
+                  *, now: datetime | None = None) -> int:
+        """Record the start of a crawl of ``portal_id``; return the run id."""
+        cur = self.db.execute(
+            "INSERT INTO crawl_runs(portal_id, started, settings) VALUES (?, ?, ?)",
+            [portal_id, utc_iso(now or datetime.now(UTC)),
+             json.dumps(settings or {}, ensure_ascii=False, default=str, sort_keys=True)],
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, stats: dict[str, Any] | None = None,
+                   status: str = "finished", *, now: datetime | None = None) -> dict[str, Any]:
+        """Record the end of a run; return its row.
+
+        The ``articles_*`` counters are kept by :meth:`save_articles`;
+        ``pages_dropped`` and ``errors`` are taken from ``stats`` when present.
+        """
+        stats = stats or {}
+        self.db.execute(
+            """UPDATE crawl_runs SET finished = ?, status = ?, stats = ?,
+                   pages_dropped = coalesce(?, pages_dropped), errors = coalesce(?, errors)
+               WHERE id = ?""",
+            [utc_iso(now or datetime.now(UTC)), status,
+             json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
+             _int_or_none(stats.get("pages_dropped")), _int_or_none(stats.get("errors")),
+             run_id],
+        )
+        run = self.get_run(run_id)
+        if run is None:
+            raise ArchiveError(f"no crawl run {run_id} in {self.path}")
+        return run
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM crawl_runs WHERE id = ?", [run_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["settings"] = json.loads(row["settings"])
+        row["stats"] = json.loads(row["stats"])
+        return row
+
+    # -- articles: write
+    def save_articles(self, items: Iterable[Article], *, portal_id: str,
+                      run_id: int | None = None, now: datetime | None = None) -> SaveResult:
+        """Upsert articles keyed on ``canonical_url``, all in one transaction.
+
+        * new URL → inserted (``first_seen`` = ``last_seen`` = now);
+        * same content hash → ``unchanged``: only ``last_seen``/``last_run_id``;
+        * other content hash → ``changed``: the row is rewritten (``first_seen``
+          and ``first_run_id`` kept), its images replaced, the FTS index
+          follows through the triggers.
+
+        The run's ``articles_*`` counters are incremented when ``run_id`` is given.
+        """
+        stamp = utc_iso(now or datetime.now(UTC))
+        result = SaveResult()
+        with self.db.atomic():
+            for item in items:
+                article = _normalised(item)
+                row = _article_row(article)
+                row.update(portal_id=portal_id, last_seen=stamp, last_run_id=run_id)
+                old = self.conn.execute(
+                    "SELECT id, content_hash FROM articles WHERE canonical_url = ?",
+                    [article.canonical_url],
+                ).fetchone()
+                if old is None:
+                    row.update(first_seen=stamp, first_run_id=run_id)
+                    cols = ", ".join(row)
+                    marks = ", ".join(f":{c}" for c in row)
+                    cur = self.conn.execute(f"INSERT INTO articles({cols}) VALUES ({marks})", row)
+                    article_id = int(cur.lastrowid or 0)
+                    self._write_images(article_id, article.images)
+                    result.new += 1
+                elif old[1] == row["content_hash"]:
+                    article_id = int(old[0])
+                    self.conn.execute(
+                        "UPDATE articles SET last_seen = ?, last_run_id = ?, status = 'live' "
+                        "WHERE id = ?",
+                        [stamp, run_id, article_id],
+                    )
+                    result.unchanged += 1
+                else:
+                    article_id = int(old[0])
+                    self._before_change(article_id, row)
+                    sets = ", ".join(f"{c} = :{c}" for c in row if c != "canonical_url")
+                    self.conn.execute(
+                        f"UPDATE articles SET {sets}, status = 'live' WHERE id = :id",
+                        {**row, "id": article_id},
+                    )
+                    self.conn.execute("DELETE FROM images WHERE article_id = ?", [article_id])
+                    self._write_images(article_id, article.images)
+                    result.changed += 1
+                result.ids.append(article_id)
+            if run_id is not None:
+                self.conn.execute(
+                    """UPDATE crawl_runs SET articles_new = articles_new + ?,
+                           articles_changed = articles_changed + ?,
+                           articles_unchanged = articles_unchanged + ? WHERE id = ?""",
+                    [result.new, result.changed, result.unchanged, run_id],
+                )
+        return result
+
+    def _before_change(self, article_id: int, new_row: dict[str, Any]) -> None:
+        """Hook called inside the transaction before a changed article is rewritten.
+
+        The seam for keeping history: a later migration adds
+        ``article_versions`` and this copies the old row (and its images) there.
+        """
+
+    def _write_images(self, article_id: int, images: list[Image]) -> None:
+        # Positions as given when they are distinct, else reading order.
+        positions = [i.position for i in images]
+        if len(set(positions)) != len(positions):
+            positions = list(range(len(images)))
+        self.conn.executemany(
+            "INSERT INTO images(article_id, position, url, caption, alt) VALUES (?, ?, ?, ?, ?)",
+            [(article_id, pos, i.url, i.caption, i.alt) for pos, i in zip(positions, images,
+                                                                           strict=True)],
+        )
+
+    def delete_article(self, ref: int | str) -> bool:
+        """Remove an article (and its images) from the archive; True if it existed."""
+        article_id = self._resolve_id(ref)
+        if article_id is None:
+            return False
+        with self.db.atomic():
+            self.conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
+        return True
+
+    # -- articles: read
+    def _resolve_id(self, ref: int | str) -> int | None:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            row = self.conn.execute("SELECT id FROM articles WHERE id = ?", [int(ref)]).fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT id FROM articles WHERE canonical_url = ?", [ref]
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def get_stored(self, ref: int | str) -> StoredArticle | None:
+        """The stored article by id or canonical URL, with its archive metadata."""
+        article_id = self._resolve_id(ref)
+        if article_id is None:
+            return None
+        row = next(self.db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+        images = list(self.db.query(
+            "SELECT * FROM images WHERE article_id = ? ORDER BY position", [article_id]
+        ))
+        return StoredArticle(
+            id=row["id"], portal_id=row["portal_id"], article=_article_from_row(row, images),
+            content_hash=row["content_hash"], published_utc=row["published_utc"],
+            first_seen=row["first_seen"], last_seen=row["last_seen"],
+            first_run_id=row["first_run_id"], last_run_id=row["last_run_id"],
+            status=row["status"],
+        )
+
+    def get_article(self, ref: int | str) -> Article | None:
+        """The article by id or canonical URL, as an :class:`Article`."""
+        stored = self.get_stored(ref)
+        return stored.article if stored else None
+
+    def count_articles(self, filters: ArticleFilter | None = None) -> int:
+        where, params = (filters or ArticleFilter()).where("a")
+        return int(self.conn.execute(
+            f"SELECT count(*) FROM articles a WHERE {where}", params
+        ).fetchone()[0])
+
+    def require_articles(self) -> None:
+        """Raise :class:`ArchiveError` when the archive holds no article yet."""
+        if self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+            raise ArchiveError(f"the archive at {self.path} holds no articles yet — {HOW_TO_FILL}")
+
+    def iter_articles(self, filters: ArticleFilter | None = None, *,
+                      order: str = "date") -> Iterator[dict[str, Any]]:
+        """Stream articles as dicts with :data:`EXPORT_COLUMNS` (JSON columns decoded).
+
+        ``order`` is ``"date"`` (oldest first, undated last) or ``"id"``.
+        Rows are read from a cursor: memory use does not grow with the archive.
+        """
+        where, params = (filters or ArticleFilter()).where("a")
+        order_by = {
+            "date": "a.published_utc IS NULL, a.published_utc, a.id",
+            "id": "a.id",
+        }.get(order)
+        if order_by is None:
+            raise ArchiveError(f"unknown order {order!r} (use date or id)")
+        columns = ", ".join(f"a.{c}" for c in EXPORT_COLUMNS if c != "images")
+        sql = f"""
+            SELECT {columns},
+              (SELECT json_group_array(json_object(
+                        'position', i.position, 'url', i.url,
+                        'caption', i.caption, 'alt', i.alt))
+                 FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
+              ) AS images
+            FROM articles a WHERE {where} ORDER BY {order_by}"""
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            for col in _JSON_COLUMNS:
+                row[col] = json.loads(row[col]) if row[col] else []
+            yield {c: row[c] for c in EXPORT_COLUMNS}
+
+    # -- maintenance
+    def check_fts(self) -> None:
+        """Raise :class:`sqlite3.DatabaseError` if the FTS index disagrees with ``articles``."""
+        self.conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+
+    def rebuild_fts(self) -> None:
+        """Rebuild the full-text index from ``articles`` (after a raw bulk edit)."""
+        with self.db.atomic():
+            self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+    # -- summary
+    def stats(self) -> dict[str, Any]:
+        """Counts, date range, per-portal breakdown, last run, file size."""
+        q = self.conn.execute
+
+        def one(sql: str) -> Any:
+            row = q(sql).fetchone()
+            return row[0] if row else None
+
+        per_portal = list(self.db.query(
+            """SELECT p.id AS portal_id, p.name, p.base_url,
+                      count(a.id) AS articles,
+                      (SELECT count(*) FROM images i JOIN articles b ON b.id = i.article_id
+                        WHERE b.portal_id = p.id) AS images,
+                      min(a.published_utc) AS first_published_utc,
+                      max(a.published_utc) AS last_published_utc,
+                      max(a.last_seen) AS last_seen,
+                      (SELECT count(*) FROM crawl_runs r WHERE r.portal_id = p.id) AS runs
+               FROM portals p LEFT JOIN articles a ON a.portal_id = p.id
+               GROUP BY p.id ORDER BY p.id"""
+        ))
+        last_run = list(self.db.query(
+            "SELECT id, portal_id, started, finished, status, articles_new, articles_changed, "
+            "articles_unchanged, pages_dropped, errors FROM crawl_runs ORDER BY id DESC LIMIT 1"
+        ))
+        size = 0
+        if self.path != ":memory:":
+            for suffix in ("", "-wal"):
+                f = Path(self.path + suffix)
+                size += f.stat().st_size if f.exists() else 0
+        return {
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "portals": one("SELECT count(*) FROM portals"),
+            "articles": one("SELECT count(*) FROM articles"),
+            "images": one("SELECT count(*) FROM images"),
+            "runs": one("SELECT count(*) FROM crawl_runs"),
+            "first_published": one(
+                "SELECT published FROM articles WHERE published_utc IS NOT NULL "
+                "ORDER BY published_utc LIMIT 1"),
+            "last_published": one(
+                "SELECT published FROM articles WHERE published_utc IS NOT NULL "
+                "ORDER BY published_utc DESC LIMIT 1"),
+            "undated": one("SELECT count(*) FROM articles WHERE published_utc IS NULL"),
+            "per_portal": per_portal,
+            "last_run": last_run[0] if last_run else None,
+            "size_bytes": size,
+        }
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
