@@ -1,0 +1,398 @@
+"""The ``portal-archive`` command line.
+
+Every command takes ``--db PATH`` (default ``data/archive.db``; the
+``PORTAL_ARCHIVE_DB`` environment variable changes the default). Errors the
+user can cause are reported by :class:`ArchiveGroup` as one line,
+``Error: …``, with a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from archive.errors import ArchiveError
+from archive.export import FORMATS, export
+from archive.filters import ArticleFilter
+from archive.search import ORDERS, search
+from archive.store import DEFAULT_DB, Archive
+from scraper.extract.article import NotAnArticle
+from scraper.portals import PortalConfigError, load_portals, resolve_portal
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENV_DB = "PORTAL_ARCHIVE_DB"
+BOLD = ("\x1b[1m", "\x1b[22m")
+BRACKETS = ("[", "]")
+
+#: Exceptions that mean "the user can fix this": reported as one line.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ArchiveError, PortalConfigError, NotAnArticle, OSError, sqlite3.Error, UnicodeError,
+)
+
+
+def one_line(exc: BaseException) -> str:
+    """A user error as a single line of text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    elif isinstance(exc, sqlite3.Error):
+        text = f"database error: {exc}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+class ArchiveGroup(click.Group):
+    """A click group that turns the project's user errors into ``Error: <one line>``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # click handles a closed pipe (``| head``) itself
+            raise click.ClickException(one_line(exc)) from None
+
+
+# ------------------------------------------------------------------ options
+def db_option(default: str = DEFAULT_DB) -> Callable[[F], F]:
+    return click.option(
+        "--db", "db", default=default, show_default=True, envvar=ENV_DB, show_envvar=True,
+        type=click.Path(dir_okay=False), help="Archive database file.",
+    )
+
+
+def filter_options(fn: F) -> F:
+    """--portal, --since, --until, --author, --category."""
+    for option in reversed((
+        click.option("--portal", metavar="ID", help="Only this portal (id from portals.toml)."),
+        click.option("--since", metavar="DATE",
+                     help="Published on or after DATE: YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--until", metavar="DATE",
+                     help="Published on or before DATE (the whole year/month/day included)."),
+        click.option("--author", metavar="TEXT", help="Author contains TEXT (accents optional)."),
+        click.option("--category", metavar="TEXT",
+                     help="Category contains TEXT (accents optional)."),
+    )):
+        fn = option(fn)
+    return fn
+
+
+def _markers() -> tuple[str, str]:
+    ctx = click.get_current_context()
+    color = ctx.color if ctx.color is not None else sys.stdout.isatty()
+    return BOLD if color else BRACKETS
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# ------------------------------------------------------------------ commands
+@click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="portal-archive")
+def main() -> None:
+    """Archive Vietnamese district government news portals: crawl, search, export.
+
+    \b
+    Quick start:
+      portal-archive demo                         # crawl the built-in demo portal
+      portal-archive search "nông thôn mới" --db data/demo.db
+      portal-archive crawl trieuson               # a portal from portals.toml
+      portal-archive export --format csv --out trieuson.csv --portal trieuson
+    """
+
+
+@main.command()
+@click.argument("portal")
+@click.option("--base-url", metavar="URL",
+              help="Crawl the declared portal at another address (a mirror, the demo's port).")
+@click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
+              help="Portals file to read instead of the bundled portals.toml.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A crawl setting (repeatable), e.g. -s DEPTH_LIMIT=2.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@db_option()
+def crawl(portal: str, base_url: str | None, portals_file: str | None,
+          settings: tuple[str, ...], quiet: bool, db: str) -> None:
+    """Crawl a portal into the archive.
+
+    PORTAL is an id from portals.toml, or a URL.
+
+    Running it again re-crawls: new articles are added, changed ones updated,
+    unchanged ones only marked as seen.
+
+    \b
+    Examples:
+      portal-archive crawl trieuson
+      portal-archive crawl https://hoanghoa.thanhhoa.gov.vn/ --db data/hoanghoa.db
+      portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
+    """
+    from archive.crawl import run_crawl
+
+    target = resolve_portal(portal, portals_file)
+    if base_url:
+        target = target.with_base_url(base_url)
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    stats = run_crawl(target, db, settings=_parse_settings(settings) or None, quiet=quiet)
+    click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
+    for key, value in (stats or {}).items():
+        click.echo(f"  {key}: {value}")
+
+
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="'-s'")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        settings[key.strip()] = value
+    return settings
+
+
+@main.command()
+@click.option("--size", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              help="Number of articles the demo portal serves.")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="Seed of the demo portal's generated content.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@db_option("data/demo.db")
+def demo(size: int, seed: int, quiet: bool, db: str) -> None:
+    """Crawl the built-in demo portal (a quick tour).
+
+    Serves the demo portal locally, crawls it, and shows a sample search.
+
+    \b
+    Example:
+      portal-archive demo --size 50 --db /tmp/demo.db
+      portal-archive search "nong thon moi" --db /tmp/demo.db
+    """
+    from archive.crawl import run_demo
+
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    run_demo(db, size=size, seed=seed, quiet=quiet)
+
+
+@main.command(name="search")
+@click.argument("query")
+@filter_options
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
+              help="Number of results.")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0),
+              help="Skip this many results (paging).")
+@click.option("--order", type=click.Choice(ORDERS), default="relevance", show_default=True,
+              help="Best matches first, or newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@db_option()
+def search_cmd(query: str, portal: str | None, since: str | None, until: str | None,
+               author: str | None, category: str | None, limit: int, offset: int,
+               order: str, as_json: bool, db: str) -> None:
+    """Full-text search (accents optional).
+
+    Articles with the accents exactly as typed rank first.
+
+    QUERY understands words (all must match), "exact phrases", prefixes
+    (xã*), OR, NOT / -word, and (grouping).
+
+    \b
+    Examples:
+      portal-archive search "nông thôn mới"
+      portal-archive search 'nong thon moi -"Triệu Sơn"' --since 2021 --until 2022-06
+      portal-archive search 'hội nghị OR hội thảo' --portal trieuson --order date --json
+    """
+    with Archive.open(db) as archive:
+        hits = search(archive, query, portal=portal, since=since, until=until, author=author,
+                      category=category, limit=limit, offset=offset, order=order,
+                      markers=BRACKETS if as_json else _markers())
+        total = archive.count_articles(ArticleFilter(
+            portal=portal, since=since, until=until, author=author, category=category,
+            query=query))
+    if as_json:
+        _echo_json({"query": query, "total": total, "results": [h.to_dict() for h in hits]})
+        return
+    if not hits:
+        click.echo(f"No articles match {query!r}.")
+        return
+    click.echo(f"{total} article{'s' if total != 1 else ''} match {query!r}; "
+               f"showing {offset + 1}–{offset + len(hits)}:\n")
+    for hit in hits:
+        when = (hit.published or "undated")[:16].replace("T", " ")
+        meta = " · ".join(x for x in (when, hit.portal_id, hit.author) if x)
+        click.echo(f"{hit.rank:>3}. {hit.title_highlighted}")
+        click.echo(f"     {meta}")
+        click.echo(f"     {hit.canonical_url}")
+        click.echo(f"     {hit.snippet}\n")
+
+
+@main.command(name="export")
+@click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
+              help="Output format.")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output file ('-' for standard output).")
+@click.option("--query", help="Only articles matching this search query.")
+@filter_options
+@click.option("--html/--no-html", "include_html", default=False, show_default=True,
+              help="Include the articles' cleaned HTML (body_html).")
+@db_option()
+def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since: str | None,
+               until: str | None, author: str | None, category: str | None,
+               include_html: bool, db: str) -> None:
+    """Export articles (oldest first) as CSV or JSON Lines.
+
+    Timestamps are ISO 8601; images, authors and warnings are JSON.
+
+    \b
+    Examples:
+      portal-archive export --format csv --out trieuson.csv --portal trieuson
+      portal-archive export -f jsonl -o 2022.jsonl --since 2022 --until 2022 --query "nông thôn"
+      portal-archive export -f jsonl -o - | head -1
+    """
+    with Archive.open(db) as archive:
+        target: Any = sys.stdout if out == "-" else out
+        n = export(archive, fmt, target, query=query, portal=portal, since=since, until=until,
+                   author=author, category=category, include_html=include_html)
+    if out != "-":
+        click.echo(f"Exported {n} article{'s' if n != 1 else ''} to {out}", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@db_option()
+def stats(as_json: bool, db: str) -> None:
+    """What the archive holds.
+
+    Articles per portal, publication dates, images, crawl runs, file size.
+
+    \b
+    Example:
+      portal-archive stats --db data/demo.db
+    """
+    with Archive.open(db) as archive:
+        data = archive.stats()
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"Archive {data['path']} ({data['size_bytes'] / 1_048_576:.1f} MiB, "
+               f"schema v{data['schema_version']})")
+    click.echo(f"  articles: {data['articles']}  images: {data['images']}  "
+               f"portals: {data['portals']}  crawl runs: {data['runs']}")
+    if data["articles"]:
+        click.echo(f"  published: {data['first_published'] or '?'} … "
+                   f"{data['last_published'] or '?'}  (undated: {data['undated']})")
+    else:
+        click.echo("  (no articles yet — run `portal-archive crawl PORTAL` or `make demo`)")
+    if data["per_portal"]:
+        click.echo("")
+        click.echo(f"  {'PORTAL':<14} {'ARTICLES':>8} {'IMAGES':>7} {'RUNS':>5}  FIRST … LAST")
+        for p in data["per_portal"]:
+            span = f"{(p['first_published_utc'] or '?')[:10]} … {(p['last_published_utc'] or '?')[:10]}"
+            click.echo(f"  {p['portal_id']:<14} {p['articles']:>8} {p['images']:>7} "
+                       f"{p['runs']:>5}  {span}")
+    run = data["last_run"]
+    if run:
+        click.echo(f"\n  last run #{run['id']} ({run['portal_id']}): {run['status']}, "
+                   f"started {run['started']}; new {run['articles_new']}, changed "
+                   f"{run['articles_changed']}, unchanged {run['articles_unchanged']}, "
+                   f"dropped {run['pages_dropped']}, errors {run['errors']}")
+
+
+@main.command()
+@click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
+              help="Portals file to read instead of the bundled portals.toml.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@db_option()
+def portals(portals_file: str | None, as_json: bool, db: str) -> None:
+    """List the known portals (portals.toml).
+
+    Counts come from the archive when it exists.
+
+    \b
+    Example:
+      portal-archive portals --db data/demo.db
+    """
+    declared = load_portals(portals_file)
+    counts: dict[str, int] | None = None
+    if Path(db).is_file():
+        try:
+            with Archive.open(db) as archive:
+                counts = {p["portal_id"]: p["articles"] for p in archive.stats()["per_portal"]}
+        except ArchiveError:
+            counts = None
+    rows = [
+        {"id": p.id, "name": p.name, "province": p.province, "base_url": p.base_url,
+         "layout": p.layout, "articles": None if counts is None else counts.get(p.id, 0)}
+        for p in declared.values()
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    click.echo(f"{'ID':<12} {'LAYOUT':<9} {'ARTICLES':>8}  {'BASE URL':<38} NAME")
+    for r in rows:
+        n = "-" if r["articles"] is None else str(r["articles"])
+        click.echo(f"{r['id']:<12} {r['layout']:<9} {n:>8}  {r['base_url']:<38} {r['name']}")
+    if counts is None:
+        click.echo(f"(no archive at {db}: article counts not shown)", err=True)
+
+
+@main.command()
+@click.argument("page", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.option("--profile", help="Force an extraction profile (thanhhoa, generic).")
+def extract(page: str, url: str, profile: str | None) -> None:
+    """Extract the article of a saved page and print it as JSON.
+
+    \b
+    Example:
+      portal-archive extract page.html --url https://trieuson.thanhhoa.gov.vn/tin-tuc/123
+    """
+    from scraper.extract import extract_article
+
+    html = sys.stdin.buffer.read() if page == "-" else Path(page).read_bytes()
+    article = extract_article(html, url, profile=profile)
+    click.echo(article.to_json())
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@db_option()
+def show(ref: str, as_json: bool, db: str) -> None:
+    """Show one archived article by id or canonical URL.
+
+    \b
+    Example:
+      portal-archive show 42 --db data/demo.db
+    """
+    with Archive.open(db) as archive:
+        stored = archive.get_stored(ref)
+    if stored is None:
+        raise ArchiveError(f"no article {ref!r} in {db}")
+    if as_json:
+        _echo_json({**stored.article.to_dict(), "id": stored.id, "portal_id": stored.portal_id,
+                    "content_hash": stored.content_hash, "first_seen": stored.first_seen,
+                    "last_seen": stored.last_seen, "status": stored.status})
+        return
+    a = stored.article
+    click.echo(a.title)
+    click.echo(" · ".join(x for x in (a.published.isoformat() if a.published else "undated",
+                                      stored.portal_id, a.author, a.category) if x))
+    click.echo(a.canonical_url)
+    click.echo("")
+    click.echo(a.body)
+    for img in a.images:
+        click.echo(f"[image {img.position}] {img.url}" + (f" — {img.caption}" if img.caption else ""))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
