@@ -29,10 +29,12 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Microsoft-IIS/8.5"
-    sys_version = ""
     #: Idle keep-alive connections are dropped after this many seconds.
     timeout = 30
     server: _HTTPServer
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._send(self.server.app.handle("GET", self.path), with_body=True)
