@@ -1,19 +1,138 @@
-"""Running crawls from the CLI (owned by the crawl work; placeholder signatures)."""
+"""Running crawls from the CLI.
+
+A crawl is a real Scrapy process (``python -m scrapy crawl portal``): the
+archive library never imports Scrapy, and a crawl that dies cannot take the
+CLI with it. This module creates the ``crawl_runs`` row, starts the process,
+and reads the run's outcome back from the archive.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from scraper.portals import Portal
+from archive.errors import ArchiveError
+from archive.store import Archive
+from scraper.portals import Portal, load_portals
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CrawlError(ArchiveError):
+    """The crawl process failed."""
+
+
+def is_local(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def crawl_settings(portal: Portal, db_path: str | Path, run_id: int,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Scrapy settings of one crawl: polite defaults, fast on loopback."""
+    from scraper import settings as defaults  # plain module, no Scrapy import
+
+    settings: dict[str, Any] = {
+        "PORTAL_ARCHIVE_DB": str(db_path),
+        "PORTAL_ARCHIVE_RUN_ID": run_id,
+        "LOG_LEVEL": "WARNING",
+    }
+    if is_local(portal.base_url):
+        settings.update(defaults.FAST_LOCAL_SETTINGS)
+    settings.update(extra or {})
+    return settings
+
+
+def _settings_that_matter(settings: dict[str, Any], portal: Portal) -> dict[str, Any]:
+    keep = {k: v for k, v in settings.items() if k not in ("PORTAL_ARCHIVE_RUN_ID",)}
+    keep["portal"] = asdict(portal)
+    return keep
 
 
 def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] | None = None,
               quiet: bool = False) -> dict[str, Any]:
-    """Crawl one portal into the archive at db_path; return the run's stats."""
-    raise NotImplementedError("crawl is being built")
+    """Crawl one portal into the archive at ``db_path``; return the run's record."""
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    archive = Archive(db_path)
+    try:
+        archive.ensure_portal(portal)
+        all_settings = crawl_settings(portal, db_path, 0, settings)
+        run_id = archive.start_run(portal.id, _settings_that_matter(all_settings, portal))
+    finally:
+        archive.close()
+    all_settings["PORTAL_ARCHIVE_RUN_ID"] = run_id
+
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portal",
+           "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
+    for key, value in all_settings.items():
+        cmd += ["-s", f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"]
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        cmd, env=env, cwd=str(PROJECT_ROOT),
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.PIPE if quiet else None,
+        text=True, check=False,
+    )
+    archive = Archive(db_path)
+    try:
+        run = archive.get_run(run_id)
+        if proc.returncode != 0 or run is None or run.get("status") in (None, "running"):
+            tail = (proc.stderr or "").strip().splitlines()[-1:] if quiet else []
+            archive.finish_run(run_id, {"exit_code": proc.returncode}, status="failed")
+            raise CrawlError(
+                f"crawl of {portal.id} failed (exit {proc.returncode})"
+                + (f": {tail[0]}" if tail else "")
+            )
+        return run
+    finally:
+        archive.close()
+
+
+def demo_portal(base_url: str) -> Portal:
+    portals = load_portals()
+    template = portals.get("demo") or Portal("demo", "Demo portal", "Thanh Hóa", base_url, "thanhhoa")
+    return template.with_base_url(base_url)
 
 
 def run_demo(db_path: str | Path, *, size: int = 200, seed: int = 1, quiet: bool = False) -> None:
     """Start the demo portal, crawl it into db_path, print a summary and a sample search."""
-    raise NotImplementedError("demo is being built")
+    from archive.search import search
+    from scraper.demo.server import DemoServer
+    from scraper.demo.site import DemoSite
+
+    site = DemoSite(size=size, seed=seed)
+    with DemoServer(site) as server:
+        print(f"Demo portal: {server.base_url} ({site.article_count} articles)")
+        portal = demo_portal(server.base_url)
+        print(f"Crawling {portal.name} into {db_path} …", flush=True)
+        run = run_crawl(portal, db_path, quiet=quiet)
+    archive = Archive(db_path)
+    try:
+        stats = archive.stats()
+        print(f"Archived {stats['articles']} articles and {stats['images']} images "
+              f"(this run: {run.get('articles_new', 0)} new, "
+              f"{run.get('articles_changed', 0)} changed, "
+              f"{run.get('articles_unchanged', 0)} unchanged).")
+        query = "nong thon moi"
+        hits = search(archive, query, limit=3)
+        print(f'Search "{query}": {len(hits)} shown')
+        for hit in hits:
+            print(f"  {hit.published or ''}  {hit.title}")
+            print(f"      {hit.snippet}")
+    finally:
+        archive.close()

@@ -81,6 +81,11 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
         return m2["name"].strip()
     if looks_like_name(line, strict=not emphasised):
         return line.rstrip(".")
+    # "Văn Hùng - Trung tâm VH-TT&TT huyện": a name, then the writer's unit.
+    person, sep, unit = line.partition(" - ")
+    if sep and len(unit) <= 60 and not _SENTENCE_END.search(unit) \
+            and looks_like_name(person, strict=not emphasised) and _UNIT_WORDS.match(unit):
+        return line.rstrip(".")
     return None
 
 

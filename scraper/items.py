@@ -1,0 +1,26 @@
+"""What the spider hands to the pipelines: one fetched page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scraper.extract.article import Article
+from scraper.extract.steps import Page
+
+
+@dataclass
+class PageItem:
+    """A fetched page on its way through the pipelines."""
+
+    url: str
+    portal_id: str
+    html: bytes
+    status: int = 200
+    #: When the response arrived (ISO 8601, UTC).
+    fetched_at: str = ""
+    #: The extraction state, filled stage by stage by the pipelines.
+    page: Page | None = field(default=None, repr=False)
+
+    @property
+    def article(self) -> Article | None:
+        return self.page.article if self.page is not None else None

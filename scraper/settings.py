@@ -1,0 +1,74 @@
+"""Scrapy settings for portal-archive.
+
+Polite by default: these crawl government servers that are often small and
+slow. ``FAST_LOCAL_SETTINGS`` are applied only to portals on a loopback
+address (the demo portal).
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "portal-archive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = (
+    "portal-archive/0.1 (archival crawler preserving Vietnamese district news portals; "
+    "polite: obeys robots.txt, 1-2 requests at a time)"
+)
+ROBOTSTXT_OBEY = True
+
+# Politeness: at most two requests at a time to one host, AutoThrottle adapts
+# the delay to the server's latency.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Breadth-first: listings before the depths of pagination.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+ITEM_PIPELINES = {
+    "scraper.pipelines.ParsePipeline": 100,
+    "scraper.pipelines.StripWidgetsPipeline": 200,
+    "scraper.pipelines.CollapseDuplicatesPipeline": 300,
+    "scraper.pipelines.NormalisePipeline": 400,
+    "scraper.pipelines.ValidatePipeline": 500,
+    "scraper.pipelines.StorePipeline": 900,
+}
+
+# A page that is not an article is counted in the stats, not shouted about.
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# The archive this crawl writes to, and how many articles one transaction holds.
+PORTAL_ARCHIVE_DB = "data/archive.db"
+PORTAL_ARCHIVE_BATCH = 100
+# The crawl_runs row of this crawl (created by `portal-archive crawl`; the
+# pipeline creates one itself when the spider is run with plain `scrapy crawl`).
+PORTAL_ARCHIVE_RUN_ID = 0
+
+#: Overrides for a portal served on this machine (the demo portal): no delay,
+#: many requests at once.
+FAST_LOCAL_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "DOWNLOAD_DELAY_JITTER": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_TIMEOUT": 15,
+}

@@ -1,0 +1,119 @@
+"""End to end: the demo portal on loopback, a real Scrapy crawl, a real archive.
+
+The demo portal's own generator is the oracle: every article it serves must be
+in the archive exactly once, with the fields it rendered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.crawl import demo_portal, run_crawl
+from archive.search import search
+from archive.store import Archive
+from scraper.demo.server import DemoServer
+from scraper.demo.site import DemoSite
+
+SIZE = 120
+WIDGET_TEXT = ["Ý kiến thăm dò", "Bạn quan tâm đến chuyên mục nào", "Biểu quyết", "Xem kết quả",
+               "Truy cập", "Hôm nay:", "Hôm qua:", "Tất cả:", "Dự báo thời tiết", "Các tin khác",
+               "Đăng lúc", "Liên kết website", "Chịu trách nhiệm"]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    site = DemoSite(size=SIZE, seed=7)
+    db = tmp_path_factory.mktemp("e2e") / "archive.db"
+    with DemoServer(site) as server:
+        portal = demo_portal(server.base_url)
+        first = run_crawl(portal, db, quiet=True)
+        hits_after_first = dict(server.hits)
+        second = run_crawl(portal, db, quiet=True)
+        base_url = server.base_url
+    return {"site": site, "db": db, "base": base_url, "first": first, "second": second,
+            "hits": hits_after_first}
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_every_article_archived_exactly_once(crawled: dict[str, Any]) -> None:
+    site: DemoSite = crawled["site"]
+    expected = {a.to_article(crawled["base"]).canonical_url for a in site.iter_articles()}
+    stored = [r[0] for r in _rows(crawled["db"], "SELECT canonical_url FROM articles")]
+    assert len(stored) == len(set(stored)), "an article is stored twice"
+    assert set(stored) == expected
+
+
+def test_fields_as_served(crawled: dict[str, Any]) -> None:
+    site: DemoSite = crawled["site"]
+    archive = Archive(crawled["db"])
+    mismatches = []
+    try:
+        for demo in site.iter_articles():
+            want = demo.to_article(crawled["base"])
+            got = archive.get_article(want.canonical_url)
+            assert got is not None, want.canonical_url
+            for field in ("title", "published", "published_raw", "author", "body", "category"):
+                if getattr(got, field) != getattr(want, field):
+                    mismatches.append((demo.id, field, getattr(got, field), getattr(want, field)))
+            if [(i.url, i.caption) for i in got.images] != [(i.url, i.caption) for i in want.images]:
+                mismatches.append((demo.id, "images", got.images, want.images))
+            assert got.published is None or got.published.utcoffset() is not None
+    finally:
+        archive.close()
+    assert not mismatches, mismatches[:5]
+
+
+def test_no_widget_text_and_no_second_copy(crawled: dict[str, Any]) -> None:
+    for title, body, author in _rows(crawled["db"], "SELECT title, body, author FROM articles"):
+        for text in WIDGET_TEXT:
+            assert text not in body, (title, text)
+        first_paragraph = body.split("\n\n")[0]
+        assert body.count(first_paragraph) == 1, f"body of {title!r} appears twice"
+        assert author is None or author not in body.split("\n\n")[-1:]
+
+
+def test_images_recorded(crawled: dict[str, Any]) -> None:
+    site: DemoSite = crawled["site"]
+    want = sum(len(a.to_article(crawled["base"]).images) for a in site.iter_articles())
+    assert want > 0
+    assert _rows(crawled["db"], "SELECT count(*) FROM images")[0][0] == want
+
+
+def test_seed_found_by_phrase(crawled: dict[str, Any]) -> None:
+    archive = Archive(crawled["db"])
+    try:
+        hits = search(archive, '"giao nhiệm vụ xây dựng xã đạt chuẩn nông thôn mới"', limit=5)
+        assert hits and hits[0].title == \
+            "UBND huyện làm việc giao nhiệm vụ xây dựng xã đạt chuẩn nông thôn mới"
+        hits = search(archive, "Thùy Dung tổng kết NTM 2018", limit=5)
+        assert hits and hits[0].published == "2019-03-14T15:41:05+07:00"
+    finally:
+        archive.close()
+
+
+def test_second_crawl_adds_no_rows(crawled: dict[str, Any]) -> None:
+    first, second = crawled["first"], crawled["second"]
+    assert first["articles_new"] == SIZE
+    assert second["articles_new"] == 0
+    assert second["articles_changed"] == 0, "the visitor counter must not count as a change"
+    assert second["articles_unchanged"] == SIZE
+    assert _rows(crawled["db"], "SELECT count(*) FROM articles")[0][0] == SIZE
+    assert _rows(crawled["db"], "SELECT count(*) FROM crawl_runs WHERE status='finished'")[0][0] == 2
+
+
+def test_robots_txt_obeyed(crawled: dict[str, Any]) -> None:
+    hits = crawled["hits"]
+    assert hits.get("robots", 0) >= 1
+    # The pages link to the portal's search page, which robots.txt disallows.
+    assert hits.get("search", 0) == 0, hits
