@@ -88,6 +88,13 @@ def test_synthetic_articles_vary_like_real_ones(site: DemoSite) -> None:
     assert all(2 <= len(a.paragraphs) <= 7 for a in articles if a.seed_key is None)
 
 
+def test_headlines_agree_with_full_articles(site: DemoSite) -> None:
+    for n in [*range(1, 40), *site.seed_ids.values(), site.article_count]:
+        a, h = site.article(n), site.headline(n)
+        assert (a.id, a.path, a.title, a.published, a.category) == \
+            (h.id, h.path, h.title, h.published, h.category)
+
+
 def test_seeds_sit_at_their_real_dates_and_category(site: DemoSite) -> None:
     seeds = {s.key: s for s in load_seeds()}
     assert set(site.seed_ids) == set(seeds)

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from scraper.demo.site import Block, DemoArticle, DemoSite, ImageRun, NotFound
+from scraper.demo.site import Block, DemoArticle, DemoSite, Headline, ImageRun, NotFound
 from scraper.demo.vocab import POLL_EXTRA, POLL_QUESTION, WEATHER_PLACES
 
 COUNTER_LABELS = ("Hôm nay:", "Hôm qua:", "Tuần này:", "Tháng này:", "Tất cả:")
@@ -114,7 +114,7 @@ class Renderer:
         return links
 
     # ---------------------------------------------------------------- helpers
-    def _link(self, a: DemoArticle) -> dict[str, str]:
+    def _link(self, a: Headline) -> dict[str, str]:
         return {"url": a.path, "title": a.title, "date": a.short_date}
 
     def _counter(self, article: DemoArticle | None, visit: int) -> list[tuple[str, int]]:

@@ -130,8 +130,8 @@ Block = Paragraph | ImageRun | Signature
 
 # --------------------------------------------------------------------- article
 @dataclass(frozen=True)
-class DemoArticle:
-    """One article of the demo site, as the portal publishes it."""
+class Headline:
+    """What listings and related lists show of an article: link, title, date."""
 
     id: int
     #: Root-relative URL path of the article page.
@@ -140,11 +140,6 @@ class DemoArticle:
     #: Publication time, aware, +07:00.
     published: datetime
     category: Category
-    blocks: tuple[Block, ...]
-    #: ``key`` of the seed this article reproduces, None for synthetic ones.
-    seed_key: str | None = None
-    #: Visitor counter the seed page showed (today, yesterday, week, month, all).
-    counter: tuple[int, ...] | None = field(default=None, compare=False)
 
     @property
     def date_text(self) -> str:
@@ -160,6 +155,21 @@ class DemoArticle:
     def short_date(self) -> str:
         """``15/01/2022`` as listings and related lists show it."""
         return self.published.strftime("%d/%m/%Y")
+
+    def url(self, base_url: str) -> str:
+        """Absolute URL of the article on a server at ``base_url``."""
+        return urljoin(base_url, self.path)
+
+
+@dataclass(frozen=True)
+class DemoArticle(Headline):
+    """One article of the demo site, as the portal publishes it."""
+
+    blocks: tuple[Block, ...] = ()
+    #: ``key`` of the seed this article reproduces, None for synthetic ones.
+    seed_key: str | None = None
+    #: Visitor counter the seed page showed (today, yesterday, week, month, all).
+    counter: tuple[int, ...] | None = field(default=None, compare=False)
 
     @property
     def images(self) -> list[tuple[ImageRef, str | None]]:
@@ -186,10 +196,6 @@ class DemoArticle:
         """First paragraph cut to ``words`` words (listing pages)."""
         first = self.paragraphs[0].split() if self.paragraphs else []
         return " ".join(first[:words]) + (" ..." if len(first) > words else "")
-
-    def url(self, base_url: str) -> str:
-        """Absolute URL of the article on a server at ``base_url``."""
-        return urljoin(base_url, self.path)
 
     def to_article(self, base_url: str) -> Article:
         """The record a correct extractor must produce from this article's page."""
@@ -241,6 +247,7 @@ class DemoSite:
         self._seed_images: dict[str, int] = {}
         self._anchors = self._place_seeds(load_seeds())
         self._cached = lru_cache(maxsize=cache_size)(self._build)
+        self._cached_head = lru_cache(maxsize=cache_size)(self._build_head)
 
     # ----------------------------------------------------------- public queries
     @property
@@ -255,6 +262,10 @@ class DemoSite:
     def article(self, n: int) -> DemoArticle:
         """Article ``n`` (cached in a bounded LRU); ``NotFound`` outside 1..size."""
         return self._cached(n)
+
+    def headline(self, n: int) -> Headline:
+        """Article ``n``'s link, title and date, without building its body."""
+        return self._cached_head(n)
 
     def category(self, slug: str) -> Category:
         try:
@@ -281,17 +292,17 @@ class DemoSite:
         ids = self.category_ids(slug)[::-1][(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         return [self.article(n) for n in ids]
 
-    def latest(self, slug: str, count: int = 5) -> list[DemoArticle]:
+    def latest(self, slug: str, count: int = 5) -> list[Headline]:
         """The newest ``count`` articles of a category."""
-        return [self.article(n) for n in self.category_ids(slug)[::-1][:count]]
+        return [self.headline(n) for n in self.category_ids(slug)[::-1][:count]]
 
-    def related(self, article: DemoArticle, count: int = 5) -> list[DemoArticle]:
+    def related(self, article: Headline, count: int = 5) -> list[Headline]:
         """``Các tin khác``: the next older articles of the same category, else newer ones."""
         ids = self.category_ids(article.category.slug)
         pos = ids.index(article.id)
         older = ids[max(0, pos - count): pos][::-1]
         newer = ids[pos + 1: pos + 1 + count - len(older)]
-        return [self.article(n) for n in [*older, *newer]]
+        return [self.headline(n) for n in [*older, *newer]]
 
     def iter_articles(self, newest_first: bool = False) -> Iterator[DemoArticle]:
         """Every article lazily, oldest first (by id) unless ``newest_first``."""
@@ -360,18 +371,29 @@ class DemoSite:
 
     # --------------------------------------------------------------- building
     def _build(self, n: int) -> DemoArticle:
-        if not 1 <= n <= self.size:
-            raise NotFound(f"no article {n} (ids are 1..{self.size})")
         if n in self._seeds:
             return self._build_seed(n, self._seeds[n])
+        head, rng, writer = self._head(n)
+        blocks = self._body(n, rng, writer, head.published)
+        return DemoArticle(head.id, head.path, head.title, head.published, head.category, blocks)
+
+    def _build_head(self, n: int) -> Headline:
+        if n in self._seeds:
+            a = self.article(n)
+            return Headline(a.id, a.path, a.title, a.published, a.category)
+        return self._head(n)[0]
+
+    def _head(self, n: int) -> tuple[Headline, random.Random, Writer]:
+        """Article ``n``'s headline, and its RNG and writer positioned to write the body."""
+        if not 1 <= n <= self.size:
+            raise NotFound(f"no article {n} (ids are 1..{self.size})")
         rng = random.Random(f"{self.seed}:{n}")
         published = self._published(n, rng)
         category = self.category_of(n)
         writer = Writer(rng, published.year)
         title = writer.title(category.slug)
-        blocks = self._body(n, rng, writer, published)
         path = self.layout.scheme.article(n, published, title)
-        return DemoArticle(n, path, title, published, category, blocks)
+        return Headline(n, path, title, published, category), rng, writer
 
     def _build_seed(self, n: int, s: SeedRecord) -> DemoArticle:
         blocks: list[Block] = []
@@ -389,7 +411,7 @@ class DemoSite:
             s.title,
             s.published,
             self.category(s.category),
-            tuple(blocks),
+            blocks=tuple(blocks),
             seed_key=s.key,
             counter=s.counter,
         )

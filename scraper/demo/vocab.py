@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
+from string import Formatter
 
 DISTRICT = "Triệu Sơn"
 
@@ -168,35 +170,46 @@ POLL_EXTRA = ("Thủ tục hành chính", "Ý kiến khác")
 WEATHER_PLACES = ("Thanh Hóa", "Sầm Sơn", "Bỉm Sơn", DISTRICT, "Mường Lát")
 
 
+_POOLS: dict[str, tuple[str, ...]] = {"org": ORGS, "commune": COMMUNES, "role": ROLES}
+
+
+@lru_cache(maxsize=256)
+def _slots(template: str) -> tuple[str, ...]:
+    """Slot names of a template, in order of appearance, each once."""
+    names = (name for _, name, _, _ in Formatter().parse(template) if name)
+    return tuple(dict.fromkeys(names))
+
+
 class Writer:
     """Fills the pools' templates from one ``random.Random``."""
 
     def __init__(self, rng: random.Random, year: int) -> None:
         self.rng = rng
         self.year = year
+        self._fixed = {"year": str(year), "next_year": str(year + 1), "district": DISTRICT}
 
     def person(self) -> str:
         r = self.rng
         return f"{r.choice(SURNAMES)} {r.choice(MIDDLE)} {r.choice(GIVEN)}"
 
     def fill(self, template: str) -> str:
+        """``template`` with each of its slots drawn (only the slots it uses)."""
         r = self.rng
-        c1, c2 = r.sample(COMMUNES, 2)
-        n = r.randint(2, 35)
-        return template.format(
-            org=r.choice(ORGS),
-            commune=c1,
-            commune2=c2,
-            person=self.person(),
-            role=r.choice(ROLES),
-            n=n,
-            n2=n + r.randint(1, 60),
-            pct=r.randint(40, 99),
-            money=f"{r.randint(1, 99)}.{r.randint(0, 999):03d}",
-            year=self.year,
-            next_year=self.year + 1,
-            district=DISTRICT,
-        )
+        values: dict[str, object] = {}
+        for name in _slots(template):
+            if name == "commune2":
+                values[name] = r.choice([c for c in COMMUNES if c != values.get("commune")])
+            elif name in ("n", "n2"):
+                values[name] = r.randint(2, 35) if name == "n" else r.randint(36, 95)
+            elif name == "pct":
+                values[name] = r.randint(40, 99)
+            elif name == "money":
+                values[name] = f"{r.randint(1, 99)}.{r.randint(0, 999):03d}"
+            elif name == "person":
+                values[name] = self.person()
+            else:
+                values[name] = self._fixed.get(name) or r.choice(_POOLS[name])
+        return template.format(**values)
 
     def title(self, category_slug: str) -> str:
         return self.fill(self.rng.choice(TITLES[category_slug]))
