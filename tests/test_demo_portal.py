@@ -86,6 +86,12 @@ def test_synthetic_articles_vary_like_real_ones(site: DemoSite) -> None:
     assert any(t.startswith("\xa0 \xa0 ") for t in texts)
     assert any(re.search(r"ngày \d{1,2}/\d{1,2}/\d{4}", t) for t in texts)
     assert all(2 <= len(a.paragraphs) <= 7 for a in articles if a.seed_key is None)
+    for a in articles:  # a caption always belongs to one run: runs never touch
+        kinds = "".join("i" if isinstance(b, ImageRun) else "p" if isinstance(b, Paragraph)
+                        and b.text.strip() else "" for b in a.blocks)
+        assert "ii" not in kinds, a.id
+        files = [img.file for img, _ in a.images]
+        assert a.seed_key or files == sorted(files), a.id
 
 
 def test_headlines_agree_with_full_articles(site: DemoSite) -> None:
@@ -154,8 +160,10 @@ def test_expected_article_matches_the_page(site: DemoSite, server: DemoServer) -
         for b in article.blocks:
             if isinstance(b, Paragraph):
                 assert f"<p>{b.text}</p>" in text
+        content = text.split('<div class="news-content">')[1].split('<div class="news-tools">')[0]
+        assert re.findall(r'src="([^"]+)"', content) == \
+            [img.url.removeprefix(server.base_url[:-1]) for img in expected.images]
         for img in expected.images:
-            assert f'src="{img.url.removeprefix(server.base_url[:-1])}"' in text
             if img.caption:
                 assert f"<em>{img.caption}</em>" in text
         if expected.author:

@@ -433,15 +433,15 @@ class DemoSite:
             files = _image_files(n, count, rng, published)
             cut = rng.randint(1, count) if count > 1 and rng.random() < 0.3 else count
             runs = [files[:cut], files[cut:]] if cut < count else [files]
-            for run in reversed(runs):
+            # Each run goes after a different paragraph, in reading order, so two
+            # runs never touch and a caption always belongs to one run.
+            gaps = sorted(rng.sample(range(1, len(blocks) + 1), len(runs)))
+            for run, gap in reversed(list(zip(runs, gaps, strict=True))):
                 style: Literal["inline", "separate"] = rng.choice(("inline", "separate"))
                 caption = writer.caption() if rng.random() < 0.8 else None
-                image_run = ImageRun(
-                    tuple(self._image_ref(published, f) for f in run), caption, style
-                )
-                at = rng.randint(1, len(blocks))
+                refs = tuple(self._image_ref(published, f) for f in run)
                 extra: list[Block] = [Paragraph("\xa0")] if rng.random() < 0.3 else []
-                blocks[at:at] = [image_run, *extra]
+                blocks[gap:gap] = [ImageRun(refs, caption, style), *extra]
         if rng.random() < 0.92:
             pad = "\xa0 " * rng.randint(20, 45) if rng.random() < 0.3 else ""
             blocks.append(Signature(pad + writer.signature()))
