@@ -1,0 +1,279 @@
+"""archive.search and archive.query: Vietnamese-aware matching, ranking, safety."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from archive.errors import ArchiveError, FilterError, SearchError
+from archive.query import MAX_QUERY_CHARS, HighlightTerm, compile_query
+from archive.search import make_snippet, search
+from archive.store import Archive
+from scraper.extract.article import VIETNAM_TZ, Article
+from scraper.portals import Portal
+
+FILLER = ("Các ngành, đơn vị liên quan tích cực triển khai kế hoạch, "
+          "bám sát cơ sở, tuyên truyền sâu rộng tới người dân. ")
+
+#: key: (portal, published, title, body, author, category)
+CORPUS: dict[str, tuple[str, str, str, str, str | None, str]] = {
+    "dongtien": ("trieuson", "2022-03-10T09:00",
+                 "Xã Đồng Tiến đạt chuẩn nông thôn mới",
+                 "Năm 2022, xã Đồng Tiến hoàn thành 19/19 tiêu chí. " + FILLER,
+                 "Văn Hùng", "Nông thôn mới"),
+    "dongtien_money": ("trieuson", "2022-04-01T10:00",
+                       "Đồng tiền và tiết kiệm: đồng tiền đi liền khúc ruột",
+                       "Quản lý đồng tiền ngân sách, mỗi đồng tiền phải hiệu quả; đồng tiền "
+                       "công cần minh bạch. " + FILLER,
+                       "Thùy Dung", "Kinh tế"),
+    "khuyennong_title": ("trieuson", "2021-06-05T08:00",
+                         "Hội nghị tổng kết công tác khuyến nông",
+                         "Hội nghị đánh giá kết quả sản xuất vụ chiêm xuân. " + FILLER,
+                         "Lê Minh", "Kinh tế"),
+    "khuyennong_body": ("trieuson", "2021-06-06T08:00",
+                        "Sản xuất vụ chiêm xuân thắng lợi",
+                        "Trung tâm khuyến nông huyện hướng dẫn bà con gieo cấy. " + FILLER,
+                        "Lê Minh", "Kinh tế"),
+    "khuyenhoc": ("hoanghoa", "2023-09-05T07:30",
+                  "Đại hội Hội khuyến học huyện Hoằng Hóa",
+                  "Hội khuyến học trao học bổng cho học sinh nghèo vượt khó. " + FILLER,
+                  "Thùy Dung", "Giáo dục"),
+    "thon_moi_apart": ("hoanghoa", "2023-01-02T07:30",
+                       "Đường về thôn",
+                       "Con đường mới về thôn Yên Trường được khánh thành. " + FILLER,
+                       None, "Giao thông"),
+    "no_diacritics": ("hoanghoa", "2020-12-31T23:30",
+                      "Nong thon moi o Hoang Hoa (bai cu khong dau)",
+                      "Bai viet cu tren cong thong tin: xay dung nong thon moi. " + FILLER,
+                      "Van Hung", "Nông thôn mới"),
+    "ubnd": ("trieuson", "2022-01-15T16:48",
+             "UBND huyện làm việc giao nhiệm vụ",
+             "UBND huyện Triệu Sơn làm việc với các xã về xây dựng nông thôn mới. " + FILLER,
+             "Văn Hùng", "Tin tức - Sự kiện"),
+}
+for i in range(6):  # unrelated articles, so that BM25's IDF is meaningful
+    CORPUS[f"other{i}"] = ("trieuson", f"2019-0{i + 1}-01T08:00", f"Tin văn hóa thể thao {i}",
+                           "Giải bóng chuyền hơi, văn nghệ quần chúng. " + FILLER, "Phòng VHTT",
+                           "Văn hóa")
+
+
+def _article(key: str) -> Article:
+    _, when, title, body, author, category = CORPUS[key]
+    url = f"https://example.gov.vn/{key}.htm"
+    return Article(url=url, canonical_url=url, title=title, body=body, author=author,
+                   authors=[author] if author else [], category=category,
+                   published=datetime.fromisoformat(when).replace(tzinfo=VIETNAM_TZ))
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    a = Archive(tmp_path_factory.mktemp("search") / "archive.db")
+    for pid in ("trieuson", "hoanghoa"):
+        a.ensure_portal(Portal(pid, pid, "Thanh Hóa", f"https://{pid}.thanhhoa.gov.vn/"))
+        a.save_articles([_article(k) for k in CORPUS if CORPUS[k][0] == pid], portal_id=pid)
+    yield a
+    a.close()
+
+
+def keys(archive: Archive, query: str, **kw: object) -> list[str]:
+    hits = search(archive, query, limit=50, **kw)  # type: ignore[arg-type]
+    return [h.canonical_url.rsplit("/", 1)[1].removesuffix(".htm") for h in hits]
+
+
+# ------------------------------------------------------- diacritics, folding
+@pytest.mark.parametrize("query", [
+    "nong thon moi",
+    "NÔNG THÔN MỚI",
+    "Nông thôn mới",
+    unicodedata.normalize("NFD", "Nông thôn mới"),
+    "nông thon moi",
+])
+def test_accents_and_case_do_not_matter_for_matching(archive: Archive, query: str) -> None:
+    found = keys(archive, query)
+    assert {"dongtien", "no_diacritics", "ubnd"} <= set(found)
+    assert "khuyenhoc" not in found
+
+
+def test_d_with_stroke_folds_to_d(archive: Archive) -> None:
+    assert {"dongtien", "dongtien_money"} <= set(keys(archive, "dong tien"))
+    assert "dongtien" in keys(archive, "ĐỒNG TIẾN")
+
+
+def test_exact_diacritics_rank_above_folded_matches(archive: Archive) -> None:
+    # The money article says "đồng tiền" five times (stronger BM25), yet an
+    # article with "Đồng Tiến" exactly as typed comes first, and vice versa.
+    assert keys(archive, "Đồng Tiến")[:2] == ["dongtien", "dongtien_money"]
+    assert keys(archive, "đồng tiền")[:2] == ["dongtien_money", "dongtien"]
+    hits = search(archive, "Đồng Tiến")
+    assert hits[0].exact and not hits[1].exact
+    # Without diacritics in the query there is no exact tier: BM25 decides.
+    assert not any(h.exact for h in search(archive, "dong tien"))
+
+
+def test_typed_with_accents_still_finds_text_without_them(archive: Archive) -> None:
+    found = keys(archive, "Nông thôn mới Hoằng Hóa")
+    assert found == ["no_diacritics"]
+
+
+def test_title_weighs_more_than_body(archive: Archive) -> None:
+    assert keys(archive, "khuyen nong")[:2] == ["khuyennong_title", "khuyennong_body"]
+
+
+# ------------------------------------------------------------ query language
+def test_phrases(archive: Archive) -> None:
+    assert "thon_moi_apart" in keys(archive, "thôn mới")
+    phrase = keys(archive, '"thôn mới"')
+    assert "thon_moi_apart" not in phrase and "dongtien" in phrase
+
+
+def test_prefix(archive: Archive) -> None:
+    assert set(keys(archive, "khuyến*")) == {"khuyennong_title", "khuyennong_body", "khuyenhoc"}
+    assert set(keys(archive, "khuyen*")) == {"khuyennong_title", "khuyennong_body", "khuyenhoc"}
+    assert set(keys(archive, '"trung tâm khuyến"*')) == {"khuyennong_body"}
+
+
+def test_and_or_not(archive: Archive) -> None:
+    assert set(keys(archive, "khuyến nông")) == {"khuyennong_title", "khuyennong_body"}
+    assert set(keys(archive, "khuyến AND học")) == {"khuyenhoc"}
+    assert set(keys(archive, "khuyến học OR đồng tiền")) == {"khuyenhoc", "dongtien", "dongtien_money"}
+    assert set(keys(archive, "khuyến NOT học")) == {"khuyennong_title", "khuyennong_body"}
+    assert set(keys(archive, "khuyến -học")) == {"khuyennong_title", "khuyennong_body"}
+    assert set(keys(archive, "-học khuyến")) == {"khuyennong_title", "khuyennong_body"}
+    assert set(keys(archive, "(khuyến OR tiết) -hoc -nông")) == {"dongtien_money"}
+
+
+def test_lowercase_operators_are_words(archive: Archive) -> None:
+    assert keys(archive, "khuyến or xyzzy") == []
+
+
+def test_author_is_searchable(archive: Archive) -> None:
+    assert set(keys(archive, "thuy dung")) == {"dongtien_money", "khuyenhoc"}
+
+
+# ------------------------------------------------------------------- filters
+def test_filters(archive: Archive) -> None:
+    assert set(keys(archive, "nong thon", portal="hoanghoa")) == {"no_diacritics"}
+    assert set(keys(archive, "nong thon", since="2022", until="2022")) == {"dongtien", "ubnd"}
+    assert set(keys(archive, "nong thon", since="2022-02", until="2022-03-10")) == {"dongtien"}
+    assert set(keys(archive, "nong thon", until="2022-03-09")) == {"ubnd", "no_diacritics"}
+    # 2020-12-31 23:30 in Vietnam is 16:30 UTC: still 2020 for the user.
+    assert keys(archive, "nong thon", since="2020", until="2020") == ["no_diacritics"]
+    assert set(keys(archive, "khuyen*", author="le minh")) == {"khuyennong_title", "khuyennong_body"}
+    assert set(keys(archive, "nong thon", category="nông thôn mới")) == {"dongtien", "no_diacritics"}
+
+
+def test_order_by_date_and_paging(archive: Archive) -> None:
+    by_date = keys(archive, "nong thon", order="date")
+    assert by_date == ["dongtien", "ubnd", "no_diacritics"]
+    page2 = search(archive, "nong thon", order="date", limit=2, offset=2)
+    assert [h.rank for h in page2] == [3]
+    assert page2[0].canonical_url.endswith("no_diacritics.htm")
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"since": "2022-13"}, "bad --since date '2022-13'"),
+    ({"until": "yesterday"}, "bad --until date 'yesterday'"),
+    ({"since": "2023", "until": "2022"}, "is after"),
+    ({"portal": "nowhere"}, "no portal 'nowhere'"),
+    ({"order": "random"}, "unknown order"),
+    ({"limit": 0}, "limit must be"),
+])
+def test_bad_filters_are_clear_errors(archive: Archive, kw: dict[str, object], message: str) -> None:
+    with pytest.raises(FilterError, match=re.escape(message)):
+        search(archive, "nong thon", **kw)  # type: ignore[arg-type]
+
+
+def test_empty_archive(tmp_path: Path) -> None:
+    with Archive(tmp_path / "empty.db") as empty, pytest.raises(ArchiveError, match="no articles"):
+        search(empty, "nong thon")
+
+
+# ------------------------------------------------------------- nasty input
+NASTY = [
+    "", "   ", '"', '""', '"""', '"nông', 'nông"', "(", ")", "((", "(nông", "nông)", ")(",
+    "NEAR(nông thôn)", "NEAR", "NEAR/2", "AND", "OR", "NOT", "AND OR NOT", "nông AND",
+    "OR nông", "nông OR OR thôn", "-", "--", "-nông", "NOT nông", "nông NOT", "*", "***",
+    "nông*thôn", "*nông", "title:nông", "{title body}: nông", "^nông", "nông + thôn",
+    "'; DROP TABLE articles; --", "😀", "😀 nông 🇻🇳", "x" * 10_000, "nông " * 2000,
+    "\x00", "nông\x00thôn", "a\u0301", '"" AND ""', "\\", "%", "_", "nông%", "..",
+    "'", "`", "[nông]", "nông:", ":", "{", "}", "đ" * 300, "١٢٣", "中文", "\u200b",
+    "nông -nông", "( OR )", "- - -", '"-nông"', "NOT NOT nông", "nông NOT NOT thôn",
+]
+
+
+@pytest.mark.parametrize("query", NASTY)
+def test_nasty_queries_give_results_or_a_search_error(archive: Archive, query: str) -> None:
+    try:
+        hits = search(archive, query)
+    except SearchError as exc:
+        message = str(exc)
+        assert message and "\n" not in message and len(message) < 200
+    else:
+        assert isinstance(hits, list)
+    assert archive.count_articles() == len(CORPUS)
+
+
+@pytest.mark.parametrize("query", ["", "  ", "😀", '"', "()", "-nông", "NOT nông", "x" * 10_000])
+def test_unsearchable_queries_raise_search_error(archive: Archive, query: str) -> None:
+    with pytest.raises(SearchError):
+        search(archive, query)
+
+
+def test_long_query_limit_is_stated() -> None:
+    with pytest.raises(SearchError, match=f"at most {MAX_QUERY_CHARS}"):
+        compile_query("x" * (MAX_QUERY_CHARS + 1))
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_ALLOWED = re.compile(r"^(\{[a-z_ ]+\}|:|\(|\)|AND|OR|NOT|\*)$")
+
+
+@pytest.mark.parametrize("query", [q for q in NASTY if q.strip()] + [
+    "nông thôn", '"a b" OR c*', "(a OR b) -c", "a NOT (b OR c)"])
+def test_user_text_only_reaches_fts5_inside_quotes(query: str) -> None:
+    try:
+        compiled = compile_query(query)
+    except SearchError:
+        return
+    for expr in filter(None, (compiled.match, compiled.exact)):
+        outside = _QUOTED.sub(" ", expr)
+        for piece in re.findall(r"\{[^}]*\}|\S", outside.replace("AND", " & ")
+                                .replace("OR", " | ").replace("NOT", " ! ")):
+            assert piece in "&|!():*" or _ALLOWED.match(piece), (query, expr, piece)
+
+
+def test_compiled_forms() -> None:
+    c = compile_query('"Nông thôn" mới* -Đồng')
+    assert c.match == ('{title_folded body_folded author_folded} : '
+                       '(("nong thon" AND "moi"*) NOT ("dong"))')
+    assert c.exact == '{title body author} : (("nông thôn" AND "mới"*) NOT ("đồng"))'
+    assert c.highlight == (HighlightTerm("nong"), HighlightTerm("thon"), HighlightTerm("moi", True))
+    assert compile_query("nong thon").exact is None
+
+
+# ------------------------------------------------------------------ snippets
+def test_hits_carry_highlighted_snippets(archive: Archive) -> None:
+    hit = search(archive, "Đồng Tiến")[0]
+    assert "[Đồng] [Tiến]" in hit.snippet
+    assert hit.title_highlighted == "Xã [Đồng] [Tiến] đạt chuẩn nông thôn mới"
+    assert hit.published == "2022-03-10T09:00:00+07:00"
+    assert (hit.portal_id, hit.author, hit.rank) == ("trieuson", "Văn Hùng", 1)
+    assert hit.to_dict()["snippet"] == hit.snippet
+
+
+def test_snippet_window_and_markers() -> None:
+    text = ("Mở đầu. " * 40) + "Xã Đồng Tiến về đích nông thôn mới." + (" Kết thúc." * 40)
+    snip = make_snippet(text, (HighlightTerm("dong"), HighlightTerm("tien")), size=12,
+                        markers=("<b>", "</b>"))
+    assert snip.startswith("…") and snip.endswith("…")
+    assert "<b>Đồng</b> <b>Tiến</b>" in snip
+    assert len(snip) < 120
+    start = make_snippet("Không khớp gì cả.", (HighlightTerm("xyz"),))
+    assert start == "Không khớp gì cả."
+    assert make_snippet("Khuyến nông, khuyến học", (HighlightTerm("khuyen", True),)) == \
+        "[Khuyến] nông, [khuyến] học"
