@@ -1,0 +1,138 @@
+"""archive.export: CSV and JSON Lines round trips, filters, safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from archive.errors import ArchiveError, FilterError, SearchError
+from archive.export import FORMATS, export, export_columns
+from archive.store import Archive
+from scraper.extract.article import VIETNAM_TZ, Article, Image
+from scraper.portals import Portal
+
+
+def _articles() -> list[Article]:
+    out = []
+    specs = [
+        ("UBND huyện làm việc giao nhiệm vụ", "Văn Hùng", datetime(2022, 1, 15, 16, 48, 18)),
+        ("Xã Đồng Tiến đạt chuẩn nông thôn mới, \"về đích\" sớm", "Thùy Dung",
+         datetime(2023, 5, 2, 7, 0)),
+        ("Hội nghị tổng kết, triển khai nhiệm vụ năm 2024", None, None),
+    ]
+    for n, (title, author, when) in enumerate(specs):
+        url = f"https://trieuson.thanhhoa.gov.vn/tin-tuc/{n}.htm"
+        out.append(Article(
+            url=url, canonical_url=url, title=title,
+            body=f"Đoạn một của bài {n}.\n\nĐoạn hai, có dấu phẩy; và \"ngoặc kép\".",
+            body_html=f"<p>Đoạn một của bài {n}.</p>",
+            published=when.replace(tzinfo=VIETNAM_TZ) if when else None,
+            published_raw=when.strftime("Ngày %d/%m/%Y %H:%M:%S") if when else None,
+            author=author, authors=[author] if author else [],
+            images=[Image(f"https://trieuson.thanhhoa.gov.vn/img/{n}-{k}.jpg",
+                          "Các đại biểu dự hội nghị.", f"{n}-{k}.jpg", k) for k in range(n)],
+            category="Tin tức", extractor="thanhhoa", extractor_version="1",
+            warnings=[] if author else ["no-author"],
+        ))
+    return out
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    a = Archive(tmp_path / "archive.db")
+    a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.thanhhoa.gov.vn/"))
+    a.save_articles(_articles(), portal_id="trieuson")
+    yield a
+    a.close()
+
+
+def test_jsonl_round_trip(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "articles.jsonl"
+    assert export(archive, "jsonl", out, include_html=True) == 3
+    lines = out.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert "Đồng Tiến" in lines[1]  # UTF-8, not \u escapes
+    assert [Article.from_dict(r) for r in records] == _articles()  # dated oldest first, undated last
+    assert records[0]["published"] == "2022-01-15T16:48:18+07:00"
+    assert records[0]["published_utc"] == "2022-01-15T09:48:18Z"
+    assert records[2]["published"] is None
+    assert list(records[0]) == list(export_columns(include_html=True))
+
+
+def test_csv_round_trip(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "articles.csv"
+    assert export(archive, "csv", out) == 3
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == list(export_columns())
+    assert "body_html" not in rows[0]
+    originals = _articles()
+    for row, art in zip(rows, originals, strict=True):
+        assert row["title"] == art.title
+        assert row["body"] == art.body
+        assert row["author"] == (art.author or "")
+        assert json.loads(row["authors"]) == art.authors
+        assert json.loads(row["warnings"]) == art.warnings
+        images = [Image(**i) for i in json.loads(row["images"])]
+        assert images == art.images
+        assert row["published"] == (art.published.isoformat() if art.published else "")
+        assert row["content_hash"] == art.content_hash()
+        assert datetime.fromisoformat(row["first_seen"].replace("Z", "+00:00")).tzinfo
+
+
+def test_filters_and_query(archive: Archive) -> None:
+    buf = io.StringIO()
+    assert export(archive, "jsonl", buf, since="2023") == 1
+    assert json.loads(buf.getvalue())["title"].startswith("Xã Đồng Tiến")
+    buf = io.StringIO()
+    assert export(archive, "jsonl", buf, query="nhiem vu") == 2
+    buf = io.StringIO()
+    assert export(archive, "csv", buf, query="nhiem vu", author="van hung") == 1
+    buf = io.StringIO()
+    assert export(archive, "csv", buf, query="xyzzy") == 0
+    assert buf.getvalue().splitlines() == [",".join(export_columns())]
+
+
+def test_errors_leave_no_file(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    with pytest.raises(SearchError):
+        export(archive, "csv", out, query='"')
+    with pytest.raises(FilterError):
+        export(archive, "csv", out, since="2022-02-30")
+    with pytest.raises(FilterError, match="no portal 'nowhere'"):
+        export(archive, "csv", out, portal="nowhere")
+    with pytest.raises(FilterError, match="unknown export format 'xml'"):
+        export(archive, "xml", out)
+    assert list(tmp_path.glob("*.csv")) == [] and list(tmp_path.glob(".*partial")) == []
+
+
+def test_failure_midway_keeps_the_previous_file(archive: Archive, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "x.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+
+    def broken_rows(*args: object, **kw: object) -> Iterator[dict[str, object]]:
+        yield from []
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(archive, "iter_articles", broken_rows)
+    with pytest.raises(RuntimeError):
+        export(archive, "jsonl", out)
+    assert out.read_text(encoding="utf-8") == "previous\n"
+    assert list(tmp_path.glob(".*partial")) == []
+
+
+def test_empty_archive_is_a_clear_error(tmp_path: Path) -> None:
+    with Archive(tmp_path / "empty.db") as empty, pytest.raises(ArchiveError, match="no articles"):
+        export(empty, "csv", tmp_path / "out.csv")
+
+
+def test_formats_registry() -> None:
+    assert {"csv", "jsonl"} <= set(FORMATS)
+    assert all(not f.binary for f in (FORMATS["csv"], FORMATS["jsonl"]))
