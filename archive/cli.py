@@ -46,15 +46,36 @@ def one_line(exc: BaseException) -> str:
         text = f"database error: {exc}"
     else:
         text = str(exc) or type(exc).__name__
+    return one_line_text(text)
+
+
+def one_line_text(text: str) -> str:
+    """``text`` with all runs of whitespace (newlines included) made one space."""
     return " ".join(text.split())
 
 
+class _OneLineUsageError(click.ClickException):
+    """A usage error printed as one line; exit status 2 like click's own."""
+
+    exit_code = 2
+
+
 class ArchiveGroup(click.Group):
-    """A click group that turns the project's user errors into ``Error: <one line>``."""
+    """A click group that turns the project's user errors into ``Error: <one line>``.
+
+    Covers the archive's errors, portal configuration errors, pages that are
+    not articles, unreadable files, SQLite errors (a locked database …) and
+    click's own usage errors (exit status 2, as click uses).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # Bad options or arguments: one line too, with a pointer to --help.
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            raise _OneLineUsageError(
+                f"{one_line_text(exc.format_message())} (see '{where} --help')") from None
         except USER_ERRORS as exc:
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 raise  # click handles a closed pipe (``| head``) itself
@@ -86,9 +107,11 @@ def filter_options(fn: F) -> F:
 
 
 def _markers() -> tuple[str, str]:
-    ctx = click.get_current_context()
-    color = ctx.color if ctx.color is not None else sys.stdout.isatty()
-    return BOLD if color else BRACKETS
+    """Bold on a colour terminal (as click.echo decides), ``[`` ``]`` in plain text."""
+    from click.globals import resolve_color_default
+    from click.utils import should_strip_ansi
+
+    return BRACKETS if should_strip_ansi(sys.stdout, resolve_color_default()) else BOLD
 
 
 def _echo_json(data: Any) -> None:
@@ -184,10 +207,10 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
     run_demo(db, size=size, seed=seed, quiet=quiet)
 
 
-@main.command(name="search")
+@main.command(name="search", context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @filter_options
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
               help="Number of results.")
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0),
               help="Skip this many results (paging).")
@@ -224,7 +247,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
     if not hits:
         click.echo(f"No articles match {query!r}.")
         return
-    click.echo(f"{total} article{'s' if total != 1 else ''} match {query!r}; "
+    click.echo(f"{total} {'article matches' if total == 1 else 'articles match'} {query!r}; "
                f"showing {offset + 1}–{offset + len(hits)}:\n")
     for hit in hits:
         when = (hit.published or "undated")[:16].replace("T", " ")
