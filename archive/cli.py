@@ -74,8 +74,11 @@ class ArchiveGroup(click.Group):
         except click.UsageError as exc:
             # Bad options or arguments: one line too, with a pointer to --help.
             where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            hint = f"see '{where} --help'"
+            if isinstance(exc, click.NoSuchOption):
+                hint += "; to search for '-word', put the query after '--'"
             raise _OneLineUsageError(
-                f"{one_line_text(exc.format_message())} (see '{where} --help')") from None
+                f"{one_line_text(exc.format_message())} ({hint})") from None
         except USER_ERRORS as exc:
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 raise  # click handles a closed pipe (``| head``) itself
@@ -207,7 +210,7 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
     run_demo(db, size=size, seed=seed, quiet=quiet)
 
 
-@main.command(name="search", context_settings={"ignore_unknown_options": True})
+@main.command(name="search")
 @click.argument("query")
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000),
@@ -226,13 +229,15 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
     Articles with the accents exactly as typed rank first.
 
     QUERY understands words (all must match), "exact phrases", prefixes
-    (xã*), OR, NOT / -word, and (grouping).
+    (xã*), OR, NOT / -word, and (grouping). A query that starts with '-'
+    goes after '--', once the options are given.
 
     \b
     Examples:
       portal-archive search "nông thôn mới"
       portal-archive search 'nong thon moi -"Triệu Sơn"' --since 2021 --until 2022-06
       portal-archive search 'hội nghị OR hội thảo' --portal trieuson --order date --json
+      portal-archive search --limit 5 -- '-"Triệu Sơn" khuyến nông'
     """
     with Archive.open(db) as archive:
         hits = search(archive, query, portal=portal, since=since, until=until, author=author,

@@ -80,7 +80,9 @@ def test_search_json_and_filters(db: str) -> None:
     assert data["total"] == 1
     assert [h["title"] for h in data["results"]] == ["Hội nghị tổng kết công tác khuyến nông"]
     assert data["results"][0]["snippet"].startswith("[Hội] nghị")
-    leading_not = run("search", "-nông hội*", "--db", db, "--json")
+    assert_one_line_error(run("search", "-nông hội*", "--db", db), "No such option",
+                          "after '--'")
+    leading_not = run("search", "--db", db, "--json", "--", "-đồng hội*")
     assert leading_not.exit_code == 0, leading_not.output
     assert json.loads(leading_not.stdout)["total"] == 1
     empty = run("search", "xyzzy", "--db", db)
@@ -94,7 +96,7 @@ def test_database_from_environment(db: str) -> None:
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["search", '"'], "nothing to search for"),
-    (["search", "-nông"], "nothing to search for"),
+    (["search", "--", "-nông"], "nothing to search for"),
     (["search", "--limit", "0", "nông"], "limit"),
     (["search", ""], "empty query"),
     (["search", "x" * 10_000], "query too long"),
@@ -104,7 +106,7 @@ def test_database_from_environment(db: str) -> None:
     (["export", "-f", "csv", "-o", "-", "--until", "soon"], "bad --until date"),
 ])
 def test_user_errors_are_one_line(db: str, args: list[str], fragment: str) -> None:
-    assert_one_line_error(run(*args, "--db", db), fragment)
+    assert_one_line_error(run(args[0], "--db", db, *args[1:]), fragment)
 
 
 @pytest.mark.parametrize("command", [["search", "nông"], ["export", "-f", "csv", "-o", "x.csv"],
