@@ -203,13 +203,14 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     taken first, so two processes opening a new archive at once cannot both
     apply the same migration).
     """
-    db.execute(
-        """CREATE TABLE IF NOT EXISTS schema_migrations (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            applied TEXT NOT NULL
-        )"""
-    )
+    if "schema_migrations" not in db.table_names():  # no write (lock) when it exists
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                applied TEXT NOT NULL
+            )"""
+        )
     done = set(_applied(db))
     newly: list[str] = []
     for name, fn in MIGRATIONS:
@@ -370,6 +371,8 @@ class Archive:
         try:
             self.db = sqlite_utils.Database(self.path, execute_plugins=False)
             self.db.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"cannot open the archive {self.path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path} is not a SQLite database ({exc})") from exc
         try:

@@ -310,3 +310,16 @@ def test_stats(archive: Archive) -> None:
     per = {p["portal_id"]: p for p in s["per_portal"]}
     assert per["trieuson"]["articles"] == 3 and per["hoanghoa"]["articles"] == 0
     assert s["last_run"]["pages_dropped"] == 2 and s["last_run"]["articles_new"] == 3
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Archive(path) as writer:
+        writer.ensure_portal(PORTAL)
+        writer.save_articles([make_article(1)], portal_id=PORTAL.id)
+        with writer.db.atomic():  # a crawl's transaction, still open
+            writer.save_articles([make_article(2)], portal_id=PORTAL.id)
+            with Archive.open(path) as reader:
+                assert reader.count_articles() == 1
+        with Archive.open(path) as reader:
+            assert reader.count_articles() == 2
