@@ -19,6 +19,8 @@ class WidgetRule:
     name: str
     #: Group of rules (``widget``, ``navigation``, ``duplicate``, ``chrome``).
     group: str
+    #: Fragments of class or id names (lower case) marking the widget's box.
+    classes: tuple[str, ...] = ()
     #: XPath expressions selecting elements to drop.
     xpaths: tuple[str, ...] = ()
     #: Labels heading the widget; the smallest box holding the label and no
@@ -28,16 +30,6 @@ class WidgetRule:
     @property
     def folded_labels(self) -> tuple[str, ...]:
         return tuple(fold(label) for label in self.labels)
-
-
-def _cls(*fragments: str) -> str:
-    """XPath matching any element whose class or id contains one of ``fragments``."""
-    tests = " or ".join(
-        f"contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{f}')"
-        f" or contains(translate(@id,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{f}')"
-        for f in fragments
-    )
-    return f"//*[{tests}]"
 
 
 #: Markup that is never article text.
@@ -54,14 +46,14 @@ CHROME = WidgetRule(
 POLL = WidgetRule(
     name="poll",
     group="widget",
-    xpaths=(_cls("poll", "vote", "survey", "thamdo", "binhchon"),),
+    classes=("poll", "vote", "survey", "thamdo", "binhchon"),
     labels=("Ý kiến thăm dò", "Thăm dò ý kiến", "Bình chọn", "Khảo sát ý kiến"),
 )
 
 COUNTER = WidgetRule(
     name="counter",
     group="widget",
-    xpaths=(_cls("counter", "visitor", "thongke", "luottruycap", "statistic", "online-count"),),
+    classes=("counter", "visitor", "thongke", "luottruycap", "statistic", "online-count"),
     labels=("Truy cập", "Thống kê truy cập", "Số lượt truy cập", "Lượt truy cập",
             "Thống kê lượt truy cập", "Đang online", "Tổng lượt truy cập"),
 )
@@ -69,22 +61,22 @@ COUNTER = WidgetRule(
 WEATHER = WidgetRule(
     name="weather",
     group="widget",
-    xpaths=(_cls("weather", "thoitiet", "thoi-tiet"),),
+    classes=("weather", "thoitiet", "thoi-tiet"),
     labels=("Dự báo thời tiết", "Thời tiết"),
 )
 
 LINKS = WidgetRule(
     name="links",
     group="widget",
-    xpaths=(_cls("links-box", "lienket", "lien-ket", "weblink"),),
+    classes=("links-box", "lienket", "lien-ket", "weblink"),
     labels=("Liên kết website", "Liên kết web", "Liên kết"),
 )
 
 RELATED = WidgetRule(
     name="related",
     group="navigation",
-    xpaths=(_cls("other-news", "othernews", "related", "tinkhac", "tin-khac", "tinlienquan",
-                 "tin-lien-quan", "same-category", "cungchuyenmuc"),),
+    classes=("other-news", "othernews", "related", "tinkhac", "tin-khac", "tinlienquan",
+                 "tin-lien-quan", "same-category", "cungchuyenmuc"),
     labels=("Các tin khác", "Tin khác", "Tin liên quan", "Tin cùng chuyên mục",
             "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm"),
 )
@@ -92,8 +84,8 @@ RELATED = WidgetRule(
 SHARE_PRINT = WidgetRule(
     name="share_print",
     group="navigation",
-    xpaths=(_cls("news-tools", "share", "social", "addthis", "sharethis", "toolbar", "print-bar",
-                 "print-tool"),),
+    classes=("news-tools", "share", "social", "addthis", "sharethis", "toolbar", "print-bar",
+                 "print-tool"),
     labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in"),
 )
 
@@ -103,15 +95,15 @@ MENUS = WidgetRule(
     xpaths=(
         "//nav[not(ancestor::article)]", "//header[not(ancestor::article)]",
         "//footer[not(ancestor::article)]",
-        _cls("menu", "breadcrumb", "navbar", "footer", "header-banner", "paging", "pagination"),
     ),
+    classes=("menu", "breadcrumb", "navbar", "footer", "header-banner", "paging", "pagination"),
 )
 
 PRINT_COPY = WidgetRule(
     name="print_copy",
     group="duplicate",
+    classes=("print-only", "print-area", "printarea", "print-content", "printcontent"),
     xpaths=(
-        _cls("print-only", "print-area", "printarea", "print-content", "printcontent", "bản-in"),
         "//*[contains(translate(@style,' ',''),'display:none')]",
         "//*[@hidden]",
         "//*[@aria-hidden='true']",

@@ -316,29 +316,57 @@ def _protected(page: Page) -> list[HtmlElement]:
     return [e for e in (page.root, page.title_el, page.date_el) if e is not None]
 
 
-def apply_rule(page: Page, rule: WidgetRule) -> None:
+def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
+    """Drop what the rules select by XPath or by class/id name (never the article)."""
     doc = page.need_doc()
     protected = _protected(page)
-    for xp in rule.xpaths:
-        for el in doc.xpath(xp):
-            if isinstance(el, etree._Comment):
-                _drop(el)
-                continue
-            if el.getparent() is None or _contains(el, protected):
-                continue
+
+    def drop(el: HtmlElement, rule: WidgetRule) -> None:
+        if isinstance(el, etree._Comment):
+            _drop(el)
+        elif el.getparent() is not None and not _contains(el, protected):
             _drop(el)
             page.removed[rule.name] += 1
-    if not rule.labels:
+
+    for rule in rules:
+        for xp in rule.xpaths:
+            for el in doc.xpath(xp):
+                drop(el, rule)
+    by_class = [(rule, rule.classes) for rule in rules if rule.classes]
+    marked: list[tuple[HtmlElement, WidgetRule]] = []
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
+        if names == " ":
+            continue
+        for rule, fragments in by_class:
+            if any(f in names for f in fragments):
+                marked.append((el, rule))
+                break
+    for el, rule in marked:
+        drop(el, rule)
+
+
+_LABEL_MAX = 60
+
+
+def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
+    """Drop the box around every widget heading that one of ``rules`` names."""
+    by_label = {label: rule for rule in rules for label in rule.folded_labels}
+    if not by_label:
         return
-    labels = rule.folded_labels
+    doc = page.need_doc()
+    protected = _protected(page)
     for el in list(doc.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        own = fold(el.text_content())
-        if not own or len(own) > 60:
+        raw = el.text_content()
+        if not raw or len(raw) > 3 * _LABEL_MAX:
             continue
-        own = own.rstrip(": ")
-        if own not in labels:
+        own = fold(raw).rstrip(": ")
+        rule = by_label.get(own)
+        if rule is None:
             continue
         # Only the outermost element carrying exactly the label text.
         parent = el.getparent()
@@ -352,8 +380,8 @@ def apply_rule(page: Page, rule: WidgetRule) -> None:
 
 def strip_widgets(page: Page) -> Page:
     rules = WIDGET_RULES + (page.profile.extra_rules if page.profile else ())
-    for rule in rules:
-        apply_rule(page, rule)
+    apply_rules(page, rules)
+    apply_labels(page, rules)
     return page
 
 

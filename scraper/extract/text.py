@@ -17,6 +17,8 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 _SPACE_TABLE = {ord(c): " " for c in _SPACES + "\t\r\n\f\v"} | {ord(c): None for c in _INVISIBLE}
 _MULTI_SPACE = re.compile(r" {2,}")
+#: Combining marks (category Mn) of the scripts portals use.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def clean_line(text: str) -> str:
@@ -42,8 +44,7 @@ def fold(text: str) -> str:
     ``fold("Đồng Tiến") == "dong tien"``. Used to compare widget labels and to
     detect repeated text, and by the archive's diacritic-insensitive index.
     """
-    text = unicodedata.normalize("NFD", clean_line(text))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = _MARKS.sub("", unicodedata.normalize("NFD", clean_line(text)))
     return text.replace("đ", "d").replace("Đ", "D").lower()
 
 
