@@ -74,15 +74,25 @@ Node = Term | And | Or
 
 @dataclass(frozen=True)
 class HighlightTerm:
-    """A folded word to highlight in snippets; ``prefix`` matches longer words too."""
+    """Folded words to highlight in snippets, in sequence (a phrase) or alone.
 
-    word: str
+    ``prefix`` lets the last word match longer words too (``thôn*``).
+    """
+
+    words: tuple[str, ...]
     prefix: bool = False
 
-    def matches(self, folded_word: str) -> bool:
-        if self.prefix:
-            return folded_word.startswith(self.word)
-        return folded_word == self.word
+    def match_at(self, folded_words: list[str], i: int) -> int:
+        """How many words of ``folded_words`` from ``i`` on this term covers (0: none)."""
+        n = len(self.words)
+        if i + n > len(folded_words):
+            return 0
+        for k, word in enumerate(self.words):
+            got = folded_words[i + k]
+            last = k == n - 1
+            if not (got == word or (last and self.prefix and got.startswith(word))):
+                return 0
+        return n
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ class CompiledQuery:
     #: MATCH expression over the exact columns, or None when the query has no
     #: diacritics (then there is nothing to rank exact matches by).
     exact: str | None
-    #: Folded words to highlight (excluded words are not highlighted).
+    #: Folded words and phrases to highlight (excluded words are not highlighted).
     highlight: tuple[HighlightTerm, ...] = field(default=())
 
 
@@ -333,8 +343,7 @@ def compile_query(query: str) -> CompiledQuery:
     )
     highlight: list[HighlightTerm] = []
     for term in _walk_terms(tree, positive_only=True):
-        for k, word in enumerate(term.words):
-            ht = HighlightTerm(fold(word), term.prefix and k == len(term.words) - 1)
-            if ht not in highlight:
-                highlight.append(ht)
+        ht = HighlightTerm(tuple(fold(w) for w in term.words), term.prefix)
+        if ht not in highlight:
+            highlight.append(ht)
     return CompiledQuery(query, tree, match, exact, tuple(highlight))

@@ -75,14 +75,23 @@ class SearchHit:
 
 # ---------------------------------------------------------------- snippets
 def _matching(text: str, terms: tuple[HighlightTerm, ...]) -> list[tuple[int, int, int]]:
-    """``(start, end, term index)`` of every word of ``text`` matching a term."""
-    found = []
-    for m in words(text):
-        folded = fold(m.group())
+    """``(start, end, term index)`` of every word of ``text`` a term covers.
+
+    A phrase term covers its words only where they appear in sequence.
+    """
+    tokens = list(words(text))
+    folded = [fold(m.group()) for m in tokens]
+    found: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(tokens):
+        step = 1
         for k, term in enumerate(terms):
-            if term.matches(folded):
-                found.append((m.start(), m.end(), k))
+            n = term.match_at(folded, i)
+            if n:
+                found += [(m.start(), m.end(), k) for m in tokens[i : i + n]]
+                step = n
                 break
+        i += step
     return found
 
 

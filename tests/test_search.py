@@ -252,7 +252,7 @@ def test_compiled_forms() -> None:
     assert c.match == ('{title_folded body_folded author_folded} : '
                        '(("nong thon" AND "moi"*) NOT ("dong"))')
     assert c.exact == '{title body author} : (("nông thôn" AND "mới"*) NOT ("đồng"))'
-    assert c.highlight == (HighlightTerm("nong"), HighlightTerm("thon"), HighlightTerm("moi", True))
+    assert c.highlight == (HighlightTerm(("nong", "thon")), HighlightTerm(("moi",), True))
     assert compile_query("nong thon").exact is None
 
 
@@ -268,12 +268,17 @@ def test_hits_carry_highlighted_snippets(archive: Archive) -> None:
 
 def test_snippet_window_and_markers() -> None:
     text = ("Mở đầu. " * 40) + "Xã Đồng Tiến về đích nông thôn mới." + (" Kết thúc." * 40)
-    snip = make_snippet(text, (HighlightTerm("dong"), HighlightTerm("tien")), size=12,
+    snip = make_snippet(text, (HighlightTerm(("dong",)), HighlightTerm(("tien",))), size=12,
                         markers=("<b>", "</b>"))
     assert snip.startswith("…") and snip.endswith("…")
     assert "<b>Đồng</b> <b>Tiến</b>" in snip
     assert len(snip) < 120
-    start = make_snippet("Không khớp gì cả.", (HighlightTerm("xyz"),))
+    start = make_snippet("Không khớp gì cả.", (HighlightTerm(("xyz",)),))
     assert start == "Không khớp gì cả."
-    assert make_snippet("Khuyến nông, khuyến học", (HighlightTerm("khuyen", True),)) == \
+    assert make_snippet("Khuyến nông, khuyến học", (HighlightTerm(("khuyen",), True),)) == \
         "[Khuyến] nông, [khuyến] học"
+    phrase = (HighlightTerm(("nong", "thon", "moi")),)
+    assert make_snippet("Xã Tiến Nông về đích nông thôn mới; nông dân vui.", phrase) == \
+        "Xã Tiến Nông về đích [nông] [thôn] [mới]; nông dân vui."
+    assert make_snippet("Trung tâm khuyến nông", (HighlightTerm(("tam", "khuyen"), True),)) == \
+        "Trung [tâm] [khuyến] nông"
