@@ -104,6 +104,7 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
 
 
 def demo_portal(base_url: str) -> Portal:
+    """The demo portal of portals.toml, served from ``base_url``."""
     portals = load_portals()
     template = portals.get("demo") or Portal("demo", "Demo portal", "Thanh Hóa", base_url, "thanhhoa")
     return template.with_base_url(base_url)
@@ -116,7 +117,15 @@ def run_demo(db_path: str | Path, *, size: int = 200, seed: int = 1, quiet: bool
     from scraper.demo.site import DemoSite
 
     site = DemoSite(size=size, seed=seed)
-    with DemoServer(site) as server:
+    # The demo portal's declared address, so that articles keep their canonical
+    # URLs from one demo run to the next; any free port if it is taken.
+    declared_portal = load_portals().get("demo")
+    declared = urlsplit(declared_portal.base_url).port if declared_portal else None
+    try:
+        server = DemoServer(site, port=declared or 8765).start()
+    except OSError:
+        server = DemoServer(site).start()
+    with server:
         print(f"Demo portal: {server.base_url} ({site.article_count} articles)")
         portal = demo_portal(server.base_url)
         print(f"Crawling {portal.name} into {db_path} …", flush=True)
