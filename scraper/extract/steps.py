@@ -9,8 +9,10 @@ crawl stores is exactly what the tests check. A step may raise
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from scraper.extract import generic
+from scraper.extract import generic, legacy
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.blocks import Block, segment
@@ -71,6 +73,8 @@ class Page:
     #: Widget rule name → elements removed; duplicates collapsed.
     removed: Counter[str] = field(default_factory=Counter)
     article: Article | None = None
+    #: Legacy font encoding the page's text was converted from (``tcvn3``, ``vni``).
+    legacy_encoding: str | None = None
 
     @property
     def extractor(self) -> tuple[str, str]:
@@ -90,36 +94,70 @@ Step = Callable[[Page], Page]
 # ---------------------------------------------------------------- decoding
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_TAG = re.compile(r"<[^>]*>")
+#: Bytes scored when the page is not valid UTF-8.
+_SCORE_SAMPLE = 200_000
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _vietnamese_evidence(data: bytes, encoding: str) -> int:
+    """Valid Vietnamese syllables in ``data`` decoded as ``encoding`` (legacy
+    font encodings converted, since Latin-1 is how such pages are served)."""
+    text = html_lib.unescape(_TAG.sub(" ", data[:_SCORE_SAMPLE].decode(encoding, "replace")))
+    text = unicodedata.normalize("NFC", text)
+    valid = legacy.vietnamese_score(text)[1]
+    if encoding in ("cp1252", "latin-1", "iso8859-1", "iso8859-15"):
+        detection = legacy.detect_legacy(text)
+        if detection.encoding:
+            valid = max(valid, detection.valid_converted)
+    return valid
 
 
 def decode_html(data: bytes) -> str:
-    """Bytes to text: BOM, then valid UTF-8, then the declared charset, then a guess.
+    """Bytes to text (NFC): BOM, then valid UTF-8, then whichever of the declared
+    charset, Windows-1258, Windows-1252 and UTF-8 reads as the most Vietnamese.
 
     UTF-8 is tried before the declared charset because portals often declare
     one charset and serve another; valid UTF-8 of Vietnamese text is never an
-    accident.
+    accident. Otherwise the candidates are scored by the Vietnamese syllables
+    they produce (a page declared ISO-8859-1 that is really Windows-1258, or
+    declared UTF-8 and really Latin-1 with entities, is read right); the
+    declared charset wins ties. Windows-1258 writes tone marks as combining
+    characters: the result is normalised to NFC.
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data.decode(enc, errors="replace")
+            return _nfc(data[len(bom):].decode(enc, errors="replace"))
     try:
-        return data.decode("utf-8")
+        return _nfc(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     m = _META_CHARSET.search(data[:4096])
-    declared = m.group(1).decode("ascii", "ignore").lower() if m else ""
-    if declared and declared not in ("utf-8", "utf8"):
-        try:
-            codecs.lookup(declared)
-            return data.decode(declared, errors="replace")
-        except LookupError:
-            pass
-    from charset_normalizer import from_bytes
+    declared = _codec(m.group(1).decode("ascii", "ignore")) if m else None
+    candidates: list[str] = []
+    for name in (declared, "cp1258", "cp1252", "utf-8"):
+        if name and name not in candidates and name not in ("utf-16", "utf-32"):
+            candidates.append(name)
+    scores = {name: _vietnamese_evidence(data, name) for name in candidates}
+    best: str = max(candidates, key=lambda name: scores[name])  # first (declared) wins ties
+    if scores[best] == 0 and declared is None:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000], cp_isolation=["windows-1258", "cp1252", "utf-8"]).best()
-    if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace")
-    return data.decode("windows-1258", errors="replace")
+        guess = from_bytes(data[:_SCORE_SAMPLE], cp_isolation=["cp1258", "cp1252", "utf_8"]).best()
+        best = (_codec(guess.encoding) if guess is not None and guess.encoding else None) \
+            or "cp1252"
+    return _nfc(data.decode(best, errors="replace"))
+
+
+def _nfc(text: str) -> str:
+    """NFC, so that decomposed (NFD) and Windows-1258 text match typed text."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def decode(page: Page) -> Page:
@@ -130,9 +168,11 @@ def decode(page: Page) -> Page:
         sample = raw[:4096]
         if sample.count(b"\x00") > len(sample) // 10:
             raise NotAnArticle("binary", "the page is not text")
+        if len(raw) > MAX_HTML_CHARS * 4:
+            raw = raw[: MAX_HTML_CHARS * 4]
         page.html = decode_html(raw)
     else:
-        page.html = raw
+        page.html = _nfc(raw[: MAX_HTML_CHARS * 2])
     if not page.html.strip():
         raise NotAnArticle("empty")
     if len(page.html) > MAX_HTML_CHARS:
@@ -152,6 +192,9 @@ def parse(page: Page) -> Page:
         raise NotAnArticle("unparseable", str(exc)[:80]) from exc
     if doc.find("body") is None:
         raise NotAnArticle("no-body")
+    # Text typed in a legacy font encoding (TCVN3, VNI) becomes Unicode here,
+    # before anything reads it; only when detection is confident.
+    page.legacy_encoding = legacy.convert_document(doc, text).encoding
     page.doc = doc
     return page
 
@@ -657,6 +700,8 @@ def validate(page: Page) -> Page:
         a.warnings.append("no-date")
     if not a.author:
         a.warnings.append("no-author")
+    if page.legacy_encoding:
+        a.warnings.append(f"converted-from-{page.legacy_encoding}")
     if isinstance(a.published, datetime) and a.published.tzinfo is None:
         raise AssertionError("published must be timezone-aware")  # pragma: no cover
     return page
