@@ -422,5 +422,84 @@ def show(ref: str, as_json: bool, db: str) -> None:
         click.echo(f"[image {img.position}] {img.url}" + (f" — {img.caption}" if img.caption else ""))
 
 
+# ------------------------------------------------------------ import-text
+#: The portal text dumps are filed under when no --portal is given.
+TEXTDUMP_PORTAL = ("textdump", "Imported text dumps (import-text)")
+
+
+@main.command(name="import-text")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--portal", "portal_id", metavar="ID",
+              help="File the articles under this portal (id from portals.toml); "
+                   "default: a 'textdump' portal.")
+@click.option("--url", metavar="URL",
+              help="The page's URL (one FILE only); default: a stable textdump: URI "
+                   "derived from the article's content.")
+@click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
+              help="Portals file to read instead of the bundled portals.toml.")
+@db_option()
+def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
+                portals_file: str | None, db: str) -> None:
+    """Import plain-text dumps of article pages into the archive.
+
+    Each FILE is the text of one whole page (widgets, print copy and all);
+    the article is read from it and stored like a crawled one. Importing the
+    same dump again changes nothing.
+
+    \b
+    Examples:
+      portal-archive import-text dumps/*.txt --portal trieuson
+      portal-archive import-text page.txt --url https://trieuson.thanhhoa.gov.vn/portal/Pages/2022-1-15/x.aspx
+    """
+    from scraper.extract import parse_text_dump
+    from scraper.extract.steps import decode_html
+    from scraper.portals import Portal
+
+    if url and len(files) > 1:
+        raise click.BadParameter("--url names one page: give one FILE with it",
+                                 param_hint="'--url'")
+    if portal_id:
+        portal = resolve_portal(portal_id, portals_file)
+    else:
+        portal = Portal(id=TEXTDUMP_PORTAL[0], name=TEXTDUMP_PORTAL[1], province="",
+                        base_url="textdump:", layout="generic")
+    articles = []
+    skipped: list[str] = []
+    for name in files:
+        data = Path(name).read_bytes()
+        text = data.decode("utf-8-sig") if _is_utf8(data) else decode_html(data)
+        try:
+            articles.append((name, parse_text_dump(text, url)))
+        except NotAnArticle as exc:
+            skipped.append(name)
+            click.echo(f"Skipped {name}: {exc}", err=True)
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    with Archive(db) as archive:
+        archive.ensure_portal(portal)
+        run_id = archive.start_run(portal.id, {"started_by": "import-text",
+                                               "files": list(files)})
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        for name, article in articles:
+            result = archive.save_articles([article], portal_id=portal.id, run_id=run_id)
+            status = next(k for k in counts if getattr(result, k))
+            counts[status] += 1
+            click.echo(f"{status:<9} {article.canonical_url}  {article.title}  ({name})")
+        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped})
+    click.echo(f"Imported {len(articles)} of {len(files)} files into {db} "
+               f"({counts['new']} new, {counts['changed']} changed, "
+               f"{counts['unchanged']} unchanged).")
+    if skipped:
+        raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
+                           + ", ".join(skipped))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

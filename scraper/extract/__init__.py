@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
 from scraper.extract.steps import STEPS, Page, run
+from scraper.extract.textdump import parse_text_dump
 
 
 def extract_article(html: bytes | str, url: str, *, profile: str | None = None) -> Article:
@@ -28,4 +29,5 @@ def extract_article(html: bytes | str, url: str, *, profile: str | None = None) 
     return page.article
 
 
-__all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle", "extract_article"]
+__all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle", "extract_article",
+           "parse_text_dump"]

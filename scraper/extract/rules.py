@@ -125,3 +125,34 @@ def rules_in(group: str) -> tuple[WidgetRule, ...]:
 WIDGET_LABELS: frozenset[str] = frozenset(
     label for rule in WIDGET_RULES for label in rule.folded_labels
 )
+
+
+# ------------------------------------------------------------ text dumps
+# Plain-text dumps of whole pages (``parse_text_dump``) have no markup: the
+# chrome is recognised line by line. Compared folded, like the labels above.
+
+#: Lines of the tool bar under a dateline, and of buttons.
+TEXT_TOOL_LINES: frozenset[str] = frozenset(fold(x) for x in (
+    "Print", "In", "In bài", "In bài viết", "In trang", "Bản in", "Gửi email", "Gửi bài viết",
+    "Email", "E-mail", "Chia sẻ", "Share", "Thích", "Like", "Tweet", "Zalo", "Facebook",
+    "Cỡ chữ", "A A A", "A- A A+", "A+ A A-", "A- A+", "Quay lại", "Trở về", "Về đầu trang",
+    "Lên đầu trang", "Bình luận", "Biểu quyết", "Xem kết quả", "Kết quả", "Lưu bài viết",
+    "Lưu tin", "Đánh giá bài viết", "Font size", "Trang chủ", "Tìm kiếm", "Đăng nhập",
+))
+#: Tool lines that carry a value after their label (``Lượt xem: 1234``).
+TEXT_TOOL_PREFIXES: tuple[str, ...] = tuple(fold(x) for x in (
+    "Lượt xem", "Số lượt xem", "Lượt đọc", "Cỡ chữ", "Font size", "Chia sẻ", "Xem:",
+))
+#: Fields of visitor counters; their number is on the same or the next line.
+COUNTER_FIELDS: tuple[str, ...] = tuple(fold(x) for x in (
+    "Hôm nay", "Hôm qua", "Tuần này", "Tuần trước", "Tháng này", "Tháng trước", "Năm nay",
+    "Tất cả", "Tổng cộng", "Đang online", "Đang truy cập", "Trực tuyến", "Lượt truy cập",
+    "Tổng lượt truy cập", "Số lượt truy cập", "Tổng số lượt truy cập", "Khách", "Thành viên",
+))
+#: Lines that open a page footer: nothing after them is the article, and the
+#: names they give (``Chịu trách nhiệm: …``) are not authors.
+FOOTER_LABELS: tuple[str, ...] = tuple(fold(x) for x in (
+    "Chịu trách nhiệm", "Bản quyền", "Copyright", "©", "Cơ quan chủ quản", "Cơ quan chủ trì",
+    "Giấy phép", "Ghi rõ nguồn", "Trưởng ban biên tập", "Trưởng Ban Biên tập", "Địa chỉ:",
+    "Điện thoại:", "Fax:", "Thiết kế bởi", "Phát triển bởi", "Đơn vị thiết kế",
+))
