@@ -145,9 +145,12 @@ def main() -> None:
 @click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="A crawl setting (repeatable), e.g. -s DEPTH_LIMIT=2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--profile", metavar="NAME",
+              help="Force an extraction profile for every page (generic: the generic "
+                   "extractor, no profile).")
 @db_option()
 def crawl(portal: str, base_url: str | None, portals_file: str | None,
-          settings: tuple[str, ...], quiet: bool, db: str) -> None:
+          settings: tuple[str, ...], quiet: bool, profile: str | None, db: str) -> None:
     """Crawl a portal into the archive.
 
     PORTAL is an id from portals.toml, or a URL.
@@ -160,17 +163,31 @@ def crawl(portal: str, base_url: str | None, portals_file: str | None,
       portal-archive crawl trieuson
       portal-archive crawl https://hoanghoa.thanhhoa.gov.vn/ --db data/hoanghoa.db
       portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
+      portal-archive crawl https://some-portal.gov.vn/ --profile generic
     """
     from archive.crawl import run_crawl
 
     target = resolve_portal(portal, portals_file)
     if base_url:
         target = target.with_base_url(base_url)
+    extra = _parse_settings(settings)
+    if profile:
+        extra["PORTAL_ARCHIVE_PROFILE"] = _known_profile(profile)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    stats = run_crawl(target, db, settings=_parse_settings(settings) or None, quiet=quiet)
+    stats = run_crawl(target, db, settings=extra or None, quiet=quiet)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     for key, value in (stats or {}).items():
         click.echo(f"  {key}: {value}")
+
+
+def _known_profile(name: str) -> str:
+    from scraper.extract.profiles import PROFILES
+
+    if name != "generic" and name not in PROFILES:
+        raise click.BadParameter(
+            f"unknown profile {name!r} (known: generic, {', '.join(PROFILES)})",
+            param_hint="'--profile'")
+    return name
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -44,7 +44,9 @@ class StagePipeline:
         if not isinstance(item, PageItem):
             return item
         if item.page is None:
-            item.page = Page(url=item.url, raw=item.html)
+            # PORTAL_ARCHIVE_PROFILE forces an extraction profile ("generic": none).
+            forced = self.crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None
+            item.page = Page(url=item.url, raw=item.html, forced_profile=forced)
         before = dict(item.page.removed)
         try:
             item.page = run(item.page, STAGES[self.stage])

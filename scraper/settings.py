@@ -61,6 +61,9 @@ PORTAL_ARCHIVE_BATCH = 100
 # The crawl_runs row of this crawl (created by `portal-archive crawl`; the
 # pipeline creates one itself when the spider is run with plain `scrapy crawl`).
 PORTAL_ARCHIVE_RUN_ID = 0
+# Force an extraction profile for every page of the crawl ("generic": the
+# generic extractor; empty: each page's structure selects its profile).
+PORTAL_ARCHIVE_PROFILE = ""
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
 #: many requests at once.

@@ -21,6 +21,7 @@ from scrapy.linkextractors import LinkExtractor
 from scraper.extract.steps import canonicalize_url
 from scraper.items import PageItem
 from scraper.portals import Portal, resolve_portal
+from spiders.discovery import Discovery, url_kind
 from spiders.linkrules import rules_for
 
 
@@ -42,9 +43,14 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = [self.portal.host]
         # Host filtering is ours (_on_portal): LinkExtractor's compares host:port.
         self.links = LinkExtractor(unique=True)
+        # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
+        self.discovery = Discovery(self) if self.rules.article is None else None
 
     async def start(self) -> AsyncIterator[Any]:
         yield scrapy.Request(self.portal.base_url, callback=self.parse)
+        if self.discovery is not None:
+            for request in self.discovery.start_requests():
+                yield request
 
     def _on_portal(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -56,6 +62,10 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             return
         kind = self.rules.classify(response.url)
+        if self.discovery is not None:
+            yield from self.discovery.from_page(response)
+            if kind == "page" and self.discovery.is_listing(response):
+                kind = "listing"
         if kind in ("article", "page"):
             yield PageItem(
                 url=response.url,
@@ -72,5 +82,7 @@ class PortalSpider(scrapy.Spider):
             if link_kind == "skip":
                 continue
             # Articles first: a listing page only leads to more work.
+            if link_kind == "page" and self.discovery is not None:
+                link_kind = url_kind(url)
             yield response.follow(url, callback=self.parse,
                                   priority=10 if link_kind == "article" else 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ from scraper.demo.render import Renderer
 from scraper.demo.site import DemoSite, NotFound
 
 HTML = "text/html; charset=utf-8"
+#: Discovery aids (see ``DemoApp.feeds``): sitemap index, sitemap pages, RSS feed.
+SITEMAP_INDEX = "/sitemap.xml"
+_SITEMAP_PAGE = re.compile(r"^/sitemap-(\d{1,7})\.xml$")
+SITEMAP_SIZE = 1000
+FEED_PATH = "/rss.xml"
+FEED_SIZE = 20
 #: Fault modes implemented so far (see the module docstring).
 FAULT_MODES: frozenset[str] = frozenset()
 
@@ -57,13 +64,16 @@ class DemoApp:
     """
 
     def __init__(self, site: DemoSite, base_url: str = "http://127.0.0.1/",
-                 faults: frozenset[str] = frozenset()) -> None:
+                 faults: frozenset[str] = frozenset(), feeds: bool = True) -> None:
         unknown = set(faults) - FAULT_MODES
         if unknown:
             raise ValueError(f"fault modes not implemented: {', '.join(sorted(unknown))}")
         self.site = site
         self.base_url = base_url
         self.faults = faults
+        #: Serve discovery aids (robots.txt ``Sitemap:``, sitemaps, an RSS feed
+        #: announced in every page's head); False: a portal that has none.
+        self.feeds = feeds
         self.renderer = Renderer(site)
         self.scheme = site.layout.scheme
         self._categories = {c.slug: c.name for c in site.categories}
@@ -78,8 +88,8 @@ class DemoApp:
         parts = urlsplit(target)
         path = unquote(parts.path) or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
-        route = Route("robots") if path == "/robots.txt" else self.scheme.match(
-            path, query, self._categories)
+        route = Route("robots") if path == "/robots.txt" else self._feed_route(path) \
+            or self.scheme.match(path, query, self._categories)
         kind = route.kind if route else "other"
         try:
             response = self._respond(route, path, target) if route else self.not_found(path)
@@ -102,16 +112,16 @@ class DemoApp:
     def _respond(self, route: Route, path: str, target: str) -> Response:
         r = self.renderer
         if route.kind == "home":
-            return _html(r.home(target, self._visit()))
+            return self._page(r.home(target, self._visit()))
         if route.kind == "listing":
             assert route.category is not None
-            return _html(r.listing(route.category, route.page, target, self._visit()))
+            return self._page(r.listing(route.category, route.page, target, self._visit()))
         if route.kind == "article":
             assert route.article_id is not None
             article = self.site.article(route.article_id)
             if article.path != path:
                 raise NotFound(path)
-            return _html(r.article(article, self.base_url, target, self._visit()))
+            return self._page(r.article(article, self.base_url, target, self._visit()))
         if route.kind == "image":
             if route.file is None:
                 return Response(200, "image/jpeg", jpeg_bytes("banner", BANNER_SIZE))
@@ -120,12 +130,74 @@ class DemoApp:
             return Response(200, "image/jpeg", jpeg_bytes(route.file))
         if route.kind == "robots":
             lines = ["User-agent: *", *(f"Disallow: {p}" for p in self.scheme.disallow), ""]
+            if self.feeds:
+                lines[-1:] = [f"Sitemap: {self.base_url}sitemap.xml", ""]
             return Response(200, "text/plain; charset=utf-8", "\n".join(lines).encode())
+        if route.kind in ("sitemap", "feed"):
+            return self._feed(route)
         if route.kind == "search":
             return _html(_small_page("Tìm kiếm", "<p>Không tìm thấy kết quả nào.</p>"))
         if route.kind == "static":
             return Response(200, "text/css; charset=utf-8", STYLESHEET)
         raise NotFound(path)
+
+    # ------------------------------------------------- sitemaps and the feed
+    def _feed_route(self, path: str) -> Route | None:
+        if not self.feeds:
+            return None
+        if path == SITEMAP_INDEX:
+            return Route("sitemap", file="index")
+        if path == FEED_PATH:
+            return Route("feed")
+        m = _SITEMAP_PAGE.match(path)
+        if m and not m.group(1).startswith("0"):
+            return Route("sitemap", page=int(m.group(1)), file="page")
+        return None
+
+    def _feed(self, route: Route) -> Response:
+        """``/sitemap.xml`` (an index), ``/sitemap-N.xml`` (home, listings' first
+        pages and SITEMAP_SIZE articles each) and ``/rss.xml`` (the latest articles)."""
+        base = self.base_url
+        xml = "application/xml; charset=utf-8"
+        if route.kind == "feed":
+            items = "".join(
+                f"<item><title>{html.escape(h.title)}</title><link>{html.escape(h.url(base))}</link>"
+                f"<pubDate>{h.published.strftime('%a, %d %b %Y %H:%M:%S %z')}</pubDate></item>"
+                for h in (self.site.headline(n)
+                          for n in range(self.site.size, max(0, self.site.size - FEED_SIZE), -1))
+            )
+            body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                    f"<title>{html.escape(self.site.portal.name)}</title><link>{base}</link>"
+                    f"{items}</channel></rss>")
+            return Response(200, "application/rss+xml; charset=utf-8", body.encode("utf-8"))
+        pages = -(-self.site.size // SITEMAP_SIZE)
+        if route.file == "index":
+            locs = "".join(f"<sitemap><loc>{base}sitemap-{n}.xml</loc></sitemap>"
+                           for n in range(1, pages + 1))
+            body = ('<?xml version="1.0" encoding="utf-8"?><sitemapindex '
+                    f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>')
+            return Response(200, xml, body.encode("utf-8"))
+        if route.page > pages:
+            raise NotFound(f"sitemap-{route.page}.xml")
+        urls = [base] if route.page == 1 else []
+        if route.page == 1:
+            urls += [base + self.site.listing_path(c.slug).lstrip("/")
+                     for c in self.site.categories]
+        first = (route.page - 1) * SITEMAP_SIZE + 1
+        for n in range(first, min(self.site.size, first + SITEMAP_SIZE - 1) + 1):
+            urls.append(self.site.headline(n).url(base))
+        locs = "".join(f"<url><loc>{html.escape(u)}</loc></url>" for u in urls)
+        body = ('<?xml version="1.0" encoding="utf-8"?><urlset '
+                f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>')
+        return Response(200, xml, body.encode("utf-8"))
+
+    def _page(self, text: str) -> Response:
+        """An HTML page; with feeds on, its head announces the RSS feed."""
+        if self.feeds:
+            link = (f'<link rel="alternate" type="application/rss+xml" title="RSS" '
+                    f'href="{FEED_PATH}" />')
+            text = text.replace("</head>", link + "\n</head>", 1)
+        return _html(text)
 
     def _apply_faults(self, route: Route | None, target: str, response: Response) -> Response:
         """The one seam where fault modes will alter responses (none yet)."""

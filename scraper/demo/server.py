@@ -68,12 +68,13 @@ class DemoServer:
     """
 
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0,
-                 faults: frozenset[str] = frozenset(), quiet: bool = True) -> None:
+                 faults: frozenset[str] = frozenset(), quiet: bool = True,
+                 feeds: bool = True) -> None:
         self.site = site
         self.host = host
         self.port = port
         self.quiet = quiet
-        self.app = DemoApp(site, faults=faults)
+        self.app = DemoApp(site, faults=faults, feeds=feeds)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -24,7 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from scraper.extract import generic, legacy
+from scraper.extract import generic, legacy, shape
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.blocks import Block, segment
@@ -295,6 +295,9 @@ def select_profile(page: Page) -> Page:
         page.profile = PROFILES[page.forced_profile]
     else:
         page.profile = detect_profile(doc)
+    if page.profile is None and shape.looks_like_listing(doc, page.url):
+        # No profile vouches for the page and it is shaped like a list of headlines.
+        raise NotAnArticle("listing", "the page lists articles")
     if page.profile is not None:
         if page.profile.category:
             page.meta.breadcrumb = [
