@@ -29,6 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # ------------------------------------------------------------------ TCVN3
@@ -171,6 +172,7 @@ _SYLLABLE = re.compile(f"^{_ONSET}{_NUCLEUS}{_CODA}$")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=65_536)
 def is_vietnamese_syllable(word: str) -> bool:
     """True when ``word`` (any case) is spelled like one Vietnamese syllable:
     onset, vowel nucleus, final consonant, at most one tone mark."""

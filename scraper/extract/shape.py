@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from scraper.extract.text import clean_line
 
 #: A headline link has at least this many words.
@@ -64,8 +66,12 @@ class Shape:
             self.paged and self.headlines >= PAGED_LISTING_HEADLINES)
 
 
+_WORD = re.compile(r"(?:^|\s)\W*[^\W\d_]")
+
+
 def _words(text: str) -> int:
-    return sum(1 for w in text.split() if any(c.isalpha() for c in w))
+    """Words that start with a letter (after any punctuation)."""
+    return len(_WORD.findall(text))
 
 
 def _block_of(el: Any) -> Any:
@@ -98,15 +104,19 @@ def analyse(doc: Any, url: str | None = None) -> Shape:
             events.append(("block", block))
         plain[block] += len(value.strip())
 
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in _SKIP:
-            if el.tail and not any(a.tag == "a" for a in el.iterancestors()):
+    links = 0  # depth of <a> elements around the current one
+    for event, el in etree.iterwalk(body, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "end":
+            if tag == "a":
+                links -= 1
+            if links == 0 and el is not body:
                 add(el.getparent(), el.tail)
             continue
-        inside_link = any(a.tag == "a" for a in el.iterancestors())
-        if not inside_link:
-            add(el.getparent(), el.tail)
-        if el.tag == "a":
+        if tag == "a":
+            links += 1
+            if links > 1:
+                continue
             text = clean_line(el.text_content())
             href = (el.get("href") or "").strip()
             if _words(text) >= HEADLINE_WORDS and href and not href.startswith(("#", "javascript:")):
@@ -115,10 +125,9 @@ def analyse(doc: Any, url: str | None = None) -> Shape:
             elif _NEXT.match(text) or el.get("rel") == "next":
                 if text.isdigit():
                     numbered.add(text)
-                if _PAGE_QUERY.search(href) or not text.isdigit():
-                    paged = paged or bool(_PAGE_QUERY.search(href)) or el.get("rel") == "next"
+                paged = paged or bool(_PAGE_QUERY.search(href)) or el.get("rel") == "next"
             continue
-        if not inside_link:
+        if links == 0 and tag and tag not in _SKIP:
             add(el, el.text)
     if len(numbered) >= 2:
         paged = True

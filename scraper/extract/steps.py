@@ -96,7 +96,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _TAG = re.compile(r"<[^>]*>")
 #: Bytes scored when the page is not valid UTF-8.
-_SCORE_SAMPLE = 200_000
+_SCORE_SAMPLE = 100_000
 
 
 def _codec(name: str) -> str | None:
@@ -136,8 +136,10 @@ def decode_html(data: bytes) -> str:
             return _nfc(data[len(bom):].decode(enc, errors="replace"))
     try:
         return _nfc(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # A page cut short mid-character is still UTF-8.
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return _nfc(data[: exc.start].decode("utf-8"))
     m = _META_CHARSET.search(data[:4096])
     declared = _codec(m.group(1).decode("ascii", "ignore")) if m else None
     candidates: list[str] = []
@@ -173,11 +175,55 @@ def decode(page: Page) -> Page:
         page.html = decode_html(raw)
     else:
         page.html = _nfc(raw[: MAX_HTML_CHARS * 2])
+    # Characters XML (and so lxml) refuses: C0 controls, non-characters, lone surrogates.
+    if _NOT_XML.search(page.html):
+        page.html = _NOT_XML.sub(lambda m: " " if m.group(0) in "\x0b\x0c" else "", page.html)
     if not page.html.strip():
         raise NotAnArticle("empty")
     if len(page.html) > MAX_HTML_CHARS:
-        page.html = page.html[:MAX_HTML_CHARS]
+        # Huge pages are mostly inline images (data: URIs), scripts or comments:
+        # drop those before cutting, so that the article after them survives.
+        page.html = strip_bulk(page.html)[:MAX_HTML_CHARS]
     return page
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_BULK_START = re.compile(r"<!--|<script\b|<style\b|data:")
+_DATA_END = re.compile(r"[\"')\s>]")
+_BULK_END = {"<!--": "-->", "<script": "</script", "<style": "</style"}
+#: Inline data shorter than this is kept.
+_DATA_MIN = 256
+
+
+def strip_bulk(text: str) -> str:
+    """``text`` without comments, scripts, styles and long ``data:`` URIs (in
+    one linear pass: an unclosed comment cannot make it quadratic)."""
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _BULK_START.search(lower, pos)
+        if m is None:
+            out.append(text[pos:])
+            break
+        start, token = m.start(), m.group(0)
+        if token == "data:":
+            stop = _DATA_END.search(lower, start)
+            end = stop.start() if stop else len(text)
+            out.append(text[pos:start] + ("data:," if end - start >= _DATA_MIN
+                                          else text[start:end]))
+            pos = end
+            continue
+        closer = _BULK_END[token]
+        end = lower.find(closer, start + len(token))
+        out.append(text[pos:start])
+        if end < 0:
+            break
+        end = end + 3 if closer == "-->" else lower.find(">", end) + 1
+        if end <= 0:
+            break
+        pos = end
+    return "".join(out)
 
 
 def parse(page: Page) -> Page:
