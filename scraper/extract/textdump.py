@@ -13,7 +13,8 @@ them line by line:
    header, a mobile copy) is collapsed with :func:`steps.collapse_runs`;
 3. the article starts at the first dateline that follows a title and is
    followed by prose; the title is the line before it (the nearest long
-   line when a category name sits in between);
+   line when a category name sits in between), or the line after it on
+   platforms that show the date above the title;
 4. the body runs from there to the first widget label, footer line or
    repeat of the title, without the lines of the page header met again;
    image file names are images, the short line after a run of them is
@@ -159,6 +160,14 @@ def _prose_after(lines: list[Line], start: int, limit: int = 8) -> int:
     return chars
 
 
+def _next_text(lines: list[Line], start: int) -> int | None:
+    for j in range(start, len(lines)):
+        if lines[j].kind in ("blank", "tool", "number"):
+            continue
+        return j if _title_like(lines[j]) else None
+    return None
+
+
 def _anchor(lines: list[Line]) -> tuple[int, int | None]:
     """(title index, dateline index or None)."""
     for i, line in enumerate(lines):
@@ -167,6 +176,11 @@ def _anchor(lines: list[Line]) -> tuple[int, int | None]:
         title = _find_title(lines, i)
         if title is not None and _prose_after(lines, i + 1) >= 100:
             return title, i
+        # Some platforms show the date above the title.
+        after = _next_text(lines, i + 1)
+        if after is not None and _words(lines[after].text) >= 4 \
+                and _prose_after(lines, after + 1) >= 100:
+            return after, i
     # No dateline: the title-like line before the first prose paragraph.
     for i, line in enumerate(lines):
         if line.kind == "text" and len(line.text) >= 100:
@@ -196,7 +210,7 @@ def parse_text_dump(text: str, url: str | None = None) -> Article:
 
     title_at, date_at = _anchor(lines)
     title = lines[title_at]
-    start = (date_at if date_at is not None else title_at) + 1
+    start = max(title_at, date_at if date_at is not None else -1) + 1
     # Lines of the page header (site name, menu) met again are chrome.
     header = {line.key for line in lines[:title_at] if line.kind == "text"}
     region: list[Line] = []
