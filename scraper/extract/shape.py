@@ -7,14 +7,16 @@ class names:
 
 * **headlines**: links whose text reads like an article title (seven words
   or more); a listing is made of them, an article has a few (related news);
-* **prose runs**: consecutive paragraph-sized text blocks (80+ characters of
-  text outside links) not interrupted by a headline. An article's body is
-  one long run; a listing's summaries are short runs, each cut by the next
-  headline;
-* **pagination**: links numbered 1, 2, 3 … or labelled next/last page.
+* **summaries**: paragraph-sized text blocks (80+ characters outside links)
+  inside a headline's own item (a listing's teasers);
+* **prose runs**: consecutive paragraph blocks of one container, not
+  summaries and not interrupted by a headline. An article's body is one
+  long run; a listing has none, or only its footer;
+* **pagination**: links numbered 1, 2, 3 … or labelled next/last page, or
+  the page's own URL carrying a page number.
 
-A page is a listing when its longest prose run is short and it has
-headlines in number (or a few headlines and pagination).
+A page is a listing when it has no long prose run and has headlines with
+summaries, many headlines, or a few headlines and pagination.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ HEADLINE_WORDS = 7
 PARAGRAPH_CHARS = 80
 #: An article body is at least one run of prose this long.
 ARTICLE_RUN = 300
-#: Headlines that make a listing (without / with pagination).
-LISTING_HEADLINES = 6
+#: Headlines that make a listing: with summaries, bare, or with pagination.
+SUMMARISED_HEADLINES = 3
+LISTING_HEADLINES = 8
 PAGED_LISTING_HEADLINES = 2
+#: Block ancestors of a headline looked at for its item.
+_ITEM_LEVELS = 3
 
 _BLOCKS = frozenset({"p", "div", "td", "li", "dd", "article", "section", "blockquote", "h1",
                      "h2", "h3", "h4", "table", "tr", "ul", "ol", "body", "main", "aside",
@@ -53,17 +58,19 @@ class Shape:
 
     #: Distinct headline links.
     headlines: int
-    #: Longest run of prose, in characters.
+    #: Longest run of prose outside summaries, in characters.
     longest_run: int
     #: Whether the page pages through a list.
     paged: bool
+    #: Headlines whose item carries a summary.
+    summaries: int = 0
 
     @property
     def is_listing(self) -> bool:
         if self.longest_run >= ARTICLE_RUN:
             return False
-        return self.headlines >= LISTING_HEADLINES or (
-            self.paged and self.headlines >= PAGED_LISTING_HEADLINES)
+        return (self.summaries >= SUMMARISED_HEADLINES or self.headlines >= LISTING_HEADLINES
+                or (self.paged and self.headlines >= PAGED_LISTING_HEADLINES))
 
 
 _WORD = re.compile(r"(?:^|\s)\W*[^\W\d_]")
@@ -131,16 +138,53 @@ def analyse(doc: Any, url: str | None = None) -> Shape:
             add(el, el.text)
     if len(numbered) >= 2:
         paged = True
+    summary_blocks, summaries = _summaries(body, [el for kind, el in events if kind == "headline"],
+                                           plain)
     longest = run = 0
+    container: Any = None
     for kind, item in events:
         if kind == "headline":
-            run = 0
+            run, container = 0, None
             continue
         chars = plain[item]
-        if chars >= PARAGRAPH_CHARS:
+        if chars < PARAGRAPH_CHARS or item in summary_blocks:
+            continue
+        # A run is made of sibling paragraphs: one container, no headline between.
+        parent = item.getparent()
+        if parent is container:
             run += chars
-            longest = max(longest, run)
-    return Shape(len(headlines), longest, paged)
+        else:
+            run, container = chars, parent
+        longest = max(longest, run)
+    return Shape(len(headlines), longest, paged, summaries)
+
+
+def _summaries(body: Any, links: list[Any], plain: dict[Any, int]) -> tuple[set[Any], int]:
+    """The paragraph blocks that sit in a headline's own item, and how many
+    headlines have one. A headline's item is the smallest block around it
+    holding a paragraph and no other headline."""
+    around: dict[Any, int] = {}
+    chains: list[list[Any]] = []
+    for link in links:
+        chain: list[Any] = []
+        node = _block_of(link.getparent())
+        while node is not None and node is not body and len(chain) < _ITEM_LEVELS:
+            chain.append(node)
+            around[node] = around.get(node, 0) + 1
+            node = _block_of(node.getparent())
+        chains.append(chain)
+    found: set[Any] = set()
+    count = 0
+    for chain in chains:
+        for item in chain:
+            if around[item] > 1:
+                break  # holds other headlines: the list, not an item
+            blocks = [b for b in item.iter() if plain.get(b, 0) >= PARAGRAPH_CHARS]
+            if blocks:
+                found.update(blocks)
+                count += 1
+                break
+    return found, count
 
 
 def looks_like_listing(doc: Any, url: str | None = None) -> bool:
