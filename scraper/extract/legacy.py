@@ -305,6 +305,17 @@ def _own_font(el: Any) -> str:
     return ""
 
 
+#: Latin-1 characters (or their references) that legacy-encoded Vietnamese is
+#: full of and Unicode Vietnamese never uses (its Latin-1 letters are à á â ã
+#: è é ê ì í ò ó ô õ ù ú ý; signs such as ° ± ² ³ are left out too): a quick
+#: test before any tree walk.
+_FOREIGN_LATIN1 = re.compile(
+    "[\u00a1-\u00af\u00b5-\u00b9\u00bb-\u00be\u00c4-\u00c7\u00cb\u00ce-\u00d1\u00d6-\u00d8\u00db\u00dc\u00de\u00df"
+    "\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]"
+    r"|&#(?:1[6-9]\d|2[0-5]\d);|&#x[a-f][0-9a-f];", re.I)
+_MIN_FOREIGN = 3
+
+
 def convert_document(doc: Any, html: str = "") -> Detection:
     """Convert the legacy-encoded text of a parsed page in place.
 
@@ -313,6 +324,8 @@ def convert_document(doc: Any, html: str = "") -> Detection:
     converted when :func:`detect_legacy` is confident about them taken
     together. Text drawn in a TCVN3 capitals font is upper-cased.
     """
+    if html and len(_FOREIGN_LATIN1.findall(html, 0, 2_000_000)) < _MIN_FOREIGN:
+        return Detection(None)  # the common case: nothing legacy-looking at all
     slots: list[tuple[Any, str, str]] = []  # (element, "text"|"tail", value)
     for el in doc.iter():
         if not isinstance(el.tag, str):
