@@ -9,7 +9,8 @@ them line by line:
    labels, counter fields and their numbers, tool lines under the dateline
    (``100%``, ``Print``, ``Lượt xem: …``), footer lines (``Chịu trách
    nhiệm: …``), datelines, image file names;
-2. a run of lines repeating earlier ones (the print copy, a repeated site
+2. hard-wrapped dumps (``lynx -dump`` …) have their paragraphs joined back;
+   a run of lines repeating earlier ones (the print copy, a repeated site
    header, a mobile copy) is collapsed with :func:`steps.collapse_runs`;
 3. the article starts at the first dateline that follows a title and is
    followed by prose; the title is the line before it (the nearest long
@@ -115,6 +116,46 @@ def _classify(raw: str) -> Line:
     return Line(raw, text, key, "text", padded)
 
 
+#: Hard-wrapped dumps (``lynx -dump``, ``w3m -dump``, e-mail): every line at
+#: most this long, and a paragraph's lines reach the margin but for the last.
+_WRAP_MAX = 100
+_WRAP_SLACK = 18
+_WRAP_MIN_FULL = 5
+_LINK_MARK = re.compile(r"\[\d{1,5}\]")
+_BRACKETED_IMAGE = re.compile(rf"\[({_IMAGE_NAME})\]", re.I)
+
+
+def _unwrap(lines: list[Line]) -> list[Line]:
+    """Join hard-wrapped paragraphs back into one line each.
+
+    A dump is hard-wrapped when no line is longer than ``_WRAP_MAX`` and
+    several lines reach the margin; then a line that follows a text line
+    reaching the margin continues it. Link markers (``[12]``) are dropped and
+    bracketed image names (``[CIMG2389.JPG]``) unwrapped.
+    """
+    lengths = [len(line.raw.rstrip()) for line in lines if line.kind != "blank"]
+    if not lengths or max(lengths) > _WRAP_MAX:
+        return lines
+    margin = max(lengths)
+    full = [n for n in lengths if n >= margin - _WRAP_SLACK]
+    if margin < 50 or len(full) < _WRAP_MIN_FULL:
+        return lines
+    out: list[Line] = []
+    last = 0  # length of the last physical line taken
+    for line in lines:
+        raw = _BRACKETED_IMAGE.sub(r"\1", _LINK_MARK.sub("", line.raw))
+        prev = out[-1] if out else None
+        if line.kind != "blank" and prev is not None and prev.kind == "text" \
+                and last >= margin - _WRAP_SLACK:
+            joined = _classify(prev.raw.rstrip() + " " + raw.strip())
+            # Keep the joined line a paragraph even while it is short.
+            out[-1] = Line(joined.raw, joined.text, joined.key, "text", prev.padded)
+        else:
+            out.append(_classify(raw) if raw != line.raw else line)
+        last = len(raw.rstrip())
+    return out
+
+
 def _title_like(line: Line) -> bool:
     return line.kind == "text" and 3 <= len(line.text) <= 300 and not re.search(r"\s[>»]\s", line.text)
 
@@ -204,7 +245,7 @@ def parse_text_dump(text: str, url: str | None = None) -> Article:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise NotAnArticle("empty")
-    lines = [_classify(raw) for raw in text.split("\n")]
+    lines = _unwrap([_classify(raw) for raw in text.split("\n")])
     keep = collapse_runs([line.key if line.kind != "blank" else "" for line in lines])
     lines = [line for line, kept in zip(lines, keep, strict=True) if kept]
 
