@@ -33,7 +33,7 @@ from scraper.extract.steps import canonicalize_url
 
 STATS_PREFIX = "portal_archive"
 #: Where sitemaps live when robots.txt names none.
-DEFAULT_SITEMAPS = ("sitemap.xml",)
+DEFAULT_SITEMAPS = ("/sitemap.xml",)
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 #: At most this many sitemap files are read (a sitemap index may list thousands).
 MAX_SITEMAPS = 2000

@@ -71,6 +71,14 @@ def test_crlf_and_nfd_dumps_read_the_same() -> None:
     assert (a.title, a.body, a.author, a.images) == (b.title, b.body, b.author, b.images)
 
 
+@pytest.mark.timeout(60)
+def test_huge_dump_is_read_in_linear_time() -> None:
+    text, _ = load("seed_003")
+    noise = "\n".join(f"Ngày {1 + i % 28:02d}/01/2020\nMột dòng tin ngắn số {i}" for i in range(20_000))
+    article = parse_text_dump(noise + "\n" + text)
+    assert article.title.startswith("Hội nghị tổng kết công tác xây dựng NTM 2018")
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n ", "Trang chủ\nGiới thiệu\nLiên hệ",
                                   "Ý kiến thăm dò\nTruy cập\nHôm nay:\n1085",
                                   "\x00\x01\x02 binary \xff\xfe"])

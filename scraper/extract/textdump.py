@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scraper.extract.article import Article, Image, NotAnArticle
@@ -79,16 +80,22 @@ class Line:
     padded: bool = False
 
 
-def _is_label(key: str, labels: frozenset[str]) -> bool:
-    key = key.rstrip(": ")
-    if key in labels:
-        return True
-    # "Dự báo thời tiết Thanh Hóa": a long label may be followed by a name.
-    return any(key.startswith(label + " ") for label in labels
-               if label.count(" ") + 1 >= _MULTI_WORD_LABELS)
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _END_LABELS = frozenset(label for rule in _END_RULES for label in rule.folded_labels)
+#: "Dự báo thời tiết Thanh Hóa": a label of three words or more may be
+#: followed by a name; shorter ones stand alone.
+_END_LABEL = re.compile(
+    rf"^(?:(?:{_alternatives(_END_LABELS)})[\s:]*"
+    rf"|(?:{_alternatives(x for x in _END_LABELS if x.count(' ') + 1 >= _MULTI_WORD_LABELS)})"
+    rf" .*)$")
+_TOOL = re.compile(rf"^(?:(?:{_alternatives(_TOOL_LABELS)})[\s:]*$|"
+                   rf"(?:{_alternatives(TEXT_TOOL_PREFIXES)}))")
+_COUNTER = re.compile(rf"^(?:{_alternatives(COUNTER_FIELDS)})[\d\s.,:%+\-]*$")
+_FOOTER = re.compile(rf"^(?:{_alternatives(FOOTER_LABELS)})")
 
 
 def _classify(raw: str) -> Line:
@@ -99,15 +106,13 @@ def _classify(raw: str) -> Line:
         return Line(raw, text, key, "blank")
     if _NUMBER_LINE.match(text):
         return Line(raw, text, key, "number")
-    bare = key.rstrip(": ")
-    if bare in _TOOL_LABELS or any(key.startswith(p) for p in TEXT_TOOL_PREFIXES):
+    if _TOOL.match(key):
         return Line(raw, text, key, "tool")
-    for field in COUNTER_FIELDS:
-        if key.startswith(field) and _NUMBER_LINE.match(key[len(field):] or "0"):
-            return Line(raw, text, key, "counter")
-    if _is_label(key, _END_LABELS):
+    if _COUNTER.match(key):
+        return Line(raw, text, key, "counter")
+    if _END_LABEL.match(key):
         return Line(raw, text, key, "widget")
-    if any(key.startswith(label) for label in FOOTER_LABELS):
+    if _FOOTER.match(key):
         return Line(raw, text, key, "footer")
     if _IMAGE_LINE.match(text):
         return Line(raw, text, key, "image")
@@ -188,7 +193,8 @@ def _find_title(lines: list[Line], date_at: int) -> int | None:
 
 def _prose_after(lines: list[Line], start: int, limit: int = 8) -> int:
     chars = n = 0
-    for line in lines[start:]:
+    for i in range(start, len(lines)):
+        line = lines[i]
         if line.kind in ("blank", "tool", "number"):
             continue
         if line.kind in ("widget", "footer", "date"):
