@@ -146,7 +146,7 @@ def format_run(run: dict[str, Any]) -> str:
     warc_files = js(run.get("warc_files")) or []
     duration = run.get("duration_s")
     lines = [
-        f"Run #{run['id']} of {run['portal_id']}: {run.get('status')} "
+        f"Run #{run.get('id', '?')} of {run.get('portal_id', '?')}: {run.get('status')} "
         f"({run.get('started')} → {run.get('finished') or '…'}"
         + (f", {duration:.1f} s" if isinstance(duration, (int, float)) else "") + ")",
         f"  articles   {run.get('articles_new', 0)} new, {run.get('articles_changed', 0)} "
