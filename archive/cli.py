@@ -485,5 +485,43 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
                f"{sum(result.dropped.values())} not articles.")
 
 
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print versions and captures as JSON.")
+@db_option()
+def history(ref: str, as_json: bool, db: str) -> None:
+    """Earlier versions of an article and every capture of its page (WARC record).
+
+    REF is an article id or canonical URL.
+
+    \b
+    Example:
+      portal-archive history 42 --db data/demo.db
+    """
+    with Archive.open(db) as archive:
+        stored = archive.get_stored(ref)
+        if stored is None:
+            raise ArchiveError(f"no article {ref!r} in {db}")
+        versions = archive.versions(stored.id)
+        captures = archive.captures(stored.id)
+    if as_json:
+        _echo_json({"id": stored.id, "canonical_url": stored.article.canonical_url,
+                    "content_hash": stored.content_hash, "versions": versions,
+                    "captures": captures})
+        return
+    click.echo(f"{stored.article.title}\n{stored.article.canonical_url}")
+    click.echo(f"\nVersions ({len(versions) + 1}, oldest first):")
+    for v in versions:
+        click.echo(f"  {v['first_seen']} … {v['last_seen']}  {v['content_hash'][:12]}  "
+                   f"{v['title']}")
+    click.echo(f"  {stored.first_seen if not versions else versions[-1]['replaced']} … "
+               f"{stored.last_seen}  {stored.content_hash[:12]}  (current)")
+    click.echo(f"\nCaptures ({len(captures)}):")
+    for c in captures:
+        where = (f"{c['warc_file']} @ {c['warc_offset']} (+{c['warc_length']})"
+                 if c["warc_file"] else "(no WARC)")
+        click.echo(f"  run {c['run_id']}  {c['fetched'] or '?'}  HTTP {c['http_status']}  {where}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -823,14 +823,20 @@ class Archive:
         rows = list(self.db.query("SELECT * FROM image_files WHERE url = ?", [url]))
         return rows[0] if rows else None
 
-    def images_to_retry(self, portal_id: str, *, max_attempts: int = 5) -> list[str]:
-        """Image URLs of this portal's articles whose download failed (and may be retried)."""
-        return [r["url"] for r in self.db.query(
-            """SELECT f.url FROM image_files f
-               WHERE f.status = 'failed' AND f.attempts < ? AND EXISTS (
-                   SELECT 1 FROM images i JOIN articles a ON a.id = i.article_id
-                   WHERE i.url = f.url AND a.portal_id = ?)
-               ORDER BY f.url""", [max_attempts, portal_id])]
+    def images_to_retry(self, portal_id: str, *,
+                        max_attempts: int = 5) -> list[tuple[str, str | None]]:
+        """Image URLs of this portal's articles still to fetch, with their status.
+
+        ``failed`` ones (fewer than ``max_attempts`` attempts) and never tried
+        ones (``None``: e.g. a crawl killed before it got to them).
+        """
+        return [(r["url"], r["status"]) for r in self.db.query(
+            """SELECT i.url, f.status FROM images i
+               JOIN articles a ON a.id = i.article_id
+               LEFT JOIN image_files f ON f.url = i.url
+               WHERE a.portal_id = ? AND (f.url IS NULL
+                     OR (f.status = 'failed' AND f.attempts < ?))
+               GROUP BY i.url ORDER BY i.url""", [portal_id, max_attempts])]
 
     def record_image(self, download: ImageDownload, *, run_id: int | None = None,
                      now: datetime | None = None) -> None:

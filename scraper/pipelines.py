@@ -245,9 +245,9 @@ class ImageFilesPipeline:
     up or drops its article. Each outcome is recorded in ``image_files``
     (status ok/failed, sha256, size, width × height, MIME type, attempts,
     last error). An image already stored is not fetched again; a failed one
-    is fetched again by the next crawl (up to
-    ``PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS`` attempts), even when its article is
-    not re-crawled.
+    (up to ``PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS`` attempts), or one a killed
+    crawl never got to, is fetched by the next crawl at its start, even when
+    its article is not crawled again.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -290,11 +290,12 @@ class ImageFilesPipeline:
             self.archive = None
 
     def spider_opened(self, spider: Any = None) -> None:
-        """Fetch again the images earlier crawls failed to get."""
+        """Fetch the images earlier crawls failed (or never got) to get."""
         if self.archive is None:
             return
-        for url in self.archive.images_to_retry(self.portal_id, max_attempts=self.max_attempts):
-            self._inc("retried")
+        for url, status in self.archive.images_to_retry(self.portal_id,
+                                                        max_attempts=self.max_attempts):
+            self._inc("retried" if status == "failed" else "resumed")
             self._schedule(url)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:

@@ -286,6 +286,27 @@ def test_same_image_bytes_stored_once(tmp_path: Path) -> None:
         assert state["attempts"] == 4 and state["last_error"] == "HTTP 503"
 
 
+def test_images_to_retry(tmp_path: Path) -> None:
+    from scraper.extract.article import Article, Image
+
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ensure_portal(demo_portal("http://x/"))
+        images = [Image(url=f"http://x/{n}.jpg", position=i)
+                  for i, n in enumerate(("ok", "failed", "tired", "never"))]
+        archive.save_articles([Article(url="http://x/a", canonical_url="http://x/a", title="T",
+                                       body="b", images=images)], portal_id="demo")
+        archive.record_image(ImageDownload("http://x/ok.jpg", ok=True, sha256="0" * 64))
+        archive.record_image(ImageDownload("http://x/failed.jpg", ok=False, error="HTTP 500"))
+        for _ in range(3):
+            archive.record_image(ImageDownload("http://x/tired.jpg", ok=False, error="HTTP 404"))
+        assert archive.images_to_retry("demo", max_attempts=3) == [
+            ("http://x/failed.jpg", "failed"), ("http://x/never.jpg", None)]
+        assert archive.images_to_retry("other") == []
+        rows = list(archive.db.query("SELECT url, status, attempts FROM images ORDER BY position"))
+    assert [(r["status"], r["attempts"]) for r in rows] == \
+        [("ok", 1), ("failed", 1), ("failed", 3), (None, 0)]
+
+
 # ----------------------------------------------------------------- revisions
 def test_changed_articles_keep_their_old_text(crawled: dict[str, Any]) -> None:
     second = crawled["second"]
@@ -309,6 +330,23 @@ def test_changed_articles_keep_their_old_text(crawled: dict[str, Any]) -> None:
             assert now.first_seen == before.first_seen
     # The visitor counter differs on every visit: it never makes a version.
     assert _rows(crawled["db"], "SELECT count(*) FROM article_versions")[0][0] == len(EDITED)
+
+
+def test_history_command(crawled: dict[str, Any]) -> None:
+    before = crawled["before"][EDITED[0]]
+    runner = CliRunner()
+    result = runner.invoke(main, ["history", str(before.id), "--db", str(crawled["db"])])
+    assert result.exit_code == 0, result.output
+    assert "Versions (2, oldest first)" in result.output and "Captures (2)" in result.output
+    assert before.content_hash[:12] in result.output and "(current)" in result.output
+    result = runner.invoke(main, ["history", before.article.canonical_url, "--json",
+                                  "--db", str(crawled["db"])])
+    data = json.loads(result.output)
+    assert [v["content_hash"] for v in data["versions"]] == [before.content_hash]
+    assert [c["run_id"] for c in data["captures"]] == [crawled["first"]["id"],
+                                                       crawled["second"]["id"]]
+    result = runner.invoke(main, ["history", "999", "--db", str(crawled["db"])])
+    assert result.exit_code == 1 and result.output.startswith("Error: no article '999'")
 
 
 def test_versions_in_the_store(tmp_path: Path) -> None:
