@@ -13,6 +13,7 @@ and keeps the last lines for the error message of a failed crawl.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -98,6 +99,8 @@ class ProcessResult:
     tail: list[str]
     #: The last progress the process reported.
     progress: dict[str, Any] | None
+    #: How the process ran: seconds, max_rss_kb and cpu_seconds (from wait4).
+    process: dict[str, Any] = field(default_factory=dict)
 
 
 def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quiet: bool,
@@ -112,6 +115,9 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
     )
     assert proc.stderr is not None
+    started = time.monotonic()
+    returncode: int | None = None
+    usage: Any = None
     try:
         for line in proc.stderr:
             progress = parse_progress(line)
@@ -125,10 +131,21 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
             if not quiet:
                 display.passthrough(line)
     finally:
-        returncode = proc.wait()
+        proc.stderr.close()
+        try:
+            # wait4: the exit status and the crawl process's own peak memory and CPU.
+            _, status, usage = os.wait4(proc.pid, 0)
+            returncode = os.waitstatus_to_exitcode(status)
+            proc.returncode = returncode
+        except ChildProcessError:  # already reaped
+            returncode = proc.wait()
         if not quiet:
             display.end()
-    return ProcessResult(returncode, list(tail), display.last)
+    process = {"seconds": round(time.monotonic() - started, 3)}
+    if usage is not None:
+        process.update(max_rss_kb=usage.ru_maxrss,
+                       cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3))
+    return ProcessResult(returncode, list(tail), display.last, process)
 
 
 def format_run(run: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import io
 import json
 import sqlite3
@@ -40,6 +41,9 @@ from archive.progress import (
 from archive.store import Archive, ImageDownload
 from scraper.demo.site import DemoSite
 
+#: A complete re-crawl (the crawl runner may default to incremental crawls).
+FULL: dict[str, Any] = {"full": True} if "full" in inspect.signature(run_crawl).parameters \
+    else {}
 SIZE = 30
 EDITED = (4, 9)
 ROTATE_AT = 40_000
@@ -75,7 +79,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         stderr = io.StringIO()
         with contextlib.redirect_stderr(stderr):
             second = run_crawl(portal, db, quiet=False,
-                               settings={"PORTAL_ARCHIVE_WARC_MAX_BYTES": ROTATE_AT})
+                               settings={"PORTAL_ARCHIVE_WARC_MAX_BYTES": ROTATE_AT}, **FULL)
         base = server.base_url
     return {"site": site, "db": db, "folder": folder, "base": base, "first": first,
             "second": second, "before": before, "missing_url": base.rstrip("/") + missing_path,
@@ -447,6 +451,7 @@ def test_run_crawl_process_separates_progress_from_log(tmp_path: Path) -> None:
                                quiet=False, stream=out)
     assert result.returncode == 3
     assert result.tail == ["WARNING something odd"]
+    assert result.process["max_rss_kb"] > 0 and result.process["seconds"] > 0
     assert result.progress == {"pages": 3, "elapsed": 1}
     assert "3 pages (3.0/s)" in out.getvalue() and "WARNING something odd" in out.getvalue()
     quiet = io.StringIO()
