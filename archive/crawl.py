@@ -97,6 +97,8 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
                 f"crawl of {portal.id} failed (exit {proc.returncode})"
                 + (f": {tail[0]}" if tail else "")
             )
+        #: Not stored: how the crawl process ran (seconds, max_rss_kb, cpu_seconds).
+        run["process"] = proc.process
         return run
     finally:
         archive.close()
