@@ -42,6 +42,11 @@ class _FaultyImages(_Handler):
         super().do_GET()
 
 
+class _QuietServer(_HTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """The crawler hangs up on the slow image: expected, not worth a traceback."""
+
+
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     site = DemoSite(size=10, seed=5)
@@ -49,7 +54,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     assert len(paths) >= 2
     BROKEN.clear()
     BROKEN.update({paths[0]: "500", paths[1]: "slow"})
-    httpd = _HTTPServer(("127.0.0.1", 0), _FaultyImages)
+    httpd = _QuietServer(("127.0.0.1", 0), _FaultyImages)
     httpd.app = DemoApp(site)
     httpd.quiet = True
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
