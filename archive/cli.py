@@ -482,7 +482,9 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
     click.echo(f"Re-extracted {result.pages} article pages from {result.files} WARC "
                f"file{'s' if result.files != 1 else ''} into {db}: {saved.new} new, "
                f"{saved.changed} changed, {saved.unchanged} unchanged, "
-               f"{sum(result.dropped.values())} not articles.")
+               f"{sum(result.dropped.values())} not articles"
+               + (f", {result.older} older than the archive's capture skipped"
+                  if result.older else "") + ".")
 
 
 @main.command()

@@ -9,12 +9,16 @@ layout) is read from each file's ``warcinfo`` record.
 
 Files are read in name order (``run<id>-<n>``), so a later capture of an
 article wins over an earlier one, and a changed text keeps the old one as a
-version, exactly as re-crawling would.
+version, exactly as re-crawling would. A page older than the newest capture
+the archive already holds of it is skipped: re-extracting into the archive
+the crawl wrote re-reads each article's latest page only, so the history of
+versions is not replayed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +46,8 @@ class ReextractResult:
     saved: SaveResult = field(default_factory=SaveResult)
     dropped: Counter[str] = field(default_factory=Counter)
     runs: dict[str, int] = field(default_factory=dict)
+    #: Pages skipped because the archive holds a later capture of them.
+    older: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,10 +130,15 @@ def iter_html_pages(path: Path) -> Iterator[WarcPage]:
 
 
 def _relative(path: Path, archive: Archive) -> str:
-    try:
-        return str(path.resolve().relative_to(archive.folder))
-    except ValueError:
-        return str(path.resolve())
+    """The file's name relative to the archive's folder (as the crawl records it)."""
+    pairs = ((Path(os.path.abspath(archive.path)).parent, Path(os.path.abspath(path))),
+             (archive.folder, path.resolve()))
+    for base, file in pairs:
+        try:
+            return str(file.relative_to(base))
+        except ValueError:
+            continue
+    return str(path.resolve())
 
 
 def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
@@ -173,6 +184,12 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
             if rules.classify(page.url) not in ("article", "page"):
                 continue
             pages[target.id] += 1
+            newest = archive.last_capture_time(page.url)
+            if newest is not None and newest > page.fetched:
+                # The archive holds a later capture of this page: an older one
+                # must not replace its text (re-extracting into the same archive).
+                result.older += 1
+                continue
             try:
                 article = extract_article(page.body, page.url)
             except NotAnArticle as exc:

@@ -252,6 +252,7 @@ def _captures(db: sqlite_utils.Database) -> None:
         )""",
         "CREATE INDEX captures_article ON captures(article_id, run_id)",
         "CREATE INDEX captures_run ON captures(run_id)",
+        "CREATE INDEX captures_url ON captures(url, fetched)",
     ):
         db.execute(sql)
 
@@ -806,6 +807,12 @@ class Archive:
             return []
         return list(self.db.query(
             "SELECT * FROM captures WHERE article_id = ? ORDER BY id", [article_id]))
+
+    def last_capture_time(self, url: str) -> str | None:
+        """When the page at ``url`` (as fetched) was last captured, or None."""
+        row = self.conn.execute("SELECT max(fetched) FROM captures WHERE url = ?",
+                                [url]).fetchone()
+        return row[0] if row and row[0] else None
 
     def warc_path(self, warc_file: str) -> Path:
         """The file a ``captures.warc_file`` names (relative to the archive's folder)."""

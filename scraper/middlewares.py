@@ -113,7 +113,7 @@ class WarcMiddleware:
         request.meta[META_KEY] = {
             "file": location.file, "offset": location.offset, "length": location.length,
             "record_id": location.record_id, "status": response.status,
-            "fetched": datetime.now(UTC).isoformat(timespec="seconds"),
+            "fetched": location.date,
         }
         stats = self.crawler.stats
         if stats is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -46,6 +46,8 @@ class RecordLocation:
     offset: int
     length: int
     record_id: str
+    #: The record's WARC-Date (for a response: when it was received).
+    date: str = ""
 
 
 def warc_date(when: datetime | None = None) -> str:
@@ -159,7 +161,7 @@ class WarcWriter:
             url, "response", payload=io.BytesIO(body), length=len(body),
             http_headers=http_headers, warc_headers_dict=warc_headers,
         )
-        location = self._write(response)
+        location = replace(self._write(response), date=date)
 
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

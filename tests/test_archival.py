@@ -214,11 +214,33 @@ def test_reextract_from_warc_gives_the_same_archive(crawled: dict[str, Any],
     assert json.loads(run[0])["reextract"] is True
 
 
+def test_reextract_into_the_crawled_archive_does_not_replay_history(
+        crawled: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "archive.db"
+    shutil.copy(crawled["db"], db)
+    (tmp_path / "warc").symlink_to(crawled["folder"] / "warc")
+    counts = "SELECT (SELECT count(*) FROM article_versions), (SELECT count(*) FROM captures)"
+    before = _rows(db, counts)
+    result = CliRunner().invoke(main, ["reextract", "--db", str(db), "--portal", "demo"])
+    assert result.exit_code == 0, result.output
+    assert f"0 new, 0 changed, {SIZE} unchanged" in result.output
+    assert f"{SIZE} older than the archive's capture skipped" in result.output
+    assert _rows(db, counts) == before
+
+
 def test_reextract_errors_are_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["reextract", "--db", str(tmp_path / "x.db"),
                                        "--warc-dir", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert result.output.startswith("Error: no WARC folder") and result.output.count("\n") == 1
+    (tmp_path / "warc").mkdir()
+    result = CliRunner().invoke(main, ["reextract", "--db", str(tmp_path / "x.db"),
+                                       "--portal", "nope"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: no portal-archive WARC files under {tmp_path / 'warc'} " \
+                            "for portal 'nope'\n"
 
 
 # -------------------------------------------------------------------- images
