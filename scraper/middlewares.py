@@ -105,6 +105,8 @@ class WarcMiddleware:
                 body=response.body,
                 protocol=getattr(response, "protocol", None) or "HTTP/1.1",
                 ip_address=str(ip) if ip else None,
+                # A body cut short (DOWNLOAD_FAIL_ON_DATALOSS off) is kept, marked.
+                truncated="disconnect" if "dataloss" in (response.flags or []) else None,
             )
         except OSError as exc:  # disk full, folder not writable: say so once, go on
             self.failed = True

@@ -140,9 +140,13 @@ class WarcWriter:
         self, *, url: str, method: str, request_headers: list[tuple[str, str]],
         request_body: bytes, status: int, response_headers: list[tuple[str, str]],
         body: bytes, protocol: str = "HTTP/1.1", ip_address: str | None = None,
-        when: datetime | None = None,
+        when: datetime | None = None, truncated: str | None = None,
     ) -> RecordLocation:
-        """Write the response record, then its request record; return the response's location."""
+        """Write the response record, then its request record; return the response's location.
+
+        ``truncated`` (``disconnect``, ``length`` …) marks a body the server
+        did not send whole (``WARC-Truncated``).
+        """
         if self._fh is None or self.current_size >= self.max_bytes:
             self._open_next()
         assert self._writer is not None
@@ -157,6 +161,8 @@ class WarcWriter:
         warc_headers: dict[str, str] = {"WARC-Date": date}
         if ip_address:
             warc_headers["WARC-IP-Address"] = ip_address
+        if truncated:
+            warc_headers["WARC-Truncated"] = truncated
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), length=len(body),
             http_headers=http_headers, warc_headers_dict=warc_headers,

@@ -155,3 +155,22 @@ def test_reextract_reads_compressed_records(crawled: dict[str, Any], tmp_path: P
     finally:
         conn_a.close()
         conn_b.close()
+
+
+def test_truncated_body_marked(tmp_path: Path) -> None:
+    from scraper.warc import WarcWriter
+
+    writer = WarcWriter(tmp_path, "warc/x", "run000001")
+    writer.write_exchange(url="http://h/p", method="GET", request_headers=[], request_body=b"",
+                          status=200, response_headers=[("Content-Type", "text/html"),
+                                                        ("Content-Length", "100")],
+                          body=b"<html><p>cut", truncated="disconnect")
+    writer.close()
+    proc = subprocess.run([sys.executable, "-m", "warcio.cli", "check",
+                           str(tmp_path / writer.files[0])],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    with (tmp_path / writer.files[0]).open("rb") as fh:
+        marks = [r.rec_headers.get_header("WARC-Truncated") for r in ArchiveIterator(fh)
+                 if r.rec_type == "response"]
+    assert marks == ["disconnect"]
