@@ -38,7 +38,7 @@ class _FaultyImages(_Handler):
             self.wfile.write(body)
             return
         if fault == "slow":
-            time.sleep(3)  # past the crawl's DOWNLOAD_TIMEOUT
+            time.sleep(6)  # past the crawl's DOWNLOAD_TIMEOUT
         super().do_GET()
 
 
@@ -65,7 +65,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     db = tmp_path_factory.mktemp("imgfail") / "archive.db"
     try:
         run = run_crawl(demo_portal(base), db, quiet=True,
-                        settings={"DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1})
+                        settings={"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 1})
     finally:
         httpd.shutdown()
         httpd.server_close()
