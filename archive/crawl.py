@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -19,10 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveError
+from archive.progress import run_crawl_process
 from archive.store import Archive
 from scraper.portals import Portal, load_portals
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The crawl process reports its progress every second (shown unless --quiet).
+PROGRESS_SETTINGS = {"PORTAL_ARCHIVE_PROGRESS_INTERVAL": 1.0}
 
 
 class CrawlError(ArchiveError):
@@ -51,6 +53,7 @@ def crawl_settings(portal: Portal, db_path: str | Path, run_id: int,
     }
     if is_local(portal.base_url):
         settings.update(defaults.FAST_LOCAL_SETTINGS)
+    settings.update(PROGRESS_SETTINGS)
     settings.update(extra or {})
     return settings
 
@@ -82,22 +85,20 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run(
-        cmd, env=env, cwd=str(PROJECT_ROOT),
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.PIPE if quiet else None,
-        text=True, check=False,
-    )
+    # Live progress and the error tail: archive/progress.py (issue 5 §5).
+    proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
     archive = Archive(db_path)
     try:
         run = archive.get_run(run_id)
         if proc.returncode != 0 or run is None or run.get("status") in (None, "running"):
-            tail = (proc.stderr or "").strip().splitlines()[-1:] if quiet else []
+            tail = proc.tail[-1:]
             archive.finish_run(run_id, {"exit_code": proc.returncode}, status="failed")
             raise CrawlError(
                 f"crawl of {portal.id} failed (exit {proc.returncode})"
                 + (f": {tail[0]}" if tail else "")
             )
+        #: Not stored: how the crawl process ran (seconds, max_rss_kb, cpu_seconds).
+        run["process"] = proc.process
         return run
     finally:
         archive.close()
