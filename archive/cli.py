@@ -453,9 +453,11 @@ TEXTDUMP_PORTAL = ("textdump", "Imported text dumps (import-text)")
                    "derived from the article's content.")
 @click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
               help="Portals file to read instead of the bundled portals.toml.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the articles read (JSON, one per line) and store nothing.")
 @db_option()
 def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
-                portals_file: str | None, db: str) -> None:
+                portals_file: str | None, dry_run: bool, db: str) -> None:
     """Import plain-text dumps of article pages into the archive.
 
     Each FILE is the text of one whole page (widgets, print copy and all);
@@ -466,6 +468,7 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
     Examples:
       portal-archive import-text dumps/*.txt --portal trieuson
       portal-archive import-text page.txt --url https://trieuson.thanhhoa.gov.vn/portal/Pages/2022-1-15/x.aspx
+      portal-archive import-text page.txt --dry-run
     """
     from scraper.extract import parse_text_dump
     from scraper.extract.steps import decode_html
@@ -489,6 +492,13 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
         except NotAnArticle as exc:
             skipped.append(name)
             click.echo(f"Skipped {name}: {exc}", err=True)
+    if dry_run:
+        for _, article in articles:
+            click.echo(article.to_json(indent=None))
+        if skipped:
+            raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
+                               + ", ".join(skipped))
+        return
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     with Archive(db) as archive:
         archive.ensure_portal(portal)

@@ -122,3 +122,21 @@ def test_crawl_rejects_an_unknown_profile_in_one_line() -> None:
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and "nope" in lines[0]
+
+
+def test_article_in_table_rows_next_to_many_headlines_is_an_article() -> None:
+    related = "".join(f'<li><a href="/tin/{i}.html">Xã Đồng Tiến tổ chức hội nghị tổng kết '
+                      f"công tác năm {2010 + i}</a></li>" for i in range(10))
+    paragraph = ("Chủ tịch UBND huyện thông báo lịch tiếp công dân định kỳ tháng 02 năm 2022 "
+                 "tại Trụ sở Tiếp công dân huyện, từ 7 giờ.")
+    rows = "".join(f"<tr><td>{paragraph}</td></tr>" for _ in range(3))
+    page = f"<html><body><h1>Thông báo</h1><table>{rows}</table><ul>{related}</ul></body></html>"
+    shape = _shape(page.encode())
+    assert shape.headlines == 10 and not shape.is_listing
+
+
+def test_bare_list_of_many_headlines_is_a_listing() -> None:
+    related = "".join(f'<li><a href="/tin/{i}.html">Xã Đồng Tiến tổ chức hội nghị tổng kết '
+                      f"công tác năm {2010 + i}</a> (15/01/2022)</li>" for i in range(10))
+    page = f"<html><body><h1>Tin tức - Sự kiện</h1><ul>{related}</ul></body></html>"
+    assert _shape(page.encode()).is_listing

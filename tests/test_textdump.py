@@ -141,3 +141,13 @@ def test_import_text_errors_are_one_line(tmp_path: Path) -> None:
         assert result.exit_code != 0
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1 and "Traceback" not in result.output, result.output
+
+
+def test_import_text_dry_run_prints_and_stores_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    result = _cli("import-text", str(DUMPS / "seed_003.txt"), "--dry-run", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    article = json.loads(result.stdout.strip())
+    assert article["title"].startswith("Hội nghị tổng kết công tác xây dựng NTM 2018 ,")
+    assert article["published"] == "2019-03-14T15:41:05+07:00"
+    assert not db.exists()

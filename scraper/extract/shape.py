@@ -39,6 +39,8 @@ ARTICLE_RUN = 300
 SUMMARISED_HEADLINES = 3
 LISTING_HEADLINES = 8
 PAGED_LISTING_HEADLINES = 2
+#: Elements between a table's cells and the table.
+_ROW_WRAPPERS = frozenset({"tr", "tbody", "thead", "tfoot"})
 #: Block ancestors of a headline looked at for its item.
 _ITEM_LEVELS = 3
 
@@ -149,8 +151,11 @@ def analyse(doc: Any, url: str | None = None) -> Shape:
         chars = plain[item]
         if chars < PARAGRAPH_CHARS or item in summary_blocks:
             continue
-        # A run is made of sibling paragraphs: one container, no headline between.
+        # A run is made of sibling paragraphs: one container, no headline between
+        # (the rows of one table count as siblings).
         parent = item.getparent()
+        while parent is not None and parent.tag in _ROW_WRAPPERS:
+            parent = parent.getparent()
         if parent is container:
             run += chars
         else:
