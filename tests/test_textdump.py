@@ -151,3 +151,20 @@ def test_import_text_dry_run_prints_and_stores_nothing(tmp_path: Path) -> None:
     assert article["title"].startswith("Hội nghị tổng kết công tác xây dựng NTM 2018 ,")
     assert article["published"] == "2019-03-14T15:41:05+07:00"
     assert not db.exists()
+
+
+def test_dump_typed_in_a_legacy_font_is_converted() -> None:
+    from scraper.extract.legacy import encode_tcvn3, encode_vni
+
+    text, spec = load("seed_003")
+    want = spec["expected"]
+    vni = parse_text_dump(encode_vni(text))
+    assert vni.title == want["title"] and vni.author == want["author"]
+    assert vni.body.split("\n\n") == want["body_paragraphs"]
+    assert "converted-from-vni" in vni.warnings
+    # TCVN3 has no codes for capitals with a tone mark: they come back lower case.
+    tcvn3 = parse_text_dump(encode_tcvn3(text))
+    assert tcvn3.title.lower() == want["title"].lower()
+    assert tcvn3.body.lower().split("\n\n") == [p.lower() for p in want["body_paragraphs"]]
+    assert "converted-from-tcvn3" in tcvn3.warnings
+    assert not any(w.startswith("converted") for w in parse_text_dump(text).warnings)

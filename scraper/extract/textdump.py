@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scraper.extract import legacy
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
@@ -251,6 +252,11 @@ def parse_text_dump(text: str, url: str | None = None) -> Article:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise NotAnArticle("empty")
+    # A dump of a page typed in TCVN3 or VNI keeps its mojibake: convert it
+    # when detection is confident (legacy.py), as extraction does for pages.
+    detection = legacy.detect_legacy(text)
+    if detection.encoding:
+        text = legacy.convert(text, detection.encoding)
     lines = _unwrap([_classify(raw) for raw in text.split("\n")])
     keep = collapse_runs([line.key if line.kind != "blank" else "" for line in lines])
     lines = [line for line, kept in zip(lines, keep, strict=True) if kept]
@@ -311,6 +317,8 @@ def parse_text_dump(text: str, url: str | None = None) -> Article:
         extractor=EXTRACTOR,
         extractor_version=VERSION,
     )
+    if detection.encoding:
+        article.warnings.append(f"converted-from-{detection.encoding}")
     if article.published is None:
         article.warnings.append("no-date")
     if not article.author:
