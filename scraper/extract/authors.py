@@ -79,6 +79,8 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
     m2 = _PARENS.match(line)
     if m2 and looks_like_name(m2["name"], strict=False):
         return m2["name"].strip()
+    if m2:  # "(Văn Hùng - Trung tâm VH-TT)": a byline in parentheses
+        return parse_byline(m2["name"], emphasised=True)
     if looks_like_name(line, strict=not emphasised):
         return line.rstrip(".")
     # "Văn Hùng - Trung tâm VH-TT&TT huyện": a name, then the writer's unit.
@@ -86,6 +88,18 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
     if sep and len(unit) <= 60 and not _SENTENCE_END.search(unit) \
             and looks_like_name(person, strict=not emphasised) and _UNIT_WORDS.match(unit):
         return line.rstrip(".")
+    return None
+
+
+def parse_labelled_byline(text: str) -> str | None:
+    """The author of a line that says it names one: ``Tác giả: …``, ``Nguồn: …``,
+    ``Theo …``, ``(Văn Hùng)``. Unlabelled lines give None (outside the body a
+    bare name-shaped line is as likely a menu entry as a signature)."""
+    line = clean_line(text)
+    if not line or len(line) > 120:
+        return None
+    if _LABELLED.match(line) or (_PARENS.match(line) and looks_like_name(line[1:-1], strict=False)):
+        return parse_byline(line, emphasised=True)
     return None
 
 

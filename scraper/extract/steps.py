@@ -24,7 +24,7 @@ from lxml.html import HtmlElement
 
 from scraper.extract import generic
 from scraper.extract.article import Article, Image, NotAnArticle
-from scraper.extract.authors import parse_byline, split_people
+from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
 from scraper.extract.blocks import Block, segment
 from scraper.extract.dates import ParsedDate, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
@@ -184,6 +184,13 @@ def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
     return out
 
 
+#: Breadcrumb containers, by class or id (any case): ``breadcrumb``, ``dnnBreadcrumb``,
+#: ``breadcrumbs``, Vietnamese ``duong-dan`` ("path").
+_BREADCRUMB_XPATH = (
+    "(//*[contains(translate(concat(@class,' ',@id),'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+    "'abcdefghijklmnopqrstuvwxyz'),'breadcrumb') or contains(@class,'duong-dan') or "
+    "contains(@class,'duongdan')])[1]//a"
+)
 _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 
 
@@ -212,11 +219,12 @@ def read_metadata(page: Page) -> Page:
             if parsed:
                 meta.published.append(parsed)
         author = item.get("author")
+        if isinstance(author, list) and author:
+            author = author[0]
         if isinstance(author, dict):
-            author = author.get("name")
-        elif isinstance(author, list) and author:
-            first = author[0]
-            author = first.get("name") if isinstance(first, dict) else first
+            # An organisation (usually the portal itself) is not an author.
+            kind = author.get("@type")
+            author = author.get("name") if kind in (None, "Person") else None
         if isinstance(author, str) and author.strip() and not meta.author:
             meta.author = clean_line(author)
     for t in doc.xpath("//time[@datetime]/@datetime"):
@@ -229,7 +237,7 @@ def read_metadata(page: Page) -> Page:
     meta.section = _meta(doc, "article:section")
     meta.breadcrumb = [
         clean_line(a.text_content())
-        for a in doc.xpath("//*[contains(@class,'breadcrumb') or contains(@id,'breadcrumb')]//a")
+        for a in doc.xpath(_BREADCRUMB_XPATH)
     ]
     lang = doc.get("lang") or _meta(doc, "og:locale", "language", "content-language")
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
@@ -483,15 +491,63 @@ def _canonical(page: Page) -> str:
 
 
 def _pick_date(page: Page) -> ParsedDate | None:
-    visible = parse_vietnamese_date(page.date_el.text_content()) if page.date_el is not None else None
-    declared = page.meta.published[0] if page.meta.published else None
-    if visible and not visible.has_time and declared and declared.has_time \
-            and declared.value.date() == visible.value.date():
-        return ParsedDate(declared.value, visible.raw, True)
-    return visible or declared or page.meta.print_date
+    """The page's own publication time: the visible dateline, refined by what the
+    page declares (meta, JSON-LD, ``<time datetime>``) when that says the same
+    thing more precisely (the time of a day-only line, the seconds of a
+    minutes-only one). The visible text stays the raw value."""
+    visible = None
+    if page.date_el is not None:
+        visible = parse_vietnamese_date(page.date_el.text_content())
+        if visible is None and page.date_el.get("datetime"):
+            visible = parse_iso(page.date_el.get("datetime") or "")
+    if visible is None:
+        return (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+    for declared in page.meta.published:
+        if not declared.has_time:
+            continue
+        local = declared.value.astimezone(visible.value.tzinfo)
+        if not visible.has_time and local.date() == visible.value.date():
+            return ParsedDate(local, visible.raw, True)
+        if visible.has_time and local.replace(second=0, microsecond=0) == visible.value:
+            return ParsedDate(local, visible.raw, True)
+    return visible
 
 
 _CAPTION_MAX = 300
+
+
+def _byline_near(page: Page) -> str | None:
+    """An author line outside the body container: the profile's author element,
+    or a short labelled line ("Tác giả: …", "Nguồn: …", "(Văn Hùng)") just after
+    the container or between the title and the container."""
+    candidates: list[HtmlElement] = []
+    if page.profile is not None and page.profile.author:
+        candidates += page.need_doc().xpath(page.profile.author)
+    root = page.root
+    node = root
+    for _ in range(3):
+        if node is None or node.tag in ("body", "html"):
+            break
+        sib = node.getnext()
+        for _ in range(3):
+            if sib is None:
+                break
+            if isinstance(sib.tag, str):
+                candidates.append(sib)
+            sib = sib.getnext()
+        node = node.getparent()
+    if page.date_el is not None:
+        sib = page.date_el.getnext()
+        if sib is not None and sib is not root:
+            candidates.append(sib)
+    for el in candidates:
+        text = clean_line(el.text_content())
+        if not text or len(text) > 120 or "\n" in text:
+            continue
+        name = parse_labelled_byline(text)
+        if name:
+            return name
+    return None
 
 
 def _is_caption(block: Block) -> bool:
@@ -531,6 +587,8 @@ def extract_fields(page: Page) -> Page:
         if author:
             signature = block
         break
+    if author is None:
+        author = _byline_near(page)
     if author is None and page.meta.author:
         author = page.meta.author
 

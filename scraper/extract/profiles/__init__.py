@@ -35,6 +35,8 @@ class Profile:
     date: str = ""
     #: XPath of the breadcrumb links; the last one names the category.
     category: str = ""
+    #: XPath of an author line kept outside the body ("Tác giả: …"), optional.
+    author: str = ""
     #: Family-specific widget rules, applied after the shared ones.
     extra_rules: tuple[WidgetRule, ...] = ()
 
@@ -53,9 +55,12 @@ GENERIC_VERSION = "1"
 
 
 def _registry() -> dict[str, Profile]:
+    from scraper.extract.profiles.dnn import DNN
+    from scraper.extract.profiles.dual import DUAL
+    from scraper.extract.profiles.html5 import HTML5
     from scraper.extract.profiles.thanhhoa import THANHHOA
 
-    return {p.name: p for p in (THANHHOA,)}
+    return {p.name: p for p in (THANHHOA, DNN, HTML5, DUAL)}
 
 
 PROFILES: dict[str, Profile] = _registry()
