@@ -81,12 +81,21 @@ def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
             return align
         cls = (node.get("class") or "").lower()
         for a in ("right", "center"):
-            if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls:
+            if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls or f"align{a}" in cls:
                 return a
         if node is stop:
             break
         node = node.getparent()
     return None
+
+
+_CAPTION_CLASS = re.compile(r"caption|chu-?thich|image-desc|img-desc|photo-desc", re.I)
+
+
+def _is_caption_box(el: HtmlElement, tag: str) -> bool:
+    """``<figcaption>``, or a box whose class says it is a caption
+    (``wp-caption-text``, ``image-caption``, ``chu-thich`` …)."""
+    return tag == "figcaption" or bool(_CAPTION_CLASS.search(el.get("class") or ""))
 
 
 class _Builder:
@@ -177,7 +186,7 @@ class _Builder:
             return
         # A block-level element: it closes the line before it and after it.
         self.flush()
-        kind = "heading" if tag in HEADING_TAGS else "caption" if tag == "figcaption" else "text"
+        kind = "heading" if tag in HEADING_TAGS else "caption" if _is_caption_box(el, tag) else "text"
         self.add_text(el.text, el, bold, italic)
         for child in el:
             child_tag = child.tag.lower() if isinstance(child.tag, str) else ""

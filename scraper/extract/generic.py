@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from lxml.html import HtmlElement
 
-from scraper.extract.dates import looks_like_dateline
+from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
 from scraper.extract.text import clean_line, fold
 
 _PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
@@ -51,8 +51,45 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
     return best
 
 
-def find_title(doc: HtmlElement, declared: str | None) -> HtmlElement | None:
-    """The heading that names the article."""
+_TITLE_TAGS = frozenset(("h1", "h2", "h3", "h4", "b", "strong", "font"))
+
+
+def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
+    """The title-like line nearest before the article's container: a heading or
+    a bold / big-font line of 15–250 characters that is not a link or a dateline.
+    Old table layouts have no ``<h1>`` and a site-wide ``<title>``."""
+    best: HtmlElement | None = None
+    for el in doc.iter():
+        if el is root:
+            break
+        tag = el.tag if isinstance(el.tag, str) else ""
+        cls = (el.get("class") or "").lower() if tag else ""
+        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls:
+            continue
+        text = clean_line(el.text_content())
+        if not 15 <= len(text) <= 250 or el.xpath("ancestor-or-self::a | .//a"):
+            continue
+        if looks_like_dateline(text):
+            continue
+        if best is not None and _inside(el, best):
+            continue  # <font><b>title</b></font>: keep the outer one
+        best = el
+    return best
+
+
+def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
+    node = el.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def find_title(doc: HtmlElement, declared: str | None,
+               root: HtmlElement | None = None) -> HtmlElement | None:
+    """The heading that names the article: the one matching the page's declared
+    title, else the title-like line just before the container."""
     want = fold(declared or "")
     candidates = doc.xpath("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")
     best: tuple[float, HtmlElement] | None = None
@@ -68,7 +105,16 @@ def find_title(doc: HtmlElement, declared: str | None) -> HtmlElement | None:
         score -= order * 0.01
         if best is None or score > best[0]:
             best = (score, el)
+    if (best is None or best[0] < 10) and root is not None:
+        near = _title_before(doc, root)
+        if near is not None:
+            return near
     return best[1] if best else None
+
+
+def _when(text: str) -> tuple[object, bool] | None:
+    parsed = parse_vietnamese_date(text)
+    return (parsed.value, parsed.has_time) if parsed else None
 
 
 def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
@@ -88,5 +134,13 @@ def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | 
             continue
         text = el.text_content()
         if len(text) <= 120 and looks_like_dateline(text):
-            return el
+            # The innermost element that is still the whole dateline.
+            want = _when(text)
+            while True:
+                inner = next((c for c in el if isinstance(c.tag, str)
+                              and looks_like_dateline(c.text_content())
+                              and _when(c.text_content()) == want), None)
+                if inner is None:
+                    return el
+                el = inner
     return None

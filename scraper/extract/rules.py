@@ -78,7 +78,9 @@ RELATED = WidgetRule(
     classes=("other-news", "othernews", "related", "tinkhac", "tin-khac", "tinlienquan",
                  "tin-lien-quan", "same-category", "cungchuyenmuc"),
     labels=("Các tin khác", "Tin khác", "Tin liên quan", "Tin cùng chuyên mục",
-            "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm"),
+            "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm",
+            "Tin mới", "Tin mới nhất", "Tin mới cập nhật", "Bài viết mới", "Tin đọc nhiều",
+            "Tin xem nhiều", "Tin nổi bật", "Lưu trữ"),
 )
 
 SHARE_PRINT = WidgetRule(
@@ -86,7 +88,8 @@ SHARE_PRINT = WidgetRule(
     group="navigation",
     classes=("news-tools", "share", "social", "addthis", "sharethis", "toolbar", "print-bar",
                  "print-tool"),
-    labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in"),
+    labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in", "Bình luận",
+            "Ý kiến bạn đọc", "Gửi bình luận", "Để lại bình luận", "Gửi ý kiến"),
 )
 
 MENUS = WidgetRule(

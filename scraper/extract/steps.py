@@ -235,6 +235,9 @@ def read_metadata(page: Page) -> Page:
     if not meta.author:
         meta.author = _meta(doc, "author", "article:author", "dc.creator")
     meta.section = _meta(doc, "article:section")
+    if not meta.section:  # WordPress and friends: <a rel="category tag">
+        cat = doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")
+        meta.section = clean_line(cat[0].text_content()) if cat else None
     meta.breadcrumb = [
         clean_line(a.text_content())
         for a in doc.xpath(_BREADCRUMB_XPATH)
@@ -297,6 +300,20 @@ def _drop(el: HtmlElement) -> None:
 
 
 _LABEL_BOX_LIMIT = 2500
+#: A line of prose this long (link text excluded) is article text, never a widget's.
+_PROSE_LINE = 120
+_PROSE_XPATH = etree.XPath(
+    f"boolean(.//text()[string-length(normalize-space(.)) >= {_PROSE_LINE}]"
+    "[not(ancestor::a)][not(ancestor::script)][not(ancestor::style)])"
+)
+
+
+def _holds_article_text(node: HtmlElement) -> bool:
+    """Whether ``node`` holds what no widget holds: a page title (``h1``) or a
+    line of prose (a paragraph-like element with long non-link text)."""
+    if node.tag == "h1" or node.find(".//h1") is not None:
+        return True
+    return bool(_PROSE_XPATH(node))
 
 
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
@@ -309,11 +326,7 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
         text = clean_line(node.text_content())
         if len(text) > _LABEL_BOX_LIMIT:
             break
-        long_prose = any(
-            len(clean_line(p.text_content())) > 250 and not p.xpath(".//a")
-            for p in node.xpath(".//p")
-        )
-        if long_prose:
+        if _holds_article_text(node):
             break
         box = node
         node = node.getparent()
@@ -397,9 +410,9 @@ def strip_widgets(page: Page) -> Page:
 def find_content(page: Page) -> Page:
     doc = page.need_doc()
     if page.profile is None:
-        page.title_el = generic.find_title(doc, page.meta.declared_title)
-        page.date_el = generic.find_dateline(doc, page.title_el)
         page.root = generic.find_root(doc)
+        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root)
+        page.date_el = generic.find_dateline(doc, page.title_el)
     if page.root is None:
         raise NotAnArticle("no-content", "no article text found")
     page.blocks = segment(page.root)
@@ -516,6 +529,18 @@ def _pick_date(page: Page) -> ParsedDate | None:
 _CAPTION_MAX = 300
 
 
+_FILE_NAME = re.compile(r"\.(?:jpe?g|png|gif|bmp|webp|tiff?)$|^[\w\-]+$", re.I)
+
+
+def _descriptive_alt(alt: str | None, title_key: str) -> bool:
+    """An ``alt`` text that describes the picture: not a file name, not a bare
+    token, not the article's title repeated on every image."""
+    text = clean_line(alt or "")
+    if len(text) < 12 or len(text.split()) < 3 or _FILE_NAME.search(text):
+        return False
+    return fold(text) != title_key
+
+
 def _byline_near(page: Page) -> str | None:
     """An author line outside the body container: the profile's author element,
     or a short labelled line ("Tác giả: …", "Nguồn: …", "(Văn Hùng)") just after
@@ -537,9 +562,10 @@ def _byline_near(page: Page) -> str | None:
             sib = sib.getnext()
         node = node.getparent()
     if page.date_el is not None:
-        sib = page.date_el.getnext()
-        if sib is not None and sib is not root:
-            candidates.append(sib)
+        # A byline beside the dateline: its siblings ("Tác giả: Lê Hà | 15/01/2022").
+        for sib in (page.date_el.getprevious(), page.date_el.getnext()):
+            if sib is not None and sib is not root and isinstance(sib.tag, str):
+                candidates.append(sib)
     for el in candidates:
         text = clean_line(el.text_content())
         if not text or len(text) > 120 or "\n" in text:
@@ -622,6 +648,10 @@ def extract_fields(page: Page) -> Page:
         if block.kind == "caption":
             continue
         paragraphs.append(block.text)
+
+    images = [img if img.caption or not _descriptive_alt(img.alt, title_key)
+              else Image(img.url, clean_line(img.alt or ""), img.alt, img.position)
+              for img in images]
 
     category = page.meta.breadcrumb[-1] if page.meta.breadcrumb else page.meta.section
     if category and fold(category) == title_key:
