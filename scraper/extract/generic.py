@@ -144,3 +144,37 @@ def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | 
                     return el
                 el = inner
     return None
+
+
+def find_lead(root: HtmlElement, title: HtmlElement | None,
+              dateline: HtmlElement | None) -> HtmlElement | None:
+    """The lead paragraph (sapo) kept beside the body container rather than in it:
+    the container's previous sibling, after the title, when it is prose with no
+    links and not the dateline."""
+    if title is None:
+        return None
+    prev = root.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    if prev is None or prev is title or prev is dateline or _inside(title, prev):
+        return None
+    if dateline is not None and (_inside(dateline, prev) or dateline is prev):
+        return None
+    if prev.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") or prev.find(".//a") is not None:
+        return None
+    if prev.find(".//img") is not None:
+        return None
+    text = clean_line(prev.text_content())
+    if len(text) < 40 or len(text) > 1000 or looks_like_dateline(text):
+        return None
+    # It must come after the title in the document.
+    for el in title.itersiblings():
+        if el is prev:
+            return prev
+    node = title.getparent()
+    while node is not None and node is not prev.getparent():
+        for el in node.itersiblings():
+            if el is prev or _inside(prev, el):
+                return prev
+        node = node.getparent()
+    return None

@@ -25,7 +25,7 @@ from lxml.html import HtmlElement
 from scraper.extract import generic
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
-from scraper.extract.blocks import Block, segment
+from scraper.extract.blocks import Block, image_src, segment
 from scraper.extract.dates import ParsedDate, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
@@ -189,7 +189,8 @@ def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
 _BREADCRUMB_XPATH = (
     "(//*[contains(translate(concat(@class,' ',@id),'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
     "'abcdefghijklmnopqrstuvwxyz'),'breadcrumb') or contains(@class,'duong-dan') or "
-    "contains(@class,'duongdan')])[1]//a"
+    "contains(@class,'duongdan') or contains(concat(' ', normalize-space(@class), ' '), ' path ')"
+    "])[1]//a"
 )
 _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 
@@ -416,6 +417,10 @@ def find_content(page: Page) -> Page:
     if page.root is None:
         raise NotAnArticle("no-content", "no article text found")
     page.blocks = segment(page.root)
+    if page.profile is None:
+        lead = generic.find_lead(page.root, page.title_el, page.date_el)
+        if lead is not None:
+            page.blocks = segment(lead) + page.blocks
     return page
 
 
@@ -686,6 +691,7 @@ def _body_html(page: Page) -> str:
     root = page.root
     if root is None:
         return ""
+    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
     parts: list[str] = []
     for el in ([root] if root.tag in ("p",) else list(root)):
         if not isinstance(el.tag, str):
@@ -699,13 +705,17 @@ def _body_html(page: Page) -> str:
             for attr in list(node.attrib):
                 if attr.lower().startswith("on"):
                     del node.attrib[attr]
+            if node.tag == "img":  # lazy images: the real file, not the placeholder
+                real = image_src(node)
+                if real:
+                    node.set("src", real)
             for attr in ("href", "src"):
                 value = node.get(attr)
                 if value is not None:
                     if value.strip().lower().startswith("javascript:"):
                         del node.attrib[attr]
                     else:
-                        node.set(attr, urljoin(page.url, value.strip()))
+                        node.set(attr, urljoin(base, value.strip()))
         parts.append(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
     return "\n".join(parts)
 
