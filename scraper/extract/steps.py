@@ -9,12 +9,14 @@ crawl stores is exactly what the tests check. A step may raise
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -157,12 +159,29 @@ def parse(page: Page) -> Page:
 
 
 # ---------------------------------------------------------------- metadata
-def _meta(doc: HtmlElement, *names: str) -> str | None:
+_META_ATTRS = ("property", "name", "itemprop")
+
+
+def _meta_map(doc: HtmlElement) -> dict[tuple[str, str], str]:
+    """``(attribute, value) → content`` of every ``<meta>``, first one wins."""
+    out: dict[tuple[str, str], str] = {}
+    for el in doc.iter("meta"):
+        content = (el.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in _META_ATTRS:
+            key = el.get(attr)
+            if key is not None:
+                out.setdefault((attr, key), content)
+    return out
+
+
+def _meta(metas: dict[tuple[str, str], str], *names: str) -> str | None:
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = doc.xpath(f"//meta[@{attr}=$n]/@content", n=name)
-            if found and found[0].strip():
-                return str(found[0]).strip()
+        for attr in _META_ATTRS:
+            found = metas.get((attr, name))
+            if found:
+                return found
     return None
 
 
@@ -198,15 +217,16 @@ _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 def read_metadata(page: Page) -> Page:
     doc = page.need_doc()
     meta = page.meta
+    metas = _meta_map(doc)
     canon = doc.xpath("//link[@rel='canonical']/@href")
     meta.canonical = str(canon[0]).strip() if canon else None
-    meta.og_url = _meta(doc, "og:url")
-    meta.declared_title = _meta(doc, "og:title", "twitter:title")
+    meta.og_url = _meta(metas, "og:url")
+    meta.declared_title = _meta(metas, "og:title", "twitter:title")
     if not meta.declared_title:
         t = doc.find(".//title")
         meta.declared_title = clean_line(t.text_content()) if t is not None else None
     for value in (
-        _meta(doc, "article:published_time", "og:published_time", "datePublished", "pubdate",
+        _meta(metas, "article:published_time", "og:published_time", "datePublished", "pubdate",
               "publishdate", "date", "DC.date.issued", "dc.date"),
     ):
         if value:
@@ -234,8 +254,8 @@ def read_metadata(page: Page) -> Page:
             meta.published.append(parsed)
             break
     if not meta.author:
-        meta.author = _meta(doc, "author", "article:author", "dc.creator")
-    meta.section = _meta(doc, "article:section")
+        meta.author = _meta(metas, "author", "article:author", "dc.creator")
+    meta.section = _meta(metas, "article:section")
     if not meta.section:  # WordPress and friends: <a rel="category tag">
         cat = doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")
         meta.section = clean_line(cat[0].text_content()) if cat else None
@@ -243,11 +263,11 @@ def read_metadata(page: Page) -> Page:
         clean_line(a.text_content())
         for a in doc.xpath(_BREADCRUMB_XPATH)
     ]
-    lang = doc.get("lang") or _meta(doc, "og:locale", "language", "content-language")
+    lang = doc.get("lang") or _meta(metas, "og:locale", "language", "content-language")
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
     base = doc.xpath("//base/@href")
     meta.base_href = str(base[0]).strip() if base else None
-    m = _PRINT_DATE.search(doc.text_content())
+    m = _PRINT_DATE.search(page.html)
     if m:
         meta.print_date = parse_vietnamese_date("Đăng lúc: " + m.group(1))
     return page
@@ -352,22 +372,39 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
 
     for rule in rules:
         for xp in rule.xpaths:
-            for el in doc.xpath(xp):
+            for el in _xpath(xp)(doc):
                 drop(el, rule)
-    by_class = [(rule, rule.classes) for rule in rules if rule.classes]
+    by_class, pattern = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
-    for el in doc.iter():
-        if not isinstance(el.tag, str):
-            continue
-        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
-        if names == " ":
-            continue
-        for rule, fragments in by_class:
-            if any(f in names for f in fragments):
-                marked.append((el, rule))
-                break
+    if pattern is not None:
+        for el in _WITH_NAMES(doc):
+            m = pattern.search(((el.get("class") or "") + " " + (el.get("id") or "")).lower())
+            if m is not None and m.lastgroup is not None:
+                marked.append((el, by_class[int(m.lastgroup[1:])]))
     for el, rule in marked:
         drop(el, rule)
+
+
+_WITH_NAMES = etree.XPath("//*[@class or @id]")
+
+
+@lru_cache(maxsize=256)
+def _xpath(expr: str) -> etree.XPath:
+    """A compiled XPath (rules and profiles are data: strings compiled once)."""
+    return etree.XPath(expr)
+
+
+@lru_cache(maxsize=32)
+def _class_matcher(rules: tuple[WidgetRule, ...]) -> tuple[list[WidgetRule], re.Pattern[str] | None]:
+    """One regex over every rule's class/id fragments; the group that matched
+    names the rule. Branch ``i`` is tried over the whole string before branch
+    ``i+1``, so the first rule in order wins, as it would rule by rule."""
+    with_classes = [rule for rule in rules if rule.classes]
+    if not with_classes:
+        return with_classes, None
+    branches = (f".*?(?P<r{i}>{'|'.join(re.escape(f) for f in rule.classes)})"
+                for i, rule in enumerate(with_classes))
+    return with_classes, re.compile("^(?:" + "|".join(branches) + ")", re.S)
 
 
 _LABEL_MAX = 60
@@ -375,17 +412,15 @@ _LABEL_MAX = 60
 
 def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     """Drop the box around every widget heading that one of ``rules`` names."""
-    by_label = {label: rule for rule in rules for label in rule.folded_labels}
+    by_label = _labels_of(rules)
     if not by_label:
         return
     doc = page.need_doc()
     protected = _protected(page)
-    for el in list(doc.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+    for el in _SHORT_TEXT(doc):
+        if el.getparent() is None:
             continue
         raw = el.text_content()
-        if not raw or len(raw) > 3 * _LABEL_MAX:
-            continue
         own = fold(raw).rstrip(": ")
         rule = by_label.get(own)
         if rule is None:
@@ -398,6 +433,18 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         if box is not None and box.getparent() is not None:
             _drop(box)
             page.removed[rule.name] += 1
+
+
+#: Elements whose text is short enough to be a widget label (filtered in C).
+_SHORT_TEXT = etree.XPath(
+    f"//body//*[string-length(normalize-space(.)) > 1]"
+    f"[string-length(normalize-space(.)) <= {_LABEL_MAX + 20}]"
+)
+
+
+@lru_cache(maxsize=32)
+def _labels_of(rules: tuple[WidgetRule, ...]) -> dict[str, WidgetRule]:
+    return {label: rule for rule in rules for label in rule.folded_labels}
 
 
 def strip_widgets(page: Page) -> Page:
@@ -698,7 +745,8 @@ def _body_html(page: Page) -> str:
             continue
         if el is page.title_el or el is page.date_el:
             continue
-        clone = lxml_html.fromstring(lxml_html.tostring(el, encoding="unicode"))
+        clone = copy.deepcopy(el)
+        clone.tail = None
         for node in clone.iter():
             if not isinstance(node.tag, str):
                 continue
