@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 
 from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
 from scraper.extract.text import clean_line, fold
+from scraper.extract.xpaths import compiled
 
 _PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
 
@@ -28,7 +29,7 @@ def _own_text_len(el: HtmlElement) -> tuple[int, int]:
 def find_root(doc: HtmlElement) -> HtmlElement | None:
     """The element holding the article's paragraphs (readability-style scoring)."""
     scores: dict[HtmlElement, float] = defaultdict(float)
-    for el in doc.xpath(_PARAGRAPH_XPATH):
+    for el in compiled(_PARAGRAPH_XPATH)(doc):
         length, link_len = _own_text_len(el)
         plain = length - link_len
         if plain < 25:
@@ -91,7 +92,7 @@ def find_title(doc: HtmlElement, declared: str | None,
     """The heading that names the article: the one matching the page's declared
     title, else the title-like line just before the container."""
     want = fold(declared or "")
-    candidates = doc.xpath("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")
+    candidates = compiled("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")(doc)
     best: tuple[float, HtmlElement] | None = None
     for order, el in enumerate(candidates):
         text = fold(el.text_content())

@@ -21,11 +21,16 @@ class WidgetRule:
     group: str
     #: Fragments of class or id names (lower case) marking the widget's box.
     classes: tuple[str, ...] = ()
+    #: Tag names of elements to drop wherever they are (one C-level pass for all).
+    tags: tuple[str, ...] = ()
     #: XPath expressions selecting elements to drop.
     xpaths: tuple[str, ...] = ()
     #: Labels heading the widget; the smallest box holding the label and no
     #: article text is dropped.
     labels: tuple[str, ...] = ()
+    #: Strings one of which the page's HTML must contain for ``xpaths`` to be
+    #: evaluated at all (a cheap pre-check; empty: always evaluated).
+    needs: tuple[str, ...] = ()
 
     @property
     def folded_labels(self) -> tuple[str, ...]:
@@ -36,11 +41,9 @@ class WidgetRule:
 CHROME = WidgetRule(
     name="chrome",
     group="chrome",
-    xpaths=(
-        "//script", "//style", "//noscript", "//template", "//iframe", "//object", "//embed",
-        "//select", "//input", "//button", "//textarea", "//form//label[not(ancestor::article)]",
-        "//comment()",
-    ),
+    tags=("script", "style", "noscript", "template", "iframe", "object", "embed", "select",
+          "input", "button", "textarea"),
+    xpaths=("//form//label[not(ancestor::article)] | //comment()",),
 )
 
 POLL = WidgetRule(
@@ -96,7 +99,7 @@ MENUS = WidgetRule(
     name="menus",
     group="navigation",
     xpaths=(
-        "//nav[not(ancestor::article)]", "//header[not(ancestor::article)]",
+        "//nav[not(ancestor::article)] | //header[not(ancestor::article)] | "
         "//footer[not(ancestor::article)]",
     ),
     classes=("menu", "breadcrumb", "navbar", "footer", "header-banner", "paging", "pagination"),
@@ -106,9 +109,9 @@ PRINT_COPY = WidgetRule(
     name="print_copy",
     group="duplicate",
     classes=("print-only", "print-area", "printarea", "print-content", "printcontent"),
+    needs=("none", "NONE", "None", "hidden", "HIDDEN", "Hidden"),
     xpaths=(
-        "//*[contains(translate(@style,' ',''),'display:none')]",
-        "//*[@hidden]",
+        "//*[contains(translate(@style,' ',''),'display:none')] | //*[@hidden] | "
         "//*[@aria-hidden='true']",
     ),
 )

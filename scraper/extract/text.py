@@ -28,7 +28,7 @@ def clean_line(text: str) -> str:
     """One line of text as a reader sees it: NFC, no invisible characters,
     every kind of space folded to one ASCII space, stripped."""
     text = unicodedata.normalize("NFC", text)
-    if _INVISIBLE_RE.search(text):
+    if not text.isascii() and any(c in text for c in _INVISIBLE):
         text = _INVISIBLE_RE.sub("", text)
     # str.split() splits on every Unicode space separator (NBSP, thin spaces …)
     # and on ASCII and Unicode line breaks: _SPACES, \t\r\n\f\v, U+0085, U+2028/9.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lxml.html import HtmlElement
 
 from scraper.extract.rules import WidgetRule
+from scraper.extract.xpaths import compiled
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,20 @@ class Profile:
     category: str = ""
     #: XPath of an author line kept outside the body ("Tác giả: …"), optional.
     author: str = ""
+    #: A string every page of the family contains in its HTML (a class name):
+    #: when absent, ``detect`` is not evaluated. Optional.
+    hint: str = ""
     #: Family-specific widget rules, applied after the shared ones.
     extra_rules: tuple[WidgetRule, ...] = ()
 
     def first(self, doc: HtmlElement, xpath: str) -> HtmlElement | None:
         if not xpath:
             return None
-        found = doc.xpath(xpath)
+        found = compiled(xpath)(doc)
         return found[0] if found else None
 
     def matches(self, doc: HtmlElement) -> bool:
-        return bool(doc.xpath(self.detect))
+        return bool(compiled(self.detect)(doc))
 
 
 #: Version of the generic extractor's output.
@@ -66,8 +70,12 @@ def _registry() -> dict[str, Profile]:
 PROFILES: dict[str, Profile] = _registry()
 
 
-def detect_profile(doc: HtmlElement) -> Profile | None:
+def detect_profile(doc: HtmlElement, html: str = "") -> Profile | None:
+    """The first profile whose ``detect`` matches; ``html`` (the page's text)
+    lets a profile with a ``hint`` be skipped without evaluating its XPath."""
     for profile in PROFILES.values():
+        if html and profile.hint and profile.hint not in html:
+            continue
         if profile.matches(doc):
             return profile
     return None

@@ -23,6 +23,7 @@ _DETAIL = f"//div[{_cls('DnnModule')}]//div[{_cls('c_news')}]"
 DNN = Profile(
     name="dnn",
     version="1",
+    hint="DnnModule",
     detect=f"{_DETAIL}//h1[{_cls('tieude')}]",
     root=f"{_DETAIL}//div[{_cls('noidung')}]",
     title=f"{_DETAIL}//h1[{_cls('tieude')}]",

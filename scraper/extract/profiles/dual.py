@@ -23,6 +23,7 @@ _DESKTOP = f"//div[{_cls('detail-desktop')}]"
 DUAL = Profile(
     name="dual",
     version="1",
+    hint="detail-desktop",
     detect=f"{_DESKTOP}//h1[{_cls('detail-title')}]",
     root=f"{_DESKTOP}//div[{_cls('detail-body')}]",
     title=f"{_DESKTOP}//h1[{_cls('detail-title')}]",

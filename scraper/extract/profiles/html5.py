@@ -21,6 +21,7 @@ def _cls(name: str) -> str:
 HTML5 = Profile(
     name="html5",
     version="1",
+    hint="entry-title",
     detect=f"//article//h1[{_cls('entry-title')}]",
     root=f"//article//div[{_cls('entry-content')}]",
     title=f"//article//h1[{_cls('entry-title')}]",
