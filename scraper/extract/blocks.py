@@ -118,7 +118,7 @@ class _Builder:
         if self.owner is None:
             self.owner = owner
         self.text_parts.append(text)
-        n = len(clean_line(text).replace(" ", ""))
+        n = len("".join(text.split()))  # visible characters (a ratio, NFC not needed)
         self.plain_chars += n
         if bold:
             self.bold_chars += n
@@ -137,7 +137,7 @@ class _Builder:
     def flush(self, kind: str = "text") -> None:
         text = "".join(self.text_parts)
         owner = self.owner
-        has_text = bool(clean_line(text))
+        has_text = bool(text) and not text.isspace() and bool(clean_line(text))
         align = _align_of(owner, self.root) if owner is not None else None
         if self.images and not has_text:
             self.blocks.append(Block("images", images=self.images, element=owner, align=align))

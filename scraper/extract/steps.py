@@ -810,38 +810,43 @@ def extract_fields(page: Page) -> Page:
 _UNSAFE_ATTR = re.compile(r"^on|^(?:style|class|id)$", re.I)
 
 
+_LINKED = etree.XPath(".//*[@href or @src] | .//img")
+_HANDLERS = etree.XPath(".//@*[starts-with(translate(name(), 'ON', 'on'), 'on')]")
+
+
 def _body_html(page: Page) -> str:
+    """The container's children as HTML (title and dateline left out): event
+    handlers and ``javascript:`` links removed, lazy images given their real
+    file, every link and source absolute."""
     root = page.root
     if root is None:
         return ""
     base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
-    parts: list[str] = []
-    for el in ([root] if root.tag in ("p",) else list(root)):
-        if not isinstance(el.tag, str):
-            continue
-        if el is page.title_el or el is page.date_el:
-            continue
-        clone = copy.deepcopy(el)
+    skip = {i for i, el in enumerate(root) if el is page.title_el or el is page.date_el}
+    clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
+    for attr in _HANDLERS(clone):
+        owner = attr.getparent()
+        if owner is not None:
+            del owner.attrib[attr.attrname]
+    for node in _LINKED(clone):
+        if node.tag == "img":  # lazy images: the real file, not the placeholder
+            real = image_src(node)
+            if real:
+                node.set("src", real)
+        for name in ("href", "src"):
+            value = node.get(name)
+            if value is not None:
+                if value.strip().lower().startswith("javascript:"):
+                    del node.attrib[name]
+                else:
+                    node.set(name, urljoin(base, value.strip()))
+    if clone.tag == "p":
         clone.tail = None
-        for node in clone.iter():
-            if not isinstance(node.tag, str):
-                continue
-            for attr in list(node.attrib):
-                if attr.lower().startswith("on"):
-                    del node.attrib[attr]
-            if node.tag == "img":  # lazy images: the real file, not the placeholder
-                real = image_src(node)
-                if real:
-                    node.set("src", real)
-            for attr in ("href", "src"):
-                value = node.get(attr)
-                if value is not None:
-                    if value.strip().lower().startswith("javascript:"):
-                        del node.attrib[attr]
-                    else:
-                        node.set(attr, urljoin(base, value.strip()))
-        parts.append(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
-    return "\n".join(parts)
+        return str(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
+    return "\n".join(
+        lxml_html.tostring(el, encoding="unicode", with_tail=False)
+        for i, el in enumerate(clone) if isinstance(el.tag, str) and i not in skip
+    )
 
 
 # ---------------------------------------------------------------- normalise
