@@ -135,6 +135,8 @@ def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | 
             continue
         text = el.text_content()
         if len(text) <= 120 and looks_like_dateline(text):
+            if el.find(".//a") is not None or el.xpath("ancestor::a"):
+                continue  # "Tin cũ (10/01/2022)": a dated link of a list, not the dateline
             # The innermost element that is still the whole dateline.
             want = _when(text)
             while True:
