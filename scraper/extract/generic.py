@@ -19,22 +19,28 @@ from scraper.extract.xpaths import compiled
 _PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
 
 
+def _span(text: str) -> int:
+    """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
+    return len(" ".join(text.split()))
+
+
 def _own_text_len(el: HtmlElement) -> tuple[int, int]:
-    """(text length, link text length) of an element, spaces ignored."""
-    text = clean_line(el.text_content())
-    links = sum(len(clean_line(a.text_content())) for a in el.iter("a"))
-    return len(text), links
+    """(text length, link text length) of an element, spaces folded."""
+    links = sum(_span(a.text_content()) for a in el.iter("a"))
+    return _span(el.text_content()), links
 
 
 def find_root(doc: HtmlElement) -> HtmlElement | None:
     """The element holding the article's paragraphs (readability-style scoring)."""
     scores: dict[HtmlElement, float] = defaultdict(float)
     for el in compiled(_PARAGRAPH_XPATH)(doc):
-        length, link_len = _own_text_len(el)
-        plain = length - link_len
+        text = el.text_content()
+        if len(text) < 25:
+            continue
+        plain = _span(text) - sum(_span(a.text_content()) for a in el.iter("a"))
         if plain < 25:
             continue
-        score = 1 + min(plain / 100, 5) + clean_line(el.text_content()).count(",") * 0.1
+        score = 1 + min(plain / 100, 5) + text.count(",") * 0.1
         parent = el.getparent()
         if parent is None:
             continue

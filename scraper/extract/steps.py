@@ -231,27 +231,27 @@ def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
 _BREADCRUMB = re.compile(r"breadcrumb|duong-?dan|(?:^|\s)path(?:\s|$)", re.I)
 
 
-#: Fragments of a breadcrumb's class or id (lower case); ``path`` must be a whole class.
-_BREADCRUMB_WORDS = ("breadcrumb", "duong-dan", "duongdan", "path")
+#: Fragments of a breadcrumb's class or id (``breadcrumb``, ``dnnBreadcrumb``,
+#: ``BREADCRUMB`` …); ``path`` must be a whole class.
+_BREADCRUMB_WORDS = ("readcrumb", "READCRUMB", "duong-dan", "duongdan", "path")
 _ATTR_BEFORE = re.compile(r"\b(class|id)\s*=\s*$", re.I)
 
 
 def _breadcrumb_attrs(html: str) -> list[tuple[str, str]]:
     """``(attribute, value)`` of class/id attributes naming a breadcrumb, found in
     the page's text with ``str.find`` (far cheaper than testing every element)."""
-    low = html.lower()
     found: list[tuple[int, str, str]] = []
     for word in _BREADCRUMB_WORDS:
-        i = low.find(word)
+        i = html.find(word)
         while i != -1 and len(found) < 8:
-            q = max(low.rfind('"', 0, i), low.rfind("'", 0, i))
-            m = _ATTR_BEFORE.search(low, max(0, q - 12), q) if q > 0 else None
-            end = low.find(low[q], i) if m else -1
-            if m and end != -1 and "<" not in low[q:end] and ">" not in low[q:end]:
+            q = max(html.rfind('"', 0, i), html.rfind("'", 0, i))
+            m = _ATTR_BEFORE.search(html, max(0, q - 12), q) if q > 0 else None
+            end = html.find(html[q], i) if m else -1
+            if m and end != -1 and "<" not in html[q:end] and ">" not in html[q:end]:
                 value = html[q + 1:end]
-                if word != "path" or "path" in value.lower().split():
+                if word != "path" or "path" in value.split():
                     found.append((q, m.group(1).lower(), value))
-            i = low.find(word, i + len(word))
+            i = html.find(word, i + len(word))
     return [(attr, value) for _, attr, value in sorted(found)]
 
 
@@ -312,7 +312,6 @@ def read_metadata(page: Page) -> Page:
         cat = compiled(
             "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")(doc)
         meta.section = clean_line(cat[0].text_content()) if cat else None
-    meta.breadcrumb = _breadcrumb(doc, page.html)
     lang = doc.get("lang") or _meta(metas, "og:locale", "language", "content-language")
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
     base = compiled("//base/@href")(doc)
@@ -334,11 +333,13 @@ def select_profile(page: Page) -> Page:
         page.profile = PROFILES[page.forced_profile]
     else:
         page.profile = detect_profile(doc, page.html)
+    if page.profile is not None and page.profile.category:
+        page.meta.breadcrumb = [
+            clean_line(a.text_content()) for a in compiled(page.profile.category)(doc)
+        ]
+    else:
+        page.meta.breadcrumb = _breadcrumb(doc, page.html)
     if page.profile is not None:
-        if page.profile.category:
-            page.meta.breadcrumb = [
-                clean_line(a.text_content()) for a in compiled(page.profile.category)(doc)
-            ]
         page.title_el = page.profile.first(doc, page.profile.title)
         page.date_el = page.profile.first(doc, page.profile.date)
         page.root = page.profile.first(doc, page.profile.root)
@@ -394,8 +395,8 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
     while node is not None and node.tag not in ("body", "html"):
         if _contains(node, protected):
             break
-        text = clean_line(node.text_content())
-        if len(text) > _LABEL_BOX_LIMIT:
+        text = node.text_content()
+        if len(text) > _LABEL_BOX_LIMIT and len(" ".join(text.split())) > _LABEL_BOX_LIMIT:
             break
         if _holds_article_text(node):
             break
@@ -410,7 +411,7 @@ def _protected(page: Page) -> list[HtmlElement]:
 
 def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     """Drop what the rules select by XPath or by class/id name (never the article)."""
-    doc = page.need_doc()
+    scope = _scope(page)
     protected = _protected(page)
 
     def drop(el: HtmlElement, rule: WidgetRule) -> None:
@@ -422,18 +423,19 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
 
     by_tag = {tag: rule for rule in rules for tag in rule.tags}
     if by_tag:
-        for el in list(doc.iter(*by_tag)):
+        for el in list(scope.iter(*by_tag)):
             drop(el, by_tag[el.tag])
     for rule in rules:
         if rule.needs and not any(n in page.html for n in rule.needs):
             continue
         for xp in rule.xpaths:
-            for el in compiled(xp)(doc):
+            for el in compiled(_relative(xp) if scope.getparent() is not None else xp)(scope):
                 drop(el, rule)
     by_class, pattern = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
     if pattern is not None:
-        for el in _WITH_NAMES(doc):
+        named = _WITH_NAMES(scope) if scope.getparent() is None else _WITH_NAMES_IN(scope)
+        for el in named:
             m = pattern.search(((el.get("class") or "") + " " + (el.get("id") or "")).lower())
             if m is not None and m.lastgroup is not None:
                 marked.append((el, by_class[int(m.lastgroup[1:])]))
@@ -442,6 +444,23 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
 
 
 _WITH_NAMES = etree.XPath("//*[@class or @id]")
+_WITH_NAMES_IN = etree.XPath(".//*[@class or @id]")
+
+
+def _scope(page: Page) -> HtmlElement:
+    """Where widgets are looked for: with a profile the article's container is
+    known, and a widget outside it can never reach the article, so only the
+    container is cleaned; the generic path cleans the whole page (widgets must
+    not compete with the article for the container)."""
+    if page.profile is not None and page.root is not None:
+        return page.root
+    return page.need_doc()
+
+
+@lru_cache(maxsize=256)
+def _relative(xpath: str) -> str:
+    """``//a | //b`` → ``.//a | .//b``: the same rule inside one element."""
+    return re.sub(r"(^|\|)\s*//", r"\1 .//", xpath).strip()
 
 
 @lru_cache(maxsize=32)
@@ -466,9 +485,9 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     by_label = _labels_of(rules)
     if not by_label:
         return
-    doc = page.need_doc()
+    scope = _scope(page)
     protected = _protected(page)
-    for text in _SHORT_TEXT(doc):
+    for text in (_SHORT_TEXT(scope) if scope.getparent() is None else _SHORT_TEXT_IN(scope)):
         rule = by_label.get(_label_key(text))
         if rule is None:
             continue
@@ -479,13 +498,19 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
             el = el.getparent()
         if el is None or el.getparent() is None:
             continue
-        own = _label_key(el.text_content())
-        if own not in by_label:
+        raw = el.text_content()
+        if len(raw) > 2 * _LABEL_MAX or _label_key(raw) not in by_label:
             continue  # the label is only part of a longer line
+        own = _label_key(raw)
         # The outermost element carrying exactly the label text.
-        while el.getparent() is not None and el.getparent().tag not in ("body", "html") \
-                and _label_key(el.getparent().text_content()) == own:
-            el = el.getparent()
+        while True:
+            parent = el.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                break
+            text = parent.text_content()
+            if len(text) > 2 * _LABEL_MAX or _label_key(text) != own:
+                break
+            el = parent
         rule = by_label[own]
         box = _label_box(el, protected)
         if box is not None and box.getparent() is not None:
@@ -496,6 +521,10 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
 #: Elements whose text is short enough to be a widget label (filtered in C).
 _SHORT_TEXT = etree.XPath(
     f"//body//text()[string-length(normalize-space(.)) > 1]"
+    f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
+)
+_SHORT_TEXT_IN = etree.XPath(
+    f".//text()[string-length(normalize-space(.)) > 1]"
     f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
 )
 
