@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from scraper.extract.text import clean_line
+from scraper.extract.text import clean_line, is_blank
 
 INLINE_TAGS = frozenset(
     "a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span "
@@ -54,7 +54,7 @@ class Block:
 
     @property
     def blank(self) -> bool:
-        return self.kind != "images" and not self.clean
+        return self.kind != "images" and is_blank(self.text)
 
 
 def image_src(img: HtmlElement) -> str | None:
@@ -137,7 +137,7 @@ class _Builder:
     def flush(self, kind: str = "text") -> None:
         text = "".join(self.text_parts)
         owner = self.owner
-        has_text = bool(text) and not text.isspace() and bool(clean_line(text))
+        has_text = not is_blank(text)
         align = _align_of(owner, self.root) if owner is not None else None
         if self.images and not has_text:
             self.blocks.append(Block("images", images=self.images, element=owner, align=align))
