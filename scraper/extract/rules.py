@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from scraper.extract.text import fold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: rules are singletons, hashed often
 class WidgetRule:
     #: Stable name, reported in the crawl's stats (``poll``, ``counter`` …).
     name: str

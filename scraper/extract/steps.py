@@ -388,19 +388,47 @@ def _holds_article_text(node: HtmlElement) -> bool:
     return bool(_PROSE_XPATH(node))
 
 
+def _span(text: str | None) -> int:
+    return len(" ".join(text.split())) if text else 0
+
+
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
-    """The largest box around a widget label that holds no article text."""
+    """The largest box around a widget label that holds no article text.
+
+    Climbing one level adds the parent's own text and its other children; only
+    that new part is measured and searched for prose, so the climb costs the
+    size of the final box, not its square."""
     box: HtmlElement | None = None
     node: HtmlElement | None = el
+    prev: HtmlElement | None = None
+    size = 0
     while node is not None and node.tag not in ("body", "html"):
         if _contains(node, protected):
             break
-        text = node.text_content()
-        if len(text) > _LABEL_BOX_LIMIT and len(" ".join(text.split())) > _LABEL_BOX_LIMIT:
-            break
-        if _holds_article_text(node):
+        if prev is None:
+            size = _span(node.text_content())
+            holds = node.tag == "h1" or node.find(".//h1") is not None or \
+                (size >= _PROSE_LINE and _holds_article_text(node))
+        else:
+            holds = node.tag == "h1"
+            own = [node.text] + [c.tail for c in node]
+            for part in own:
+                n = _span(part)
+                size += n
+                holds = holds or n >= _PROSE_LINE
+            for child in node:
+                if child is prev or not isinstance(child.tag, str):
+                    continue
+                n = _span(child.text_content())
+                size += n
+                if child.tag == "h1" or child.find(".//h1") is not None or \
+                        (n >= _PROSE_LINE and _holds_article_text(child)):
+                    holds = True
+                    break
+        if holds or size > _LABEL_BOX_LIMIT:
             break
         box = node
+        prev = node
         node = node.getparent()
     return box
 
