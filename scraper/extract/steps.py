@@ -462,17 +462,17 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     by_class, pattern = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
     if pattern is not None:
-        named = _WITH_NAMES(scope) if scope.getparent() is None else _WITH_NAMES_IN(scope)
-        for el in named:
-            m = pattern.search(((el.get("class") or "") + " " + (el.get("id") or "")).lower())
+        names = _NAMES(scope) if scope.getparent() is None else _NAMES_IN(scope)
+        for value in names:  # class and id values (cheaper than element proxies)
+            m = pattern.search(value.lower())
             if m is not None and m.lastgroup is not None:
-                marked.append((el, by_class[int(m.lastgroup[1:])]))
+                marked.append((value.getparent(), by_class[int(m.lastgroup[1:])]))
     for el, rule in marked:
         drop(el, rule)
 
 
-_WITH_NAMES = etree.XPath("//*[@class or @id]")
-_WITH_NAMES_IN = etree.XPath(".//*[@class or @id]")
+_NAMES = etree.XPath("//@class | //@id")
+_NAMES_IN = etree.XPath(".//@class | .//@id")
 
 
 def _scope(page: Page) -> HtmlElement:
