@@ -37,7 +37,9 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
         text = el.text_content()
         if len(text) < 25:
             continue
-        plain = _span(text) - sum(_span(a.text_content()) for a in el.iter("a"))
+        plain = _span(text)
+        if el.find(".//a") is not None:
+            plain -= sum(_span(a.text_content()) for a in el.iter("a"))
         if plain < 25:
             continue
         score = 1 + min(plain / 100, 5) + text.count(",") * 0.1

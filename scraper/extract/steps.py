@@ -316,7 +316,8 @@ def read_metadata(page: Page) -> Page:
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
     base = compiled("//base/@href")(doc)
     meta.base_href = str(base[0]).strip() if base else None
-    m = _PRINT_DATE.search(page.html) if "ăng lúc" in page.html or "ĂNG LÚC" in page.html else None
+    at = max(page.html.find("Đăng lúc"), page.html.find("đăng lúc"), page.html.find("ĐĂNG LÚC"))
+    m = _PRINT_DATE.match(page.html, at) if at >= 0 else None
     if m:
         meta.print_date = parse_vietnamese_date("Đăng lúc: " + m.group(1))
     return page
