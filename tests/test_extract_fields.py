@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -13,7 +14,7 @@ from scraper.demo.app import DemoApp
 from scraper.extract import extract_article
 from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
 from scraper.extract.profiles import PROFILES
-from scraper.extract.steps import _breadcrumb_attrs, _label_key
+from scraper.extract.steps import _absolute, _breadcrumb_attrs, _label_key
 from scraper.extract.text import fold
 from scraper.portals import Portal
 
@@ -157,9 +158,9 @@ def test_caption_boxes_alts_and_lazy_sources() -> None:
 
 # ------------------------------------------------------------- internals
 def test_breadcrumbs_and_labels_are_found_cheaply() -> None:
-    assert _breadcrumb_attrs('<div class="dnnBreadcrumb">') == [("class", "dnnBreadcrumb")]
-    assert _breadcrumb_attrs('<ol id="Breadcrumbs">') == [("id", "Breadcrumbs")]
-    assert _breadcrumb_attrs('<div class="top path">') == [("class", "top path")]
+    assert _breadcrumb_attrs('<div class="dnnBreadcrumb">') == [("div[@class", "dnnBreadcrumb")]
+    assert _breadcrumb_attrs('<OL data-x="1" id="Breadcrumbs">') == [("ol[@id", "Breadcrumbs")]
+    assert _breadcrumb_attrs("<div class='top path'>") == [("div[@class", "top path")]
     assert _breadcrumb_attrs('<div class="xpath"><a href="/path/breadcrumb">') == []
     for label in ("Thống kê truy cập", "THỐNG KÊ TRUY CẬP:", " Thong ke  truy cap "):
         assert _label_key(label) == fold("Thống kê truy cập")
@@ -181,3 +182,15 @@ def test_profile_and_version_are_stored_with_the_article(tmp_path: Path) -> None
         archive.save_articles([own], portal_id="demo")
         stored = archive.get_article(own.canonical_url)
     assert stored is not None and (stored.extractor, stored.extractor_version) == ("dnn", "1")
+
+
+@pytest.mark.parametrize(
+    ("base", "ref"),
+    [("https://a.vn/x/y.html", "/img/a.jpg"), ("https://a.vn", "/img/a.jpg"),
+     ("https://a.vn/x/y?q=1", "/i.jpg"), ("http://a.vn:8080/x", "/p?x=1#f"),
+     ("https://a.vn/x/", "../a.jpg"), ("https://a.vn/x/", "https://b.vn/c.jpg"),
+     ("https://a.vn/x/", "//cdn.vn/c.jpg"), ("https://a.vn/x/", "/a/../b.jpg"),
+     ("https://a.vn?x=1", "/a.jpg"), ("https://a.vn/x/", "a.jpg")],
+)
+def test_absolute_urls_as_urljoin(base: str, ref: str) -> None:
+    assert _absolute(base, ref) == urljoin(base, ref)

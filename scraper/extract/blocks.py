@@ -69,7 +69,14 @@ def image_src(img: HtmlElement) -> str | None:
     return None
 
 
-def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
+def _align_of(el: HtmlElement, stop: HtmlElement,
+              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
+    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``)."""
+    if memo is not None:
+        if el in memo:
+            return memo[el]
+        memo[el] = found = _align_of(el, stop)
+        return found
     node: HtmlElement | None = el
     while node is not None:
         style = node.get("style") or ""
@@ -102,6 +109,7 @@ class _Builder:
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
         self.blocks: list[Block] = []
+        self._aligns: dict[HtmlElement, str | None] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -138,7 +146,7 @@ class _Builder:
         text = "".join(self.text_parts)
         owner = self.owner
         has_text = not is_blank(text)
-        align = _align_of(owner, self.root) if owner is not None else None
+        align = _align_of(owner, self.root, self._aligns) if owner is not None else None
         if self.images and not has_text:
             self.blocks.append(Block("images", images=self.images, element=owner, align=align))
         elif self.images:

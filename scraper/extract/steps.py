@@ -166,11 +166,12 @@ def _parser() -> etree.HTMLParser:
 
 
 def parse(page: Page) -> Page:
-    text = page.html.replace("\x00", "")
+    text = page.html.replace("\x00", "") if "\x00" in page.html else page.html
     if "<" not in text[:4096] and "<" not in text:
         raise NotAnArticle("not-html", "no markup in the page")
     # Drop an XML declaration: lxml refuses str input that carries one.
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    if text.lstrip()[:5] == "<?xml":
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
         doc = lxml_html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError) as exc:
@@ -235,11 +236,13 @@ _BREADCRUMB = re.compile(r"breadcrumb|duong-?dan|(?:^|\s)path(?:\s|$)", re.I)
 #: ``BREADCRUMB`` …); ``path`` must be a whole class.
 _BREADCRUMB_WORDS = ("readcrumb", "READCRUMB", "duong-dan", "duongdan", "path")
 _ATTR_BEFORE = re.compile(r"\b(class|id)\s*=\s*$", re.I)
+_TAG_BEFORE = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*$")
 
 
 def _breadcrumb_attrs(html: str) -> list[tuple[str, str]]:
-    """``(attribute, value)`` of class/id attributes naming a breadcrumb, found in
-    the page's text with ``str.find`` (far cheaper than testing every element)."""
+    """``("tag[@attribute", value)`` of class/id attributes naming a breadcrumb,
+    found in the page's text with ``str.find`` (far cheaper than testing every
+    element); the element is then selected by tag and exact value."""
     found: list[tuple[int, str, str]] = []
     for word in _BREADCRUMB_WORDS:
         i = html.find(word)
@@ -249,15 +252,16 @@ def _breadcrumb_attrs(html: str) -> list[tuple[str, str]]:
             end = html.find(html[q], i) if m else -1
             if m and end != -1 and "<" not in html[q:end] and ">" not in html[q:end]:
                 value = html[q + 1:end]
-                if word != "path" or "path" in value.split():
-                    found.append((q, m.group(1).lower(), value))
+                tag = _TAG_BEFORE.search(html, max(0, q - 300), q)
+                if tag and (word != "path" or "path" in value.split()):
+                    found.append((q, f"{tag.group(1).lower()}[@{m.group(1).lower()}", value))
             i = html.find(word, i + len(word))
     return [(attr, value) for _, attr, value in sorted(found)]
 
 
 def _breadcrumb(doc: HtmlElement, html: str) -> list[str]:
-    for attr, value in _breadcrumb_attrs(html):
-        els = compiled(f"//*[@{attr}=$v]")(doc, v=value)
+    for tag_attr, value in _breadcrumb_attrs(html):
+        els = compiled(f"//{tag_attr}=$v]")(doc, v=value)
         if els:
             return [clean_line(a.text_content()) for a in els[0].iter("a")]
     return []
@@ -815,7 +819,7 @@ def extract_fields(page: Page) -> Page:
             if not expecting_caption:
                 run = []
             for ref in block.images:
-                url = urljoin(base, ref.src)
+                url = _absolute(base, ref.src)
                 if not url.startswith(("http://", "https://")):
                     continue
                 run.append(len(images))
@@ -868,6 +872,21 @@ def extract_fields(page: Page) -> Page:
 _UNSAFE_ATTR = re.compile(r"^on|^(?:style|class|id)$", re.I)
 
 
+def _absolute(base: str, ref: str) -> str:
+    """``urljoin(base, ref)``, with the common cases (already absolute, or
+    root-relative without dot segments) done without parsing."""
+    if ref.startswith(("http://", "https://")) and "/." not in ref:
+        return ref
+    if ref.startswith("/") and not ref.startswith("//") and "/." not in ref and "\\" not in ref:
+        scheme_end = base.find("://")
+        if scheme_end > 0:
+            host_end = base.find("/", scheme_end + 3)
+            origin = base if host_end == -1 else base[:host_end]
+            if "?" not in origin and "#" not in origin:
+                return origin + ref
+    return urljoin(base, ref)
+
+
 _LINKED = etree.XPath(".//*[@href or @src] | .//img")
 _HANDLERS = etree.XPath(".//@*[starts-with(translate(name(), 'ON', 'on'), 'on')]")
 
@@ -897,14 +916,16 @@ def _body_html(page: Page) -> str:
                 if value.strip().lower().startswith("javascript:"):
                     del node.attrib[name]
                 else:
-                    node.set(name, urljoin(base, value.strip()))
+                    node.set(name, _absolute(base, value.strip()))
+    clone.tail = None
     if clone.tag == "p":
-        clone.tail = None
-        return str(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
-    return "\n".join(
-        lxml_html.tostring(el, encoding="unicode", with_tail=False)
-        for i, el in enumerate(clone) if isinstance(el.tag, str) and i not in skip
-    )
+        return str(lxml_html.tostring(clone, encoding="unicode"))
+    for i in sorted(skip, reverse=True):
+        _drop(clone[i])
+    # The container's inner HTML: one serialisation, the outer tag cut off.
+    outer = str(lxml_html.tostring(clone, encoding="unicode"))
+    start, end = outer.find(">") + 1, outer.rfind("</")
+    return outer[start:end].strip() if 0 < start <= end else ""
 
 
 # ---------------------------------------------------------------- normalise
