@@ -341,7 +341,7 @@ def breakdown(cases: list[Case], per_case: dict[str, dict[str, dict[str, float |
         for name in names:
             rows = [per_case[name][c.name] for c in members]
             right = sum(all(r.get(f) in (None, 1.0) for f in FIELDS) for r in rows) / len(rows)
-            f1s = [r["body_f1"] for r in rows if r.get("body_f1") is not None]
+            f1s = [v for r in rows if (v := r.get("body_f1")) is not None]
             f1 = sum(f1s) / len(f1s) if f1s else float("nan")
             cells.append(f"{100 * right:.0f}% / {f1:.3f}")
         lines.append(f"| {group} | {len(members)} | " + " | ".join(cells) + " |")
