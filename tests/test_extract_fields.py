@@ -102,6 +102,10 @@ def test_never_a_date_from_the_body_or_a_related_list() -> None:
          ["Văn Hùng", "Thùy Dung"]),
         ("<p style='text-align:right'><b>Văn Hùng - Thùy Dung</b></p>", "Văn Hùng - Thùy Dung",
          ["Văn Hùng", "Thùy Dung"]),
+        ("<p><b>Hoàng Anh (TTVH-TT)</b></p>", "Hoàng Anh (TTVH-TT)", ["Hoàng Anh"]),
+        ("<p><em>Tin, ảnh: Lê Hà</em></p>", "Lê Hà", ["Lê Hà"]),
+        ("<p><strong>Bài và ảnh: Văn Hùng</strong></p>", "Văn Hùng", ["Văn Hùng"]),
+        ("<p align='right'><b>Ban Tuyên giáo Huyện ủy</b></p>", "Ban Tuyên giáo Huyện ủy", []),
     ],
 )
 def test_signature(last_line: str, author: str, people: list[str]) -> None:
@@ -116,6 +120,11 @@ def test_a_body_sentence_is_never_an_author() -> None:
     a = extract_article(page(dateline="Ngày 15/01/2022", body=BODY + last), URL)
     assert a.author is None and "Lê Quang Hùng" in a.body
     assert parse_byline("Các đại biểu dự hội nghị tại huyện.", emphasised=True) is None
+    for sentence in ("Theo kế hoạch, năm 2023 xã sẽ làm đường.", "Tin vui cho người dân.",
+                     "Ban chỉ đạo đã họp.", "Nguồn vốn được bố trí kịp thời trong năm."):
+        assert parse_byline(sentence, emphasised=True) is None, sentence
+        a = extract_article(page(dateline="15/01/2022", body=BODY + f"<p>{sentence}</p>"), URL)
+        assert a.author is None and sentence in a.body
 
 
 def test_byline_outside_the_body() -> None:
