@@ -114,6 +114,15 @@ def test_signature(last_line: str, author: str, people: list[str]) -> None:
     assert author not in a.body and len(a.body.split("\n\n")) == 2
 
 
+def test_signature_leaves_body_html_but_its_paragraph_stays() -> None:
+    alone = extract_article(page(dateline="15/01/2022", body=BODY + "<p><b>Văn Hùng</b></p>"), URL)
+    assert alone.author == "Văn Hùng" and "Văn Hùng" not in alone.body_html
+    shared = extract_article(page(dateline="15/01/2022",
+                                  body=BODY + "<p>Câu cuối của bài.<br><b>Văn Hùng</b></p>"), URL)
+    assert shared.author == "Văn Hùng" and "Câu cuối của bài." in shared.body_html
+    assert shared.body.endswith("Câu cuối của bài.")
+
+
 def test_a_body_sentence_is_never_an_author() -> None:
     last = ("<p style='text-align:right'><b>Đồng chí Lê Quang Hùng, Bí thư Huyện ủy phát biểu "
             "chỉ đạo hội nghị.</b></p>")

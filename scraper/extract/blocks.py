@@ -96,7 +96,8 @@ def _align_of(el: HtmlElement, stop: HtmlElement,
     return None
 
 
-_CAPTION_CLASS = re.compile(r"caption|chu-?thich|image-desc|img-desc|photo-desc", re.I)
+_CAPTION_CLASS = re.compile(
+    r"caption|chu-?thich|chuthich|ghi-?chu-?anh|(?:image|img|photo|pic)[-_]?desc", re.I)
 
 
 def _is_caption_box(el: HtmlElement, tag: str) -> bool:

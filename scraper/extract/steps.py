@@ -766,6 +766,20 @@ def _is_caption(block: Block) -> bool:
     return bool(text) and len(text) <= _CAPTION_MAX and (block.align == "center" or block.italic)
 
 
+def _under_image(block: Block, images: Block | None) -> bool:
+    """A short line in the same small table as the image run just above it: the
+    caption row of an image table (``<tr><td><img></td></tr><tr><td>…</td></tr>``)."""
+    if images is None or images.element is None or block.element is None:
+        return False
+    if len(block.clean) > _CAPTION_MAX:
+        return False
+    table = next(iter(images.element.iterancestors("table")), None) \
+        if images.element.tag != "table" else images.element
+    if table is None or len(clean_line(table.text_content())) > 2 * _CAPTION_MAX:
+        return False
+    return any(a is table for a in block.element.iterancestors("table"))
+
+
 def _is_set_apart(block: Block) -> bool:
     return block.align == "right" or block.bold or block.italic
 
@@ -812,10 +826,12 @@ def extract_fields(page: Page) -> Page:
     paragraphs: list[str] = []
     run: list[int] = []  # indexes into images of the current run
     expecting_caption = False
+    last_images: Block | None = None
     for block in blocks:
         if block is signature:
             continue
         if block.kind == "images":
+            last_images = block
             if not expecting_caption:
                 run = []
             for ref in block.images:
@@ -826,7 +842,7 @@ def extract_fields(page: Page) -> Page:
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        if expecting_caption and _is_caption(block):
+        if expecting_caption and (_is_caption(block) or _under_image(block, last_images)):
             caption = block.clean
             for n in run:
                 images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)
@@ -854,7 +870,7 @@ def extract_fields(page: Page) -> Page:
         canonical_url=_canonical(page),
         title=title_text,
         body="\n\n".join(paragraphs),
-        body_html=_body_html(page),
+        body_html=_body_html(page, _own_element(signature)),
         published=parsed.value if parsed else None,
         published_raw=parsed.raw if parsed else None,
         author=author,
@@ -891,16 +907,44 @@ _LINKED = etree.XPath(".//*[@href or @src] | .//img")
 _HANDLERS = etree.XPath(".//@*[starts-with(translate(name(), 'ON', 'on'), 'on')]")
 
 
-def _body_html(page: Page) -> str:
-    """The container's children as HTML (title and dateline left out): event
-    handlers and ``javascript:`` links removed, lazy images given their real
-    file, every link and source absolute."""
+def _own_element(block: Block | None) -> HtmlElement | None:
+    """The element of ``block`` when it holds that block and nothing else."""
+    if block is None or block.element is None:
+        return None
+    return block.element if clean_line(block.element.text_content()) == block.clean else None
+
+
+def _path(root: HtmlElement, el: HtmlElement | None) -> list[int] | None:
+    """Child indexes leading from ``root`` down to ``el`` (None: not inside)."""
+    path: list[int] = []
+    node = el
+    while node is not None and node is not root:
+        parent = node.getparent()
+        if parent is None:
+            return None
+        path.append(parent.index(node))
+        node = parent
+    return path[::-1] if node is root and path else None
+
+
+def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
+    """The container's inner HTML without the title, the dateline and the
+    signature: event handlers and ``javascript:`` links removed, lazy images
+    given their real file, every link and source absolute."""
     root = page.root
     if root is None:
         return ""
     base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
-    skip = {i for i, el in enumerate(root) if el is page.title_el or el is page.date_el}
+    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, signature)) if p]
     clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
+    targets = []
+    for path in paths:
+        node = clone
+        for i in path:
+            node = node[i]
+        targets.append(node)
+    for node in targets:
+        _drop(node)
     for attr in _HANDLERS(clone):
         owner = attr.getparent()
         if owner is not None:
@@ -920,8 +964,6 @@ def _body_html(page: Page) -> str:
     clone.tail = None
     if clone.tag == "p":
         return str(lxml_html.tostring(clone, encoding="unicode"))
-    for i in sorted(skip, reverse=True):
-        _drop(clone[i])
     # The container's inner HTML: one serialisation, the outer tag cut off.
     outer = str(lxml_html.tostring(clone, encoding="unicode"))
     start, end = outer.find(">") + 1, outer.rfind("</")
