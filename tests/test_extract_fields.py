@@ -212,3 +212,37 @@ def test_profile_and_version_are_stored_with_the_article(tmp_path: Path) -> None
 )
 def test_absolute_urls_as_urljoin(base: str, ref: str) -> None:
     assert _absolute(base, ref) == urljoin(base, ref)
+
+
+# ---------------------------------------------------- sections after the article
+_REL = "".join(
+    f"<div class='item'><a href='/t{i}'>Tiêu đề tin liên quan số {i}</a><p>Tóm tắt tin số {i}: "
+    "nội dung tóm tắt đủ dài để vượt quá một trăm hai mươi ký tự, giống như các cổng thông tin "
+    "thường hiển thị dưới bài viết.</p></div>" for i in range(3))
+_COMMENT = ("<p>Bài viết rất hay, cảm ơn ban biên tập đã đưa tin kịp thời về hội nghị quan trọng "
+            "này của huyện nhà, mong tiếp tục có nhiều bài viết như thế nữa.</p>")
+
+
+def _flat(after: str, before: str = "") -> str:
+    return ("<html><head><meta charset='utf-8'><title>Hội nghị triển khai nhiệm vụ năm 2022</title>"
+            f"</head><body><div class='wrap'>{before}<h1>Hội nghị triển khai nhiệm vụ năm 2022</h1>"
+            f"<div class='d'>Ngày 15/01/2022 16:48</div>{BODY}"
+            f"<p style='text-align:right'><b>Văn Hùng</b></p>{after}</div></body></html>")
+
+
+@pytest.mark.parametrize("after", [
+    f"<div class='x'><h2>Tin liên quan</h2>{_REL}</div>",  # a box the label opens
+    f"<h2>Tin liên quan</h2>{_REL}",  # flat, in the article's own container
+    f"<div class='x'><h3>Ý kiến bạn đọc</h3>{_COMMENT}{_COMMENT}</div>",
+    f"<h3>Bình luận</h3>{_COMMENT}",
+])
+def test_related_summaries_and_comments_never_reach_the_body(after: str) -> None:
+    a = extract_article(_flat(after), URL)
+    assert a.author == "Văn Hùng"
+    assert len(a.body.split("\n\n")) == 2
+    assert "Tóm tắt" not in a.body and "Bài viết rất hay" not in a.body
+
+
+def test_a_widget_word_heading_the_article_does_not_remove_it() -> None:
+    a = extract_article(_flat("", before="<h2>Bình luận</h2>"), URL)
+    assert len(a.body.split("\n\n")) == 2 and a.author == "Văn Hùng"

@@ -28,6 +28,11 @@ class WidgetRule:
     #: Labels heading the widget; the smallest box holding the label and no
     #: article text is dropped.
     labels: tuple[str, ...] = ()
+    #: The label heads a section that may hold prose (news summaries, readers'
+    #: comments): when the label's box cannot grow past that prose, the section
+    #: goes anyway — the box the label opens, or, in a flat container, the label
+    #: and everything after it (such sections close an article, never open it).
+    sweep: bool = False
     #: Strings one of which the page's HTML must contain for ``xpaths`` to be
     #: evaluated at all (a cheap pre-check; empty: always evaluated).
     needs: tuple[str, ...] = ()
@@ -84,6 +89,7 @@ RELATED = WidgetRule(
             "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm",
             "Tin mới", "Tin mới nhất", "Tin mới cập nhật", "Bài viết mới", "Tin đọc nhiều",
             "Tin xem nhiều", "Tin nổi bật", "Lưu trữ"),
+    sweep=True,
 )
 
 SHARE_PRINT = WidgetRule(
@@ -91,8 +97,16 @@ SHARE_PRINT = WidgetRule(
     group="navigation",
     classes=("news-tools", "share", "social", "addthis", "sharethis", "toolbar", "print-bar",
                  "print-tool"),
-    labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in", "Bình luận",
-            "Ý kiến bạn đọc", "Gửi bình luận", "Để lại bình luận", "Gửi ý kiến"),
+    labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in"),
+)
+
+COMMENTS = WidgetRule(
+    name="comments",
+    group="navigation",
+    classes=("comment", "binhluan", "binh-luan"),
+    labels=("Bình luận", "Ý kiến bạn đọc", "Gửi bình luận", "Để lại bình luận",
+            "Để lại một bình luận", "Gửi ý kiến", "Ý kiến của bạn"),
+    sweep=True,
 )
 
 MENUS = WidgetRule(
@@ -118,7 +132,7 @@ PRINT_COPY = WidgetRule(
 
 #: Every rule, in the order the cleaning step applies them.
 WIDGET_RULES: tuple[WidgetRule, ...] = (
-    CHROME, PRINT_COPY, POLL, COUNTER, WEATHER, LINKS, RELATED, SHARE_PRINT, MENUS,
+    CHROME, PRINT_COPY, POLL, COUNTER, WEATHER, LINKS, RELATED, SHARE_PRINT, COMMENTS, MENUS,
 )
 
 

@@ -546,9 +546,50 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
             el = parent
         rule = by_label[own]
         box = _label_box(el, protected)
-        if box is not None and box.getparent() is not None:
+        if rule.sweep and _label_key(box.text_content() if box is not None else "") == own \
+                and _sweep(el, protected):  # the box is the label alone: take its section
+            page.removed[rule.name] += 1
+        elif box is not None and box.getparent() is not None:
             _drop(box)
             page.removed[rule.name] += 1
+
+
+def _sweep(label: HtmlElement, protected: list[HtmlElement]) -> bool:
+    """Drop the section a label heads: the box it opens (its parent, when it is
+    the parent's first child), else the label and its following siblings; never
+    anything holding the title, the dateline or the profile's container, and
+    never more text than what precedes the label in its container."""
+    parent = label.getparent()
+    if parent is None or parent.tag in ("body", "html"):
+        return False
+    first = next((c for c in parent if isinstance(c.tag, str)), None)
+    if first is label and not _contains(parent, protected) and parent.find(".//h1") is None:
+        total = _span(parent.text_content())
+        links = [_span(a.text_content()) for a in parent.iter("a")]
+        grand = parent.getparent()
+        before = sum(_span(c.text_content()) for c in grand if c is not parent
+                     and isinstance(c.tag, str) and _precedes(c, parent)) if grand is not None else 0
+        # a list of news (links with summaries), or readers' comments under more text
+        if (len(links) >= 2 and sum(links) >= 0.1 * total) or before >= total:
+            _drop(parent)
+            return True
+    after = list(label.itersiblings())
+    if any(_contains(c, protected) or c.tag == "h1" or c.find(".//h1") is not None
+           for c in after):
+        return False
+    before = sum(_span(c.text_content()) for c in label.itersiblings(preceding=True))
+    total = sum(_span(c.text_content()) for c in after if isinstance(c.tag, str))
+    links = [_span(a.text_content()) for c in after if isinstance(c.tag, str) for a in c.iter("a")]
+    if (len(links) >= 2 and sum(links) >= 0.1 * total) or before >= total:
+        for c in [label, *after]:
+            _drop(c)
+        return True
+    return False
+
+
+def _precedes(a: HtmlElement, b: HtmlElement) -> bool:
+    """``a`` comes before its sibling ``b``."""
+    return any(x is b for x in a.itersiblings())
 
 
 #: Elements whose text is short enough to be a widget label (filtered in C).
