@@ -381,8 +381,9 @@ def write_report(cases: list[Case], table: dict[str, dict[str, Any]],
               " token F1. The generic-path row is portal-archive with every profile switched"
               " off (the `*_generic` cases and the hand-written pages of unseen layouts).", ""]
     lines += breakdown(cases, per_case)
+    unseen = sum(group_of(c) == "unseen" for c in cases)
     lines += ["", "The pages are the demo portal's renderings of its four layout families"
-              " plus six hand-written pages of other layouts; real portals will differ.", ""]
+              f" plus {unseen} hand-written pages of other layouts; real portals will differ.", ""]
     if failures:
         lines.append("Exceptions raised by a tool (scored as an empty result):")
         lines.append("")
