@@ -8,6 +8,7 @@ title, and the dateline is a short date line near that title.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from lxml.html import HtmlElement
@@ -16,12 +17,12 @@ from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
 from scraper.extract.text import clean_line, fold
 from scraper.extract.xpaths import compiled
 
+#: Lines of a site footer (owner, licence, contacts): never article paragraphs.
+_FOOTER_LINE = re.compile(
+    r"\s*(?:bản quyền|©|copyright|cơ quan chủ quản|chịu trách nhiệm|giấy phép|"
+    r"địa chỉ\s*:|điện thoại\s*:|e-?mail\s*:|ghi rõ nguồn)", re.I)
+
 _PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
-
-
-def _span(text: str) -> int:
-    """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
-    return len(" ".join(text.split()))
 
 
 def _own_text_len(el: HtmlElement) -> tuple[int, int]:
@@ -35,7 +36,7 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
     scores: dict[HtmlElement, float] = defaultdict(float)
     for el in compiled(_PARAGRAPH_XPATH)(doc):
         text = el.text_content()
-        if len(text) < 25:
+        if len(text) < 25 or _FOOTER_LINE.match(text):
             continue
         plain = _span(text)
         if el.find(".//a") is not None:
@@ -68,10 +69,21 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
     a bold / big-font line of 15–250 characters that is not a link or a dateline.
     Old table layouts have no ``<h1>`` and a site-wide ``<title>``."""
     best: HtmlElement | None = None
+    inside = False
     for el in doc.iter():
         if el is root:
-            break
+            if _span(root.text) >= 80:
+                break
+            inside = True  # a heading may open the container itself
+            continue
         tag = el.tag if isinstance(el.tag, str) else ""
+        if inside:
+            if not _inside(el, root):
+                break
+            if tag not in ("h1", "h2", "h3", "h4"):
+                if _span(el.text_content()) >= 80 or _span(el.tail) >= 80:
+                    break  # the body has begun
+                continue
         cls = (el.get("class") or "").lower() if tag else ""
         if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls:
             continue
@@ -84,6 +96,11 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
             continue  # <font><b>title</b></font>: keep the outer one
         best = el
     return best
+
+
+def _span(text: str | None) -> int:
+    """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
+    return len(" ".join(text.split())) if text else 0
 
 
 def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:

@@ -30,7 +30,7 @@ from scraper.extract import generic
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
 from scraper.extract.blocks import Block, image_src, segment
-from scraper.extract.dates import ParsedDate, parse_iso, parse_vietnamese_date
+from scraper.extract.dates import ParsedDate, looks_like_dateline, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
 from scraper.extract.text import clean_line, fold
@@ -809,18 +809,23 @@ def _is_caption(block: Block) -> bool:
     return bool(text) and len(text) <= _CAPTION_MAX and (block.align == "center" or block.italic)
 
 
-def _under_image(block: Block, images: Block | None) -> bool:
-    """A short line in the same small table as the image run just above it: the
-    caption row of an image table (``<tr><td><img></td></tr><tr><td>…</td></tr>``)."""
+def _under_image(block: Block, images: Block | None, root: HtmlElement | None) -> bool:
+    """A short line sharing a small box with the image run just above it: the
+    caption row of an image table (``<tr><td><img></td></tr><tr><td>…</td></tr>``),
+    the text of a caption box (``<div><img><p>…</p></div>``)."""
     if images is None or images.element is None or block.element is None:
         return False
     if len(block.clean) > _CAPTION_MAX:
         return False
-    table = next(iter(images.element.iterancestors("table")), None) \
-        if images.element.tag != "table" else images.element
-    if table is None or len(clean_line(table.text_content())) > 2 * _CAPTION_MAX:
+    ancestors = [images.element, *images.element.iterancestors()]
+    box = next((a for a in block.element.iterancestors() if any(a is x for x in ancestors)), None)
+    if box is None or box is root or (root is not None and _is_ancestor(box, root)):
         return False
-    return any(a is table for a in block.element.iterancestors("table"))
+    return len(clean_line(box.text_content())) <= 2 * _CAPTION_MAX
+
+
+def _is_ancestor(a: HtmlElement, b: HtmlElement) -> bool:
+    return any(x is a for x in b.iterancestors())
 
 
 def _is_set_apart(block: Block) -> bool:
@@ -840,11 +845,19 @@ def extract_fields(page: Page) -> Page:
     date_key = fold(page.date_el.text_content()) if page.date_el is not None else ""
     longest = max(len(title_key), len(date_key)) + 40
 
+    parsed = _pick_date(page)
+
     def is_header(b: Block) -> bool:
         if b.kind == "images" or len(b.text) > 2 * longest:
             return False
         key = fold(b.text)
-        return key == title_key or bool(date_key) and key == date_key
+        if key == title_key or bool(date_key) and key == date_key:
+            return True
+        # another dateline of the same day (a print copy's "Đăng lúc: …")
+        if parsed is not None and len(b.text) <= 120 and looks_like_dateline(b.text):
+            other = parse_vietnamese_date(b.text)
+            return other is not None and other.value.date() == parsed.value.date()
+        return False
 
     blocks = [b for b in blocks if not is_header(b)]
 
@@ -885,7 +898,7 @@ def extract_fields(page: Page) -> Page:
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        if expecting_caption and (_is_caption(block) or _under_image(block, last_images)):
+        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)):
             caption = block.clean
             for n in run:
                 images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)
@@ -906,7 +919,6 @@ def extract_fields(page: Page) -> Page:
     if category and fold(category) == title_key:
         category = page.meta.breadcrumb[-2] if len(page.meta.breadcrumb) > 1 else None
 
-    parsed = _pick_date(page)
     name, version = page.extractor
     page.article = Article(
         url=page.url,
