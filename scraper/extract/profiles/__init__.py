@@ -55,7 +55,7 @@ class Profile:
 
 
 #: Version of the generic extractor's output.
-GENERIC_VERSION = "1"
+GENERIC_VERSION = "2"
 
 
 def _registry() -> dict[str, Profile]:
