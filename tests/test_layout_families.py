@@ -4,6 +4,7 @@ generic extractor (profile switched off), against the demo's oracle
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -99,3 +100,39 @@ def test_family_pages_look_their_part(layout: str) -> None:
     assert listing.status == 200
     assert app.handle("GET", "/").status == 200
     assert app.handle("GET", site.layout.scheme.search()).status == 200
+
+
+@pytest.mark.parametrize("layout", FAMILIES)
+def test_family_served_over_http(layout: str) -> None:
+    """A real server per family: home, a listing page, an article, its images,
+    robots.txt disallowing the family's search pages, its stylesheet."""
+    from urllib.request import urlopen
+
+    from scraper.demo import DemoServer
+    from scraper.demo.__main__ import build_parser
+
+    assert build_parser().parse_args(["serve", "--layout", layout]).layout == layout
+    site = DemoSite(size=SIZE, seed=4, layout=layout)
+    with DemoServer(site) as server:
+        demo = next(a for a in site.iter_articles() if a.images)
+        with urlopen(server.url(demo.path), timeout=10) as resp:
+            html = resp.read()
+        article = extract_article(html, server.url(demo.path))
+        assert article.extractor == layout
+        assert [i.url for i in article.images] == [i.url for i in demo.to_article(server.base_url).images]
+        for img in article.images:
+            with urlopen(img.url, timeout=10) as resp:
+                assert resp.headers["Content-Type"] == "image/jpeg"
+        css = re.search(rb'<link[^>]+rel="?stylesheet"?[^>]+href="([^"]+)"|<link[^>]+href="([^"]+)"[^>]+rel="?stylesheet',
+                        html)
+        assert css is not None
+        with urlopen(server.url((css.group(1) or css.group(2)).decode()), timeout=10) as resp:
+            sheet = resp.read().decode()
+            assert resp.headers["Content-Type"].startswith("text/css")
+        if layout == "dual":  # each copy shown by a media query, none hidden inline
+            assert "@media (min-width:768px)" in sheet and ".d-md-none{display:none" in sheet
+        with urlopen(server.url("/robots.txt"), timeout=10) as resp:
+            assert f"Disallow: {site.layout.scheme.disallow[0]}" in resp.read().decode()
+        with urlopen(server.url(site.listing_path(demo.category.slug, 2)), timeout=10) as resp:
+            assert resp.status == 200
+        assert server.hits["article"] == 1 and server.hits["image"] == len(article.images)
