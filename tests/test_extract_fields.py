@@ -246,3 +246,25 @@ def test_related_summaries_and_comments_never_reach_the_body(after: str) -> None
 def test_a_widget_word_heading_the_article_does_not_remove_it() -> None:
     a = extract_article(_flat("", before="<h2>Bình luận</h2>"), URL)
     assert len(a.body.split("\n\n")) == 2 and a.author == "Văn Hùng"
+
+
+def test_dateline_above_the_title_but_not_the_header_bar() -> None:
+    html = ("<html><head><meta charset='utf-8'><title>Hội nghị triển khai nhiệm vụ năm 2022</title>"
+            "</head><body><div class='top'>Hôm nay: Thứ Hai, 20/06/2022</div>"
+            "<div class='box'><span class='d'>Thứ Bảy, 15/01/2022 - 16:48</span>"
+            f"<h1>Hội nghị triển khai nhiệm vụ năm 2022</h1><div class='c'>{BODY}</div></div>"
+            "</body></html>")
+    a = extract_article(html, URL)
+    assert a.published is not None and a.published.isoformat() == "2022-01-15T16:48:00+07:00"
+    headless = html.replace("<span class='d'>Thứ Bảy, 15/01/2022 - 16:48</span>", "")
+    assert extract_article(headless, URL).published is None  # never the header bar's "today"
+
+
+def test_signature_set_apart_just_after_the_container() -> None:
+    after = "<div class='tacgia'><strong>Thu Hương</strong></div>"
+    assert extract_article(page(dateline="15/01/2022", after=after), URL).author == "Thu Hương"
+    # a plain (not set apart) line there, or a menu of links, is not an author
+    assert extract_article(page(dateline="15/01/2022", after="<div>Thu Hương</div>"),
+                           URL).author is None
+    assert extract_article(page(dateline="15/01/2022", after="<div><b><a href='/x'>Trang Chủ</a></b>"
+                                "</div>"), URL).author is None

@@ -144,7 +144,46 @@ def _when(text: str) -> tuple[object, bool] | None:
 
 
 def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
-    """The first short date line after the title (or anywhere, without a title)."""
+    """The first short date line after the title (or anywhere, without a title);
+    failing that, one just above the title, in the title's own box (layouts that
+    print the date over the headline — never the header bar's "today")."""
+    found = _dateline_after(doc, title)
+    if found is None and title is not None:
+        found = _dateline_above(title)
+    return found
+
+
+def _dateline_above(title: HtmlElement) -> HtmlElement | None:
+    node = title
+    for _ in range(2):  # the title's box and the box around it
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str) or sib.tag in ("script", "style", "a"):
+                continue
+            text = sib.text_content()
+            if len(text) <= 120 and looks_like_dateline(text) and sib.find(".//a") is None:
+                return _innermost(sib, text)
+            if _span(text) > 120:
+                return None  # past a block of text: no longer the title's box
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        node = parent
+    return None
+
+
+def _innermost(el: HtmlElement, text: str) -> HtmlElement:
+    """The innermost element that is still the whole dateline."""
+    want = _when(text)
+    while True:
+        inner = next((c for c in el if isinstance(c.tag, str)
+                      and looks_like_dateline(c.text_content())
+                      and _when(c.text_content()) == want), None)
+        if inner is None:
+            return el
+        el = inner
+
+
+def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
     started = title is None
     seen = 0
     for el in doc.iter():
@@ -162,15 +201,7 @@ def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | 
         if len(text) <= 120 and looks_like_dateline(text):
             if el.find(".//a") is not None or el.xpath("ancestor::a"):
                 continue  # "Tin cũ (10/01/2022)": a dated link of a list, not the dateline
-            # The innermost element that is still the whole dateline.
-            want = _when(text)
-            while True:
-                inner = next((c for c in el if isinstance(c.tag, str)
-                              and looks_like_dateline(c.text_content())
-                              and _when(c.text_content()) == want), None)
-                if inner is None:
-                    return el
-                el = inner
+            return _innermost(el, text)
     return None
 
 

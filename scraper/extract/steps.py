@@ -28,7 +28,12 @@ from lxml.html import HtmlElement
 
 from scraper.extract import generic
 from scraper.extract.article import Article, Image, NotAnArticle
-from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
+from scraper.extract.authors import (
+    looks_like_name,
+    parse_byline,
+    parse_labelled_byline,
+    split_people,
+)
 from scraper.extract.blocks import Block, image_src, segment
 from scraper.extract.dates import ParsedDate, looks_like_dateline, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
@@ -799,6 +804,16 @@ def _byline_near(page: Page) -> str | None:
         name = parse_labelled_byline(text)
         if name:
             return name
+    # An unlabelled signature right after the container, set apart (bold or
+    # right-aligned) and shaped like a name: <div class="author"><b>Văn Hùng</b></div>.
+    nxt = root.getnext() if root is not None else None
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    if nxt is not None and nxt.find(".//a") is None:
+        lines = [b for b in segment(nxt) if not b.blank]
+        if len(lines) == 1 and lines[0].kind == "text" and len(lines[0].clean) <= 60 \
+                and _is_set_apart(lines[0]) and looks_like_name(lines[0].clean, strict=True):
+            return lines[0].clean
     return None
 
 
