@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml.html import HtmlElement
 
@@ -48,7 +49,7 @@ class Block:
     bold: bool = False
     italic: bool = False
 
-    @property
+    @cached_property
     def clean(self) -> str:
         return clean_line(self.text)
 
@@ -127,7 +128,7 @@ class _Builder:
         if self.owner is None:
             self.owner = owner
         self.text_parts.append(text)
-        n = len("".join(text.split()))  # visible characters (a ratio, NFC not needed)
+        n = len(text.strip())  # characters, for a ratio: inner spaces count on both sides
         self.plain_chars += n
         if bold:
             self.bold_chars += n
