@@ -30,6 +30,7 @@ unit: setup
 test: lint typecheck unit
 
 bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:

@@ -42,6 +42,20 @@ STYLESHEET = b"""body{font-family:Arial,sans-serif;font-size:13px;margin:0}
 .paging .current{font-weight:bold}
 @media print{.print-only{display:block}#s4-workspace{display:none}}
 """
+#: Stylesheets of the other families, by the file name their scheme routes.
+STYLESHEETS: dict[str, bytes] = {
+    "skin.css": b""".LeftPane,.RightPane{width:22%;float:left}.ContentPane{width:56%;float:left}
+.c_title{background:#064f8c;color:#fff;font-size:13px}.tacgia{text-align:right;font-weight:bold}
+""",
+    "site.css": b""".site-body{display:grid;grid-template-columns:3fr 1fr;gap:24px}
+figure{margin:1em 0;text-align:center}figcaption{font-style:italic}
+""",
+    # Bootstrap-like display utilities: each copy of the article is shown at its own width.
+    "app.css": b""".d-none{display:none!important}.d-block{display:block!important}
+@media (min-width:768px){.d-md-block{display:block!important}.d-md-none{display:none!important}}
+.text-center{text-align:center}.text-muted{color:#6c757d}
+""",
+}
 
 
 @dataclass
@@ -138,7 +152,8 @@ class DemoApp:
         if route.kind == "search":
             return _html(_small_page("Tìm kiếm", "<p>Không tìm thấy kết quả nào.</p>"))
         if route.kind == "static":
-            return Response(200, "text/css; charset=utf-8", STYLESHEET)
+            css = STYLESHEETS.get(route.file or "", STYLESHEET)
+            return Response(200, "text/css; charset=utf-8", css)
         raise NotFound(path)
 
     # ------------------------------------------------- sitemaps and the feed

@@ -170,6 +170,21 @@ class DemoArticle(Headline):
     seed_key: str | None = None
     #: Visitor counter the seed page showed (today, yesterday, week, month, all).
     counter: tuple[int, ...] | None = field(default=None, compare=False)
+    #: Layout family the article is served in (decides how its date is shown).
+    layout: str = field(default="thanhhoa", compare=False)
+
+    @property
+    def shown_date(self) -> str:
+        """The date line as this article's layout shows it under the title."""
+        return get_layout(self.layout).date_text(self.published)
+
+    @property
+    def signature(self) -> str | None:
+        """The signature line as written (NBSP padding kept), None when unsigned."""
+        for b in self.blocks:
+            if isinstance(b, Signature):
+                return b.text
+        return None
 
     @property
     def images(self) -> list[tuple[ImageRef, str | None]]:
@@ -201,15 +216,17 @@ class DemoArticle(Headline):
         """The record a correct extractor must produce from this article's page."""
         url = self.url(base_url)
         author = self.author
+        layout = get_layout(self.layout)
         return Article(
             url=url,
             canonical_url=url,
             title=fold(self.title),
             body="\n\n".join(self.paragraphs),
-            published=self.published,
-            published_raw=self.date_text,
+            published=layout.page_time(self.published),
+            published_raw=layout.date_text(self.published),
             author=author,
-            authors=[author] if author else [],
+            # A signature is a pen name, optionally followed by " - <unit>".
+            authors=[author.split(" - ")[0]] if author else [],
             images=[
                 Image(
                     url=urljoin(base_url, img.path),
@@ -387,7 +404,8 @@ class DemoSite:
             return self._build_seed(n, self._seeds[n])
         head, rng, writer = self._head(n)
         blocks = self._body(n, rng, writer, head.published)
-        return DemoArticle(head.id, head.path, head.title, head.published, head.category, blocks)
+        return DemoArticle(head.id, head.path, head.title, head.published, head.category, blocks,
+                           layout=self.layout.name)
 
     def _build_head(self, n: int) -> Headline:
         if n in self._seeds:
@@ -426,6 +444,7 @@ class DemoSite:
             blocks=tuple(blocks),
             seed_key=s.key,
             counter=s.counter,
+            layout=self.layout.name,
         )
 
     def _image_ref(self, published: datetime, file: str) -> ImageRef:

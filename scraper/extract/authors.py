@@ -21,11 +21,14 @@ import re
 from scraper.extract.text import clean_line
 
 _LABELLED = re.compile(
-    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|bài(?: và ảnh)?|ảnh|tin(?: và ảnh)?|tin, ảnh|"
-    r"nguồn|theo|pv|phóng viên|btv)\s*[:.]?\s*(?P<name>.+?)\s*\)?$",
+    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|bài và ảnh|bài, ảnh|bài|tin và ảnh|tin, ảnh|"
+    r"tin|ảnh|nguồn|theo|pv|phóng viên|btv)\s*(?P<sep>[:.]?)\s*(?P<name>.+?)\s*\)?$",
     re.I,
 )
 _PARENS = re.compile(r"^\((?P<name>[^()]{2,80})\)$")
+#: A source given as a web address ("Theo baothanhhoa.vn").
+_DOMAIN = re.compile(r"^[\w.-]+\.[a-z]{2,}(?:/\S*)?$", re.I)
+_TRAILING_UNIT = re.compile(r"\s*\([^()]*\)\s*$")
 #: Words allowed in lower case inside a signature.
 _LOWER_OK = frozenset("và của tại - & – , . / ( )".split() + ["ảnh", "bài", "tin"])
 _SENTENCE_END = re.compile(r"[,;:!?…]$|\./\.$")
@@ -73,12 +76,15 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
     m = _LABELLED.match(line)
     if m and len(line) <= 120:
         name = m["name"].strip(" .:-")
-        if name and (m["label"].lower() not in ("theo", "tin", "bài", "ảnh") or
-                     looks_like_name(name, strict=False) or "." in name):
+        # "Nguồn: X" says it is a byline; "Nguồn vốn …" without the colon is prose.
+        labelled = m["sep"] == ":" and m["label"].lower() not in ("theo", "tin", "bài", "ảnh")
+        if name and (labelled or looks_like_name(name, strict=False) or _DOMAIN.match(name)):
             return name if m["label"].lower() not in ("theo",) else f"Theo {name}"
     m2 = _PARENS.match(line)
     if m2 and looks_like_name(m2["name"], strict=False):
         return m2["name"].strip()
+    if m2:  # "(Văn Hùng - Trung tâm VH-TT)": a byline in parentheses
+        return parse_byline(m2["name"], emphasised=True)
     if looks_like_name(line, strict=not emphasised):
         return line.rstrip(".")
     # "Văn Hùng - Trung tâm VH-TT&TT huyện": a name, then the writer's unit.
@@ -86,6 +92,23 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
     if sep and len(unit) <= 60 and not _SENTENCE_END.search(unit) \
             and looks_like_name(person, strict=not emphasised) and _UNIT_WORDS.match(unit):
         return line.rstrip(".")
+    # A unit alone, set apart: "Ban Tuyên giáo Huyện ủy".
+    if emphasised and _UNIT_WORDS.match(line) and len(line.split()) <= 10 \
+            and not _SENTENCE_END.search(line) and not line.endswith(".") \
+            and not re.search(r"\d{1,2}/\d{1,2}", line):
+        return line
+    return None
+
+
+def parse_labelled_byline(text: str) -> str | None:
+    """The author of a line that says it names one: ``Tác giả: …``, ``Nguồn: …``,
+    ``Theo …``, ``(Văn Hùng)``. Unlabelled lines give None (outside the body a
+    bare name-shaped line is as likely a menu entry as a signature)."""
+    line = clean_line(text)
+    if not line or len(line) > 120:
+        return None
+    if _LABELLED.match(line) or (_PARENS.match(line) and looks_like_name(line[1:-1], strict=False)):
+        return parse_byline(line, emphasised=True)
     return None
 
 
@@ -96,7 +119,7 @@ def split_people(author: str) -> list[str]:
         return []
     people = []
     for part in _SPLIT_PEOPLE.split(author):
-        part = part.strip(" ()")
+        part = _TRAILING_UNIT.sub("", part).strip(" ()")
         if part and not _UNIT_WORDS.match(part):
             people.append(part)
     return people

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml.html import HtmlElement
 
-from scraper.extract.text import clean_line
+from scraper.extract.text import clean_line, is_blank
 
 INLINE_TAGS = frozenset(
     "a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span "
@@ -48,13 +49,13 @@ class Block:
     bold: bool = False
     italic: bool = False
 
-    @property
+    @cached_property
     def clean(self) -> str:
         return clean_line(self.text)
 
     @property
     def blank(self) -> bool:
-        return self.kind != "images" and not self.clean
+        return self.kind != "images" and is_blank(self.text)
 
 
 def image_src(img: HtmlElement) -> str | None:
@@ -69,7 +70,14 @@ def image_src(img: HtmlElement) -> str | None:
     return None
 
 
-def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
+def _align_of(el: HtmlElement, stop: HtmlElement,
+              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
+    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``)."""
+    if memo is not None:
+        if el in memo:
+            return memo[el]
+        memo[el] = found = _align_of(el, stop)
+        return found
     node: HtmlElement | None = el
     while node is not None:
         style = node.get("style") or ""
@@ -81,7 +89,7 @@ def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
             return align
         cls = (node.get("class") or "").lower()
         for a in ("right", "center"):
-            if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls:
+            if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls or f"align{a}" in cls:
                 return a
         if node is stop:
             break
@@ -89,10 +97,21 @@ def _align_of(el: HtmlElement, stop: HtmlElement) -> str | None:
     return None
 
 
+_CAPTION_CLASS = re.compile(
+    r"caption|chu-?thich|chuthich|ghi-?chu-?anh|(?:image|img|photo|pic)[-_]?desc", re.I)
+
+
+def _is_caption_box(el: HtmlElement, tag: str) -> bool:
+    """``<figcaption>``, or a box whose class says it is a caption
+    (``wp-caption-text``, ``image-caption``, ``chu-thich`` …)."""
+    return tag == "figcaption" or bool(_CAPTION_CLASS.search(el.get("class") or ""))
+
+
 class _Builder:
     def __init__(self, root: HtmlElement) -> None:
         self.root = root
         self.blocks: list[Block] = []
+        self._aligns: dict[HtmlElement, str | None] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -109,7 +128,7 @@ class _Builder:
         if self.owner is None:
             self.owner = owner
         self.text_parts.append(text)
-        n = len(clean_line(text).replace(" ", ""))
+        n = len(text.strip())  # characters, for a ratio: inner spaces count on both sides
         self.plain_chars += n
         if bold:
             self.bold_chars += n
@@ -128,8 +147,8 @@ class _Builder:
     def flush(self, kind: str = "text") -> None:
         text = "".join(self.text_parts)
         owner = self.owner
-        has_text = bool(clean_line(text))
-        align = _align_of(owner, self.root) if owner is not None else None
+        has_text = not is_blank(text)
+        align = _align_of(owner, self.root, self._aligns) if owner is not None else None
         if self.images and not has_text:
             self.blocks.append(Block("images", images=self.images, element=owner, align=align))
         elif self.images:
@@ -177,7 +196,7 @@ class _Builder:
             return
         # A block-level element: it closes the line before it and after it.
         self.flush()
-        kind = "heading" if tag in HEADING_TAGS else "caption" if tag == "figcaption" else "text"
+        kind = "heading" if tag in HEADING_TAGS else "caption" if _is_caption_box(el, tag) else "text"
         self.add_text(el.text, el, bold, italic)
         for child in el:
             child_tag = child.tag.lower() if isinstance(child.tag, str) else ""

@@ -137,10 +137,14 @@ DATE_LABELS = ("ngày đăng", "đăng lúc", "đăng ngày", "cập nhật", "n
                "ngày", "thứ")
 
 
+#: "Hôm nay: Thứ Hai, 20/06/2022": the header bar's current date, never a dateline.
+_TODAY = re.compile(r"\W*(?:hôm nay|hom nay|today)\b", re.I)
+
+
 def looks_like_dateline(text: str) -> bool:
     """A short line that is a timestamp and nothing else (not a body sentence)."""
     line = clean_line(text)
-    if not line or len(line) > 80:
+    if not line or len(line) > 80 or _TODAY.match(line):
         return False
     parsed = parse_vietnamese_date(line)
     if parsed is None:

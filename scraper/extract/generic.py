@@ -8,32 +8,42 @@ title, and the dateline is a short date line near that title.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from lxml.html import HtmlElement
 
-from scraper.extract.dates import looks_like_dateline
+from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
 from scraper.extract.text import clean_line, fold
+from scraper.extract.xpaths import compiled
+
+#: Lines of a site footer (owner, licence, contacts): never article paragraphs.
+_FOOTER_LINE = re.compile(
+    r"\s*(?:bản quyền|©|copyright|cơ quan chủ quản|chịu trách nhiệm|giấy phép|"
+    r"địa chỉ\s*:|điện thoại\s*:|e-?mail\s*:|ghi rõ nguồn)", re.I)
 
 _PARAGRAPH_XPATH = "//p | //div[not(.//div|.//p|.//table|.//ul)] | //td[not(.//td|.//div|.//p)] | //li"
 
 
 def _own_text_len(el: HtmlElement) -> tuple[int, int]:
-    """(text length, link text length) of an element, spaces ignored."""
-    text = clean_line(el.text_content())
-    links = sum(len(clean_line(a.text_content())) for a in el.iter("a"))
-    return len(text), links
+    """(text length, link text length) of an element, spaces folded."""
+    links = sum(_span(a.text_content()) for a in el.iter("a"))
+    return _span(el.text_content()), links
 
 
 def find_root(doc: HtmlElement) -> HtmlElement | None:
     """The element holding the article's paragraphs (readability-style scoring)."""
     scores: dict[HtmlElement, float] = defaultdict(float)
-    for el in doc.xpath(_PARAGRAPH_XPATH):
-        length, link_len = _own_text_len(el)
-        plain = length - link_len
+    for el in compiled(_PARAGRAPH_XPATH)(doc):
+        text = el.text_content()
+        if len(text) < 25 or _FOOTER_LINE.match(text):
+            continue
+        plain = _span(text)
+        if el.find(".//a") is not None:
+            plain -= sum(_span(a.text_content()) for a in el.iter("a"))
         if plain < 25:
             continue
-        score = 1 + min(plain / 100, 5) + clean_line(el.text_content()).count(",") * 0.1
+        score = 1 + min(plain / 100, 5) + text.count(",") * 0.1
         parent = el.getparent()
         if parent is None:
             continue
@@ -51,10 +61,63 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
     return best
 
 
-def find_title(doc: HtmlElement, declared: str | None) -> HtmlElement | None:
-    """The heading that names the article."""
+_TITLE_TAGS = frozenset(("h1", "h2", "h3", "h4", "b", "strong", "font"))
+
+
+def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
+    """The title-like line nearest before the article's container: a heading or
+    a bold / big-font line of 15–250 characters that is not a link or a dateline.
+    Old table layouts have no ``<h1>`` and a site-wide ``<title>``."""
+    best: HtmlElement | None = None
+    inside = False
+    for el in doc.iter():
+        if el is root:
+            if _span(root.text) >= 80:
+                break
+            inside = True  # a heading may open the container itself
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if inside:
+            if not _inside(el, root):
+                break
+            if tag not in ("h1", "h2", "h3", "h4"):
+                if _span(el.text_content()) >= 80 or _span(el.tail) >= 80:
+                    break  # the body has begun
+                continue
+        cls = (el.get("class") or "").lower() if tag else ""
+        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls:
+            continue
+        text = clean_line(el.text_content())
+        if not 15 <= len(text) <= 250 or el.xpath("ancestor-or-self::a | .//a"):
+            continue
+        if looks_like_dateline(text):
+            continue
+        if best is not None and _inside(el, best):
+            continue  # <font><b>title</b></font>: keep the outer one
+        best = el
+    return best
+
+
+def _span(text: str | None) -> int:
+    """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
+    return len(" ".join(text.split())) if text else 0
+
+
+def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
+    node = el.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def find_title(doc: HtmlElement, declared: str | None,
+               root: HtmlElement | None = None) -> HtmlElement | None:
+    """The heading that names the article: the one matching the page's declared
+    title, else the title-like line just before the container."""
     want = fold(declared or "")
-    candidates = doc.xpath("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")
+    candidates = compiled("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")(doc)
     best: tuple[float, HtmlElement] | None = None
     for order, el in enumerate(candidates):
         text = fold(el.text_content())
@@ -68,11 +131,59 @@ def find_title(doc: HtmlElement, declared: str | None) -> HtmlElement | None:
         score -= order * 0.01
         if best is None or score > best[0]:
             best = (score, el)
+    if (best is None or best[0] < 10) and root is not None:
+        near = _title_before(doc, root)
+        if near is not None:
+            return near
     return best[1] if best else None
 
 
+def _when(text: str) -> tuple[object, bool] | None:
+    parsed = parse_vietnamese_date(text)
+    return (parsed.value, parsed.has_time) if parsed else None
+
+
 def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
-    """The first short date line after the title (or anywhere, without a title)."""
+    """The first short date line after the title (or anywhere, without a title);
+    failing that, one just above the title, in the title's own box (layouts that
+    print the date over the headline — never the header bar's "today")."""
+    found = _dateline_after(doc, title)
+    if found is None and title is not None:
+        found = _dateline_above(title)
+    return found
+
+
+def _dateline_above(title: HtmlElement) -> HtmlElement | None:
+    node = title
+    for _ in range(2):  # the title's box and the box around it
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str) or sib.tag in ("script", "style", "a"):
+                continue
+            text = sib.text_content()
+            if len(text) <= 120 and looks_like_dateline(text) and sib.find(".//a") is None:
+                return _innermost(sib, text)
+            if _span(text) > 120:
+                return None  # past a block of text: no longer the title's box
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        node = parent
+    return None
+
+
+def _innermost(el: HtmlElement, text: str) -> HtmlElement:
+    """The innermost element that is still the whole dateline."""
+    want = _when(text)
+    while True:
+        inner = next((c for c in el if isinstance(c.tag, str)
+                      and looks_like_dateline(c.text_content())
+                      and _when(c.text_content()) == want), None)
+        if inner is None:
+            return el
+        el = inner
+
+
+def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
     started = title is None
     seen = 0
     for el in doc.iter():
@@ -88,5 +199,41 @@ def find_dateline(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | 
             continue
         text = el.text_content()
         if len(text) <= 120 and looks_like_dateline(text):
-            return el
+            if el.find(".//a") is not None or el.xpath("ancestor::a"):
+                continue  # "Tin cũ (10/01/2022)": a dated link of a list, not the dateline
+            return _innermost(el, text)
+    return None
+
+
+def find_lead(root: HtmlElement, title: HtmlElement | None,
+              dateline: HtmlElement | None) -> HtmlElement | None:
+    """The lead paragraph (sapo) kept beside the body container rather than in it:
+    the container's previous sibling, after the title, when it is prose with no
+    links and not the dateline."""
+    if title is None:
+        return None
+    prev = root.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    if prev is None or prev is title or prev is dateline or _inside(title, prev):
+        return None
+    if dateline is not None and (_inside(dateline, prev) or dateline is prev):
+        return None
+    if prev.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") or prev.find(".//a") is not None:
+        return None
+    if prev.find(".//img") is not None:
+        return None
+    text = clean_line(prev.text_content())
+    if len(text) < 40 or len(text) > 1000 or looks_like_dateline(text):
+        return None
+    # It must come after the title in the document.
+    for el in title.itersiblings():
+        if el is prev:
+            return prev
+    node = title.getparent()
+    while node is not None and node is not prev.getparent():
+        for el in node.itersiblings():
+            if el is prev or _inside(prev, el):
+                return prev
+        node = node.getparent()
     return None

@@ -311,9 +311,18 @@ def _own_font(el: Any) -> str:
 #: test before any tree walk.
 _FOREIGN_LATIN1 = re.compile(
     "[\u00a1-\u00af\u00b5-\u00b9\u00bb-\u00be\u00c4-\u00c7\u00cb\u00ce-\u00d1\u00d6-\u00d8\u00db\u00dc\u00de\u00df"
-    "\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]"
-    r"|&#(?:1[6-9]\d|2[0-5]\d);|&#x[a-f][0-9a-f];", re.I)
+    "\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]")
+#: The same characters written as numeric references (kept apart: one
+#: alternation would make the common scan five times slower).
+_FOREIGN_REFERENCE = re.compile(r"&#(?:1[6-9]\d|2[0-5]\d);|&#x[a-f][0-9a-f];", re.I)
 _MIN_FOREIGN = 3
+
+
+def _foreign_count(html: str) -> int:
+    count = len(_FOREIGN_LATIN1.findall(html))
+    if "&#" in html:
+        count += len(_FOREIGN_REFERENCE.findall(html))
+    return count
 
 
 def convert_document(doc: Any, html: str = "") -> Detection:
@@ -324,7 +333,7 @@ def convert_document(doc: Any, html: str = "") -> Detection:
     converted when :func:`detect_legacy` is confident about them taken
     together. Text drawn in a TCVN3 capitals font is upper-cased.
     """
-    if html and len(_FOREIGN_LATIN1.findall(html, 0, 2_000_000)) < _MIN_FOREIGN:
+    if html and _foreign_count(html[:2_000_000]) < _MIN_FOREIGN:
         return Detection(None)  # the common case: nothing legacy-looking at all
     slots: list[tuple[Any, str, str]] = []  # (element, "text"|"tail", value)
     for el in doc.iter():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from scraper.extract.text import fold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: rules are singletons, hashed often
 class WidgetRule:
     #: Stable name, reported in the crawl's stats (``poll``, ``counter`` …).
     name: str
@@ -21,11 +21,21 @@ class WidgetRule:
     group: str
     #: Fragments of class or id names (lower case) marking the widget's box.
     classes: tuple[str, ...] = ()
+    #: Tag names of elements to drop wherever they are (one C-level pass for all).
+    tags: tuple[str, ...] = ()
     #: XPath expressions selecting elements to drop.
     xpaths: tuple[str, ...] = ()
     #: Labels heading the widget; the smallest box holding the label and no
     #: article text is dropped.
     labels: tuple[str, ...] = ()
+    #: The label heads a section that may hold prose (news summaries, readers'
+    #: comments): when the label's box cannot grow past that prose, the section
+    #: goes anyway — the box the label opens, or, in a flat container, the label
+    #: and everything after it (such sections close an article, never open it).
+    sweep: bool = False
+    #: Strings one of which the page's HTML must contain for ``xpaths`` to be
+    #: evaluated at all (a cheap pre-check; empty: always evaluated).
+    needs: tuple[str, ...] = ()
 
     @property
     def folded_labels(self) -> tuple[str, ...]:
@@ -36,11 +46,9 @@ class WidgetRule:
 CHROME = WidgetRule(
     name="chrome",
     group="chrome",
-    xpaths=(
-        "//script", "//style", "//noscript", "//template", "//iframe", "//object", "//embed",
-        "//select", "//input", "//button", "//textarea", "//form//label[not(ancestor::article)]",
-        "//comment()",
-    ),
+    tags=("script", "style", "noscript", "template", "iframe", "object", "embed", "select",
+          "input", "button", "textarea"),
+    xpaths=("//form//label[not(ancestor::article)] | //comment()",),
 )
 
 POLL = WidgetRule(
@@ -78,7 +86,10 @@ RELATED = WidgetRule(
     classes=("other-news", "othernews", "related", "tinkhac", "tin-khac", "tinlienquan",
                  "tin-lien-quan", "same-category", "cungchuyenmuc"),
     labels=("Các tin khác", "Tin khác", "Tin liên quan", "Tin cùng chuyên mục",
-            "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm"),
+            "Bài viết liên quan", "Các bài viết khác", "Tin đã đưa", "Xem thêm",
+            "Tin mới", "Tin mới nhất", "Tin mới cập nhật", "Bài viết mới", "Tin đọc nhiều",
+            "Tin xem nhiều", "Tin nổi bật", "Lưu trữ"),
+    sweep=True,
 )
 
 SHARE_PRINT = WidgetRule(
@@ -89,11 +100,20 @@ SHARE_PRINT = WidgetRule(
     labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in"),
 )
 
+COMMENTS = WidgetRule(
+    name="comments",
+    group="navigation",
+    classes=("comment", "binhluan", "binh-luan"),
+    labels=("Bình luận", "Ý kiến bạn đọc", "Gửi bình luận", "Để lại bình luận",
+            "Để lại một bình luận", "Gửi ý kiến", "Ý kiến của bạn"),
+    sweep=True,
+)
+
 MENUS = WidgetRule(
     name="menus",
     group="navigation",
     xpaths=(
-        "//nav[not(ancestor::article)]", "//header[not(ancestor::article)]",
+        "//nav[not(ancestor::article)] | //header[not(ancestor::article)] | "
         "//footer[not(ancestor::article)]",
     ),
     classes=("menu", "breadcrumb", "navbar", "footer", "header-banner", "paging", "pagination"),
@@ -103,16 +123,16 @@ PRINT_COPY = WidgetRule(
     name="print_copy",
     group="duplicate",
     classes=("print-only", "print-area", "printarea", "print-content", "printcontent"),
+    needs=("none", "NONE", "None", "hidden", "HIDDEN", "Hidden"),
     xpaths=(
-        "//*[contains(translate(@style,' ',''),'display:none')]",
-        "//*[@hidden]",
+        "//*[contains(translate(@style,' ',''),'display:none')] | //*[@hidden] | "
         "//*[@aria-hidden='true']",
     ),
 )
 
 #: Every rule, in the order the cleaning step applies them.
 WIDGET_RULES: tuple[WidgetRule, ...] = (
-    CHROME, PRINT_COPY, POLL, COUNTER, WEATHER, LINKS, RELATED, SHARE_PRINT, MENUS,
+    CHROME, PRINT_COPY, POLL, COUNTER, WEATHER, LINKS, RELATED, SHARE_PRINT, COMMENTS, MENUS,
 )
 
 

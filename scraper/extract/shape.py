@@ -90,6 +90,18 @@ def _block_of(el: Any) -> Any:
     return node
 
 
+#: In document order: candidate headline links, and the text nodes outside
+#: links and scripts that may make up a paragraph (one XPath, evaluated in C).
+_EVENTS = etree.XPath(
+    "//body//a[@href][string-length(normalize-space(.)) >= 20]"
+    " | //body//text()[string-length(normalize-space(.)) >= 10]"
+    "[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::select or ancestor::textarea)]")
+#: Links short enough to be a pager's (numbers, next, last), and rel=next.
+_SHORT_LINKS = etree.XPath(
+    "//body//a[@href][string-length(normalize-space(.)) <= 12] | //body//a[@rel='next']")
+
+
 def analyse(doc: Any, url: str | None = None) -> Shape:
     """Measure the shape of a parsed page (an lxml HTML document); ``url``, when
     given, counts as pagination when it carries a page number (``?Page=2``)."""
@@ -102,42 +114,32 @@ def analyse(doc: Any, url: str | None = None) -> Shape:
     # Plain (non-link) text per block, and the order blocks and headlines come in.
     plain: dict[Any, int] = {}
     events: list[tuple[str, Any]] = []
-    def add(owner: Any, value: str | None) -> None:
-        if not value or not value.strip() or owner is None:
-            return
-        block = _block_of(owner)
-        if block is None:
-            return
-        if block not in plain:
-            plain[block] = 0
-            events.append(("block", block))
-        plain[block] += len(value.strip())
-
-    links = 0  # depth of <a> elements around the current one
-    for event, el in etree.iterwalk(body, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if event == "end":
-            if tag == "a":
-                links -= 1
-            if links == 0 and el is not body:
-                add(el.getparent(), el.tail)
-            continue
-        if tag == "a":
-            links += 1
-            if links > 1:
+    for node in _EVENTS(doc):
+        if isinstance(node, str):
+            owner = node.getparent()  # type: ignore[attr-defined]
+            if owner is not None and node.is_tail:  # type: ignore[attr-defined]
+                owner = owner.getparent()
+            block = _block_of(owner) if owner is not None else None
+            if block is None:
                 continue
-            text = clean_line(el.text_content())
-            href = (el.get("href") or "").strip()
-            if _words(text) >= HEADLINE_WORDS and href and not href.startswith(("#", "javascript:")):
-                headlines.add(href)
-                events.append(("headline", el))
-            elif _NEXT.match(text) or el.get("rel") == "next":
-                if text.isdigit():
-                    numbered.add(text)
-                paged = paged or bool(_PAGE_QUERY.search(href)) or el.get("rel") == "next"
+            if block not in plain:
+                plain[block] = 0
+                events.append(("block", block))
+            plain[block] += len(node.strip())
             continue
-        if links == 0 and tag and tag not in _SKIP:
-            add(el, el.text)
+        href = (node.get("href") or "").strip()
+        if href.startswith(("#", "javascript:")) or \
+                _words(clean_line(node.text_content())) < HEADLINE_WORDS:
+            continue
+        headlines.add(href)
+        events.append(("headline", node))
+    for link in _SHORT_LINKS(doc):
+        text = clean_line(link.text_content())
+        if _NEXT.match(text) or link.get("rel") == "next":
+            if text.isdigit():
+                numbered.add(text)
+            paged = paged or bool(_PAGE_QUERY.search(link.get("href") or "")) \
+                or link.get("rel") == "next"
     if len(numbered) >= 2:
         paged = True
     summary_blocks, summaries = _summaries(body, [el for kind, el in events if kind == "headline"],
@@ -192,5 +194,49 @@ def _summaries(body: Any, links: list[Any], plain: dict[Any, int]) -> tuple[set[
     return found, count
 
 
+_HEADLINE_LINKS = etree.XPath("//body//a[@href][string-length(normalize-space(.)) >= 20]")
+_LONG_TEXT = etree.XPath(
+    f"//body//text()[string-length(normalize-space(.)) >= {ARTICLE_RUN}]"
+    "[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::textarea)]")
+
+
+def _headline_links(doc: Any) -> list[Any]:
+    out = []
+    for a in _HEADLINE_LINKS(doc):
+        href = (a.get("href") or "").strip()
+        if not href.startswith(("#", "javascript:")) and \
+                _words(clean_line(a.text_content())) >= HEADLINE_WORDS:
+            out.append(a)
+    return out
+
+
 def looks_like_listing(doc: Any, url: str | None = None) -> bool:
+    """``analyse(doc, url).is_listing``, with shortcuts for the common cases:
+    a page with too few headlines, or with one long text outside any
+    headline's item (an article's paragraph), is no listing."""
+    body = doc.find("body")
+    if body is None:
+        return False
+    heads = _headline_links(doc)
+    if len(heads) < PAGED_LISTING_HEADLINES:
+        return False
+    long_texts = _LONG_TEXT(doc)
+    if long_texts:
+        # Blocks that may be a headline's item (holding that headline only).
+        around: dict[Any, int] = {}
+        for link in heads:
+            node = _block_of(link.getparent())
+            for _ in range(_ITEM_LEVELS):
+                if node is None or node is body:
+                    break
+                around[node] = around.get(node, 0) + 1
+                node = _block_of(node.getparent())
+        items = {el for el, n in around.items() if n == 1}
+        for text in long_texts:
+            node = text.getparent()
+            while node is not None and node not in items:
+                node = node.getparent()
+            if node is None:
+                return False  # a long paragraph of its own: an article
     return analyse(doc, url).is_listing

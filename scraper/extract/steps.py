@@ -9,14 +9,17 @@ crawl stores is exactly what the tests check. A step may raise
 from __future__ import annotations
 
 import codecs
+import copy
 import html as html_lib
 import json
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -26,12 +29,18 @@ from lxml.html import HtmlElement
 
 from scraper.extract import generic, legacy, shape
 from scraper.extract.article import Article, Image, NotAnArticle
-from scraper.extract.authors import parse_byline, split_people
-from scraper.extract.blocks import Block, segment
-from scraper.extract.dates import ParsedDate, parse_iso, parse_vietnamese_date
+from scraper.extract.authors import (
+    looks_like_name,
+    parse_byline,
+    parse_labelled_byline,
+    split_people,
+)
+from scraper.extract.blocks import Block, image_src, segment
+from scraper.extract.dates import ParsedDate, looks_like_dateline, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
 from scraper.extract.text import clean_line, fold
+from scraper.extract.xpaths import compiled
 
 #: Pages larger than this are cut before parsing (no article is this long;
 #: the cut keeps a hostile page from costing unbounded time).
@@ -226,14 +235,37 @@ def strip_bulk(text: str) -> str:
     return "".join(out)
 
 
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.HTMLParser:
+    """An HTML parser whose elements are all plain ``HtmlElement`` (chosen in C).
+
+    ``lxml.html``'s own parser picks each element's class in Python (form,
+    input, label … classes we never use), which cost about a fifth of the
+    extraction time. Comments and processing instructions are never article
+    text and are left out while parsing. One parser per thread: lxml parsers
+    are not thread-safe.
+    """
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
+        parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+            element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+            pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
+        _PARSERS.parser = parser
+    return parser
+
+
 def parse(page: Page) -> Page:
-    text = page.html.replace("\x00", "")
+    text = page.html.replace("\x00", "") if "\x00" in page.html else page.html
     if "<" not in text[:4096] and "<" not in text:
         raise NotAnArticle("not-html", "no markup in the page")
     # Drop an XML declaration: lxml refuses str input that carries one.
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    if text.lstrip()[:5] == "<?xml":
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        doc = lxml_html.document_fromstring(text)
+        doc = lxml_html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise NotAnArticle("unparseable", str(exc)[:80]) from exc
     if doc.find("body") is None:
@@ -246,18 +278,35 @@ def parse(page: Page) -> Page:
 
 
 # ---------------------------------------------------------------- metadata
-def _meta(doc: HtmlElement, *names: str) -> str | None:
+_META_ATTRS = ("property", "name", "itemprop")
+
+
+def _meta_map(doc: HtmlElement) -> dict[tuple[str, str], str]:
+    """``(attribute, value) → content`` of every ``<meta>``, first one wins."""
+    out: dict[tuple[str, str], str] = {}
+    for el in doc.iter("meta"):
+        content = (el.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in _META_ATTRS:
+            key = el.get(attr)
+            if key is not None:
+                out.setdefault((attr, key), content)
+    return out
+
+
+def _meta(metas: dict[tuple[str, str], str], *names: str) -> str | None:
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = doc.xpath(f"//meta[@{attr}=$n]/@content", n=name)
-            if found and found[0].strip():
-                return str(found[0]).strip()
+        for attr in _META_ATTRS:
+            found = metas.get((attr, name))
+            if found:
+                return found
     return None
 
 
 def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for script in doc.xpath("//script[@type='application/ld+json']"):
+    for script in compiled("//script[@type='application/ld+json']")(doc):
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -273,21 +322,62 @@ def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
     return out
 
 
+#: Breadcrumb containers, by class or id (any case): ``breadcrumb``, ``dnnBreadcrumb``,
+#: ``breadcrumbs``, Vietnamese ``duong-dan`` ("path"), a ``path`` class.
+_BREADCRUMB = re.compile(r"breadcrumb|duong-?dan|(?:^|\s)path(?:\s|$)", re.I)
+
+
+#: Fragments of a breadcrumb's class or id (``breadcrumb``, ``dnnBreadcrumb``,
+#: ``BREADCRUMB`` …); ``path`` must be a whole class.
+_BREADCRUMB_WORDS = ("readcrumb", "READCRUMB", "duong-dan", "duongdan", "path")
+_ATTR_BEFORE = re.compile(r"\b(class|id)\s*=\s*$", re.I)
+_TAG_BEFORE = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*$")
+
+
+def _breadcrumb_attrs(html: str) -> list[tuple[str, str]]:
+    """``("tag[@attribute", value)`` of class/id attributes naming a breadcrumb,
+    found in the page's text with ``str.find`` (far cheaper than testing every
+    element); the element is then selected by tag and exact value."""
+    found: list[tuple[int, str, str]] = []
+    for word in _BREADCRUMB_WORDS:
+        i = html.find(word)
+        while i != -1 and len(found) < 8:
+            q = max(html.rfind('"', 0, i), html.rfind("'", 0, i))
+            m = _ATTR_BEFORE.search(html, max(0, q - 12), q) if q > 0 else None
+            end = html.find(html[q], i) if m else -1
+            if m and end != -1 and "<" not in html[q:end] and ">" not in html[q:end]:
+                value = html[q + 1:end]
+                tag = _TAG_BEFORE.search(html, max(0, q - 300), q)
+                if tag and (word != "path" or "path" in value.split()):
+                    found.append((q, f"{tag.group(1).lower()}[@{m.group(1).lower()}", value))
+            i = html.find(word, i + len(word))
+    return [(attr, value) for _, attr, value in sorted(found)]
+
+
+def _breadcrumb(doc: HtmlElement, html: str) -> list[str]:
+    for tag_attr, value in _breadcrumb_attrs(html):
+        els = compiled(f"//{tag_attr}=$v]")(doc, v=value)
+        if els:
+            return [clean_line(a.text_content()) for a in els[0].iter("a")]
+    return []
+
+
 _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 
 
 def read_metadata(page: Page) -> Page:
     doc = page.need_doc()
     meta = page.meta
-    canon = doc.xpath("//link[@rel='canonical']/@href")
+    metas = _meta_map(doc)
+    canon = compiled("//link[@rel='canonical']/@href")(doc)
     meta.canonical = str(canon[0]).strip() if canon else None
-    meta.og_url = _meta(doc, "og:url")
-    meta.declared_title = _meta(doc, "og:title", "twitter:title")
+    meta.og_url = _meta(metas, "og:url")
+    meta.declared_title = _meta(metas, "og:title", "twitter:title")
     if not meta.declared_title:
         t = doc.find(".//title")
         meta.declared_title = clean_line(t.text_content()) if t is not None else None
     for value in (
-        _meta(doc, "article:published_time", "og:published_time", "datePublished", "pubdate",
+        _meta(metas, "article:published_time", "og:published_time", "datePublished", "pubdate",
               "publishdate", "date", "DC.date.issued", "dc.date"),
     ):
         if value:
@@ -301,30 +391,32 @@ def read_metadata(page: Page) -> Page:
             if parsed:
                 meta.published.append(parsed)
         author = item.get("author")
+        if isinstance(author, list) and author:
+            author = author[0]
         if isinstance(author, dict):
-            author = author.get("name")
-        elif isinstance(author, list) and author:
-            first = author[0]
-            author = first.get("name") if isinstance(first, dict) else first
+            # An organisation (usually the portal itself) is not an author.
+            kind = author.get("@type")
+            author = author.get("name") if kind in (None, "Person") else None
         if isinstance(author, str) and author.strip() and not meta.author:
             meta.author = clean_line(author)
-    for t in doc.xpath("//time[@datetime]/@datetime"):
+    for t in compiled("//time[@datetime]/@datetime")(doc):
         parsed = parse_iso(str(t))
         if parsed:
             meta.published.append(parsed)
             break
     if not meta.author:
-        meta.author = _meta(doc, "author", "article:author", "dc.creator")
-    meta.section = _meta(doc, "article:section")
-    meta.breadcrumb = [
-        clean_line(a.text_content())
-        for a in doc.xpath("//*[contains(@class,'breadcrumb') or contains(@id,'breadcrumb')]//a")
-    ]
-    lang = doc.get("lang") or _meta(doc, "og:locale", "language", "content-language")
+        meta.author = _meta(metas, "author", "article:author", "dc.creator")
+    meta.section = _meta(metas, "article:section")
+    if not meta.section:  # WordPress and friends: <a rel="category tag">
+        cat = compiled(
+            "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")(doc)
+        meta.section = clean_line(cat[0].text_content()) if cat else None
+    lang = doc.get("lang") or _meta(metas, "og:locale", "language", "content-language")
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
-    base = doc.xpath("//base/@href")
+    base = compiled("//base/@href")(doc)
     meta.base_href = str(base[0]).strip() if base else None
-    m = _PRINT_DATE.search(doc.text_content())
+    at = max(page.html.find("Đăng lúc"), page.html.find("đăng lúc"), page.html.find("ĐĂNG LÚC"))
+    m = _PRINT_DATE.match(page.html, at) if at >= 0 else None
     if m:
         meta.print_date = parse_vietnamese_date("Đăng lúc: " + m.group(1))
     return page
@@ -340,15 +432,17 @@ def select_profile(page: Page) -> Page:
             raise ValueError(f"unknown extraction profile {page.forced_profile!r}")
         page.profile = PROFILES[page.forced_profile]
     else:
-        page.profile = detect_profile(doc)
+        page.profile = detect_profile(doc, page.html)
     if page.profile is None and shape.looks_like_listing(doc, page.url):
         # No profile vouches for the page and it is shaped like a list of headlines.
         raise NotAnArticle("listing", "the page lists articles")
+    if page.profile is not None and page.profile.category:
+        page.meta.breadcrumb = [
+            clean_line(a.text_content()) for a in compiled(page.profile.category)(doc)
+        ]
+    else:
+        page.meta.breadcrumb = _breadcrumb(doc, page.html)
     if page.profile is not None:
-        if page.profile.category:
-            page.meta.breadcrumb = [
-                clean_line(a.text_content()) for a in doc.xpath(page.profile.category)
-            ]
         page.title_el = page.profile.first(doc, page.profile.title)
         page.date_el = page.profile.first(doc, page.profile.date)
         page.root = page.profile.first(doc, page.profile.root)
@@ -381,25 +475,63 @@ def _drop(el: HtmlElement) -> None:
 
 
 _LABEL_BOX_LIMIT = 2500
+#: A line of prose this long (link text excluded) is article text, never a widget's.
+_PROSE_LINE = 120
+_PROSE_XPATH = etree.XPath(
+    f"boolean(.//text()[string-length(normalize-space(.)) >= {_PROSE_LINE}]"
+    "[not(ancestor::a)][not(ancestor::script)][not(ancestor::style)])"
+)
+
+
+def _holds_article_text(node: HtmlElement) -> bool:
+    """Whether ``node`` holds what no widget holds: a page title (``h1``) or a
+    line of prose (a paragraph-like element with long non-link text)."""
+    if node.tag == "h1" or node.find(".//h1") is not None:
+        return True
+    return bool(_PROSE_XPATH(node))
+
+
+def _span(text: str | None) -> int:
+    return len(" ".join(text.split())) if text else 0
 
 
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
-    """The largest box around a widget label that holds no article text."""
+    """The largest box around a widget label that holds no article text.
+
+    Climbing one level adds the parent's own text and its other children; only
+    that new part is measured and searched for prose, so the climb costs the
+    size of the final box, not its square."""
     box: HtmlElement | None = None
     node: HtmlElement | None = el
+    prev: HtmlElement | None = None
+    size = 0
     while node is not None and node.tag not in ("body", "html"):
         if _contains(node, protected):
             break
-        text = clean_line(node.text_content())
-        if len(text) > _LABEL_BOX_LIMIT:
-            break
-        long_prose = any(
-            len(clean_line(p.text_content())) > 250 and not p.xpath(".//a")
-            for p in node.xpath(".//p")
-        )
-        if long_prose:
+        if prev is None:
+            size = _span(node.text_content())
+            holds = node.tag == "h1" or node.find(".//h1") is not None or \
+                (size >= _PROSE_LINE and _holds_article_text(node))
+        else:
+            holds = node.tag == "h1"
+            own = [node.text] + [c.tail for c in node]
+            for part in own:
+                n = _span(part)
+                size += n
+                holds = holds or n >= _PROSE_LINE
+            for child in node:
+                if child is prev or not isinstance(child.tag, str):
+                    continue
+                n = _span(child.text_content())
+                size += n
+                if child.tag == "h1" or child.find(".//h1") is not None or \
+                        (n >= _PROSE_LINE and _holds_article_text(child)):
+                    holds = True
+                    break
+        if holds or size > _LABEL_BOX_LIMIT:
             break
         box = node
+        prev = node
         node = node.getparent()
     return box
 
@@ -410,7 +542,7 @@ def _protected(page: Page) -> list[HtmlElement]:
 
 def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     """Drop what the rules select by XPath or by class/id name (never the article)."""
-    doc = page.need_doc()
+    scope = _scope(page)
     protected = _protected(page)
 
     def drop(el: HtmlElement, rule: WidgetRule) -> None:
@@ -420,54 +552,167 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
             _drop(el)
             page.removed[rule.name] += 1
 
+    by_tag = {tag: rule for rule in rules for tag in rule.tags}
+    if by_tag:
+        for el in list(scope.iter(*by_tag)):
+            drop(el, by_tag[el.tag])
     for rule in rules:
+        if rule.needs and not any(n in page.html for n in rule.needs):
+            continue
         for xp in rule.xpaths:
-            for el in doc.xpath(xp):
+            for el in compiled(_relative(xp) if scope.getparent() is not None else xp)(scope):
                 drop(el, rule)
-    by_class = [(rule, rule.classes) for rule in rules if rule.classes]
+    by_class, pattern = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
-    for el in doc.iter():
-        if not isinstance(el.tag, str):
-            continue
-        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
-        if names == " ":
-            continue
-        for rule, fragments in by_class:
-            if any(f in names for f in fragments):
-                marked.append((el, rule))
-                break
+    if pattern is not None:
+        names = _NAMES(scope) if scope.getparent() is None else _NAMES_IN(scope)
+        for value in names:  # class and id values (cheaper than element proxies)
+            m = pattern.search(value.lower())
+            if m is not None and m.lastgroup is not None:
+                marked.append((value.getparent(), by_class[int(m.lastgroup[1:])]))
     for el, rule in marked:
         drop(el, rule)
 
 
-_LABEL_MAX = 60
+_NAMES = etree.XPath("//@class | //@id")
+_NAMES_IN = etree.XPath(".//@class | .//@id")
+
+
+def _scope(page: Page) -> HtmlElement:
+    """Where widgets are looked for: with a profile the article's container is
+    known, and a widget outside it can never reach the article, so only the
+    container is cleaned; the generic path cleans the whole page (widgets must
+    not compete with the article for the container)."""
+    if page.profile is not None and page.root is not None:
+        return page.root
+    return page.need_doc()
+
+
+@lru_cache(maxsize=256)
+def _relative(xpath: str) -> str:
+    """``//a | //b`` → ``.//a | .//b``: the same rule inside one element."""
+    return re.sub(r"(^|\|)\s*//", r"\1 .//", xpath).strip()
+
+
+@lru_cache(maxsize=32)
+def _class_matcher(rules: tuple[WidgetRule, ...]) -> tuple[list[WidgetRule], re.Pattern[str] | None]:
+    """One regex over every rule's class/id fragments; the group that matched
+    names the rule (the leftmost fragment in the names decides)."""
+    with_classes = [rule for rule in rules if rule.classes]
+    if not with_classes:
+        return with_classes, None
+    branches = (f"(?P<r{i}>{'|'.join(re.escape(f) for f in rule.classes)})"
+                for i, rule in enumerate(with_classes))
+    return with_classes, re.compile("|".join(branches))
+
+
+#: Longest widget label (characters) that ``apply_labels`` recognises, with room
+#: for a trailing colon and stray spaces.
+_LABEL_MAX = max(len(label) for rule in WIDGET_RULES for label in rule.labels) + 12
 
 
 def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     """Drop the box around every widget heading that one of ``rules`` names."""
-    by_label = {label: rule for rule in rules for label in rule.folded_labels}
+    by_label = _labels_of(rules)
     if not by_label:
         return
-    doc = page.need_doc()
+    scope = _scope(page)
     protected = _protected(page)
-    for el in list(doc.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
-        raw = el.text_content()
-        if not raw or len(raw) > 3 * _LABEL_MAX:
-            continue
-        own = fold(raw).rstrip(": ")
-        rule = by_label.get(own)
+    for text in (_SHORT_TEXT(scope) if scope.getparent() is None else _SHORT_TEXT_IN(scope)):
+        rule = by_label.get(_label_key(text))
         if rule is None:
             continue
-        # Only the outermost element carrying exactly the label text.
-        parent = el.getparent()
-        if parent is not None and fold(parent.text_content()).rstrip(": ") == own:
+        el = text.getparent()
+        if el is None:
             continue
+        if text.is_tail:
+            el = el.getparent()
+        if el is None or el.getparent() is None:
+            continue
+        raw = el.text_content()
+        if len(raw) > 2 * _LABEL_MAX or _label_key(raw) not in by_label:
+            continue  # the label is only part of a longer line
+        own = _label_key(raw)
+        # The outermost element carrying exactly the label text.
+        while True:
+            parent = el.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                break
+            text = parent.text_content()
+            if len(text) > 2 * _LABEL_MAX or _label_key(text) != own:
+                break
+            el = parent
+        rule = by_label[own]
         box = _label_box(el, protected)
-        if box is not None and box.getparent() is not None:
+        if rule.sweep and _label_key(box.text_content() if box is not None else "") == own \
+                and _sweep(el, protected):  # the box is the label alone: take its section
+            page.removed[rule.name] += 1
+        elif box is not None and box.getparent() is not None:
             _drop(box)
             page.removed[rule.name] += 1
+
+
+def _sweep(label: HtmlElement, protected: list[HtmlElement]) -> bool:
+    """Drop the section a label heads: the box it opens (its parent, when it is
+    the parent's first child), else the label and its following siblings; never
+    anything holding the title, the dateline or the profile's container, and
+    never more text than what precedes the label in its container."""
+    parent = label.getparent()
+    if parent is None or parent.tag in ("body", "html"):
+        return False
+    first = next((c for c in parent if isinstance(c.tag, str)), None)
+    if first is label and not _contains(parent, protected) and parent.find(".//h1") is None:
+        total = _span(parent.text_content())
+        links = [_span(a.text_content()) for a in parent.iter("a")]
+        grand = parent.getparent()
+        before = sum(_span(c.text_content()) for c in grand if c is not parent
+                     and isinstance(c.tag, str) and _precedes(c, parent)) if grand is not None else 0
+        # a list of news (links with summaries), or readers' comments under more text
+        if (len(links) >= 2 and sum(links) >= 0.1 * total) or before >= total:
+            _drop(parent)
+            return True
+    after = list(label.itersiblings())
+    if any(_contains(c, protected) or c.tag == "h1" or c.find(".//h1") is not None
+           for c in after):
+        return False
+    before = sum(_span(c.text_content()) for c in label.itersiblings(preceding=True))
+    total = sum(_span(c.text_content()) for c in after if isinstance(c.tag, str))
+    links = [_span(a.text_content()) for c in after if isinstance(c.tag, str) for a in c.iter("a")]
+    if (len(links) >= 2 and sum(links) >= 0.1 * total) or before >= total:
+        for c in [label, *after]:
+            _drop(c)
+        return True
+    return False
+
+
+def _precedes(a: HtmlElement, b: HtmlElement) -> bool:
+    """``a`` comes before its sibling ``b``."""
+    return any(x is b for x in a.itersiblings())
+
+
+#: Elements whose text is short enough to be a widget label (filtered in C).
+_SHORT_TEXT = etree.XPath(
+    f"//body//text()[string-length(normalize-space(.)) > 1]"
+    f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
+)
+_SHORT_TEXT_IN = etree.XPath(
+    f".//text()[string-length(normalize-space(.)) > 1]"
+    f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
+)
+
+
+@lru_cache(maxsize=32)
+def _labels_of(rules: tuple[WidgetRule, ...]) -> dict[str, WidgetRule]:
+    return {_label_key(label): rule for rule in rules for label in rule.labels}
+
+
+def _label_key(text: str) -> str:
+    """A label compared the way a reader would: case, diacritics, đ, spaces and a
+    trailing colon ignored (``"THỐNG KÊ TRUY CẬP:"`` ≡ ``"Thống kê truy cập"``).
+    Labels are Vietnamese words, so dropping every non-ASCII mark is exact here
+    and much cheaper than :func:`fold`."""
+    ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
 
 
 def strip_widgets(page: Page) -> Page:
@@ -481,19 +726,25 @@ def strip_widgets(page: Page) -> Page:
 def find_content(page: Page) -> Page:
     doc = page.need_doc()
     if page.profile is None:
-        page.title_el = generic.find_title(doc, page.meta.declared_title)
-        page.date_el = generic.find_dateline(doc, page.title_el)
         page.root = generic.find_root(doc)
+        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root)
+        page.date_el = generic.find_dateline(doc, page.title_el)
     if page.root is None:
         raise NotAnArticle("no-content", "no article text found")
     page.blocks = segment(page.root)
+    if page.profile is None:
+        lead = generic.find_lead(page.root, page.title_el, page.date_el)
+        if lead is not None:
+            page.blocks = segment(lead) + page.blocks
     return page
 
 
 def _key(block: Block) -> str:
     if block.kind == "images":
         return "img:" + "|".join(i.src for i in block.images)
-    return fold(block.text)
+    # Copies of one article on one page are verbatim: spaces are the only
+    # difference worth ignoring (and far cheaper than folding).
+    return " ".join(block.text.split())
 
 
 def collapse_runs(keys: list[str], *, min_run: int = 2, min_single: int = 80) -> list[bool]:
@@ -575,15 +826,86 @@ def _canonical(page: Page) -> str:
 
 
 def _pick_date(page: Page) -> ParsedDate | None:
-    visible = parse_vietnamese_date(page.date_el.text_content()) if page.date_el is not None else None
-    declared = page.meta.published[0] if page.meta.published else None
-    if visible and not visible.has_time and declared and declared.has_time \
-            and declared.value.date() == visible.value.date():
-        return ParsedDate(declared.value, visible.raw, True)
-    return visible or declared or page.meta.print_date
+    """The page's own publication time: the visible dateline, refined by what the
+    page declares (meta, JSON-LD, ``<time datetime>``) when that says the same
+    thing more precisely (the time of a day-only line, the seconds of a
+    minutes-only one). The visible text stays the raw value."""
+    visible = None
+    if page.date_el is not None:
+        visible = parse_vietnamese_date(page.date_el.text_content())
+        if visible is None and page.date_el.get("datetime"):
+            visible = parse_iso(page.date_el.get("datetime") or "")
+    if visible is None:
+        return (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+    for declared in page.meta.published:
+        if not declared.has_time:
+            continue
+        local = declared.value.astimezone(visible.value.tzinfo)
+        if not visible.has_time and local.date() == visible.value.date():
+            return ParsedDate(local, visible.raw, True)
+        if visible.has_time and local.replace(second=0, microsecond=0) == visible.value:
+            return ParsedDate(local, visible.raw, True)
+    return visible
 
 
 _CAPTION_MAX = 300
+
+
+_FILE_NAME = re.compile(r"\.(?:jpe?g|png|gif|bmp|webp|tiff?)$|^[\w\-]+$", re.I)
+
+
+def _descriptive_alt(alt: str | None, title_key: str) -> bool:
+    """An ``alt`` text that describes the picture: not a file name, not a bare
+    token, not the article's title repeated on every image."""
+    text = clean_line(alt or "")
+    if len(text) < 12 or len(text.split()) < 3 or _FILE_NAME.search(text):
+        return False
+    return fold(text) != title_key
+
+
+def _byline_near(page: Page) -> str | None:
+    """An author line outside the body container: the profile's author element,
+    or a short labelled line ("Tác giả: …", "Nguồn: …", "(Văn Hùng)") just after
+    the container or between the title and the container."""
+    candidates: list[HtmlElement] = []
+    if page.profile is not None and page.profile.author:
+        candidates += page.need_doc().xpath(page.profile.author)
+    root = page.root
+    node = root
+    for _ in range(3):
+        if node is None or node.tag in ("body", "html"):
+            break
+        sib = node.getnext()
+        for _ in range(3):
+            if sib is None:
+                break
+            if isinstance(sib.tag, str):
+                candidates.append(sib)
+            sib = sib.getnext()
+        node = node.getparent()
+    if page.date_el is not None:
+        # A byline beside the dateline: its siblings ("Tác giả: Lê Hà | 15/01/2022").
+        for sib in (page.date_el.getprevious(), page.date_el.getnext()):
+            if sib is not None and sib is not root and isinstance(sib.tag, str):
+                candidates.append(sib)
+    for el in candidates:
+        text = clean_line(el.text_content())
+        if not text or len(text) > 120 or "\n" in text:
+            continue
+        name = parse_labelled_byline(text)
+        if name:
+            return name
+    # An unlabelled signature right after the container, set apart (bold or
+    # right-aligned) and shaped like a name: <div class="author"><b>Văn Hùng</b></div>.
+    nxt = root.getnext() if root is not None else None
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    if nxt is not None and nxt.find(".//a") is None:
+        lines = [b for b in segment(nxt) if not b.blank]
+        if len(lines) == 1 and lines[0].kind == "text" and len(lines[0].clean) <= 60 \
+                and _is_set_apart(lines[0]) and looks_like_name(lines[0].clean, strict=True):
+            return lines[0].clean
+    return None
 
 
 def _is_caption(block: Block) -> bool:
@@ -591,6 +913,25 @@ def _is_caption(block: Block) -> bool:
         return True
     text = block.clean
     return bool(text) and len(text) <= _CAPTION_MAX and (block.align == "center" or block.italic)
+
+
+def _under_image(block: Block, images: Block | None, root: HtmlElement | None) -> bool:
+    """A short line sharing a small box with the image run just above it: the
+    caption row of an image table (``<tr><td><img></td></tr><tr><td>…</td></tr>``),
+    the text of a caption box (``<div><img><p>…</p></div>``)."""
+    if images is None or images.element is None or block.element is None:
+        return False
+    if len(block.clean) > _CAPTION_MAX:
+        return False
+    ancestors = [images.element, *images.element.iterancestors()]
+    box = next((a for a in block.element.iterancestors() if any(a is x for x in ancestors)), None)
+    if box is None or box is root or (root is not None and _is_ancestor(box, root)):
+        return False
+    return len(clean_line(box.text_content())) <= 2 * _CAPTION_MAX
+
+
+def _is_ancestor(a: HtmlElement, b: HtmlElement) -> bool:
+    return any(x is a for x in b.iterancestors())
 
 
 def _is_set_apart(block: Block) -> bool:
@@ -607,9 +948,24 @@ def extract_fields(page: Page) -> Page:
 
     blocks = [b for b in page.blocks if not b.blank]
     # Header material inside the container: the title again, the dateline.
-    date_key = fold(page.date_el.text_content()) if page.date_el is not None else None
-    blocks = [b for b in blocks if not (b.kind != "images" and (fold(b.text) == title_key or
-                                                                 (date_key and fold(b.text) == date_key)))]
+    date_key = fold(page.date_el.text_content()) if page.date_el is not None else ""
+    longest = max(len(title_key), len(date_key)) + 40
+
+    parsed = _pick_date(page)
+
+    def is_header(b: Block) -> bool:
+        if b.kind == "images" or len(b.text) > 2 * longest:
+            return False
+        key = fold(b.text)
+        if key == title_key or bool(date_key) and key == date_key:
+            return True
+        # another dateline of the same day (a print copy's "Đăng lúc: …")
+        if parsed is not None and len(b.text) <= 120 and looks_like_dateline(b.text):
+            other = parse_vietnamese_date(b.text)
+            return other is not None and other.value.date() == parsed.value.date()
+        return False
+
+    blocks = [b for b in blocks if not is_header(b)]
 
     # Signature: the last text block, when it reads as a byline.
     author: str | None = None
@@ -623,6 +979,8 @@ def extract_fields(page: Page) -> Page:
         if author:
             signature = block
         break
+    if author is None:
+        author = _byline_near(page)
     if author is None and page.meta.author:
         author = page.meta.author
 
@@ -630,21 +988,23 @@ def extract_fields(page: Page) -> Page:
     paragraphs: list[str] = []
     run: list[int] = []  # indexes into images of the current run
     expecting_caption = False
+    last_images: Block | None = None
     for block in blocks:
         if block is signature:
             continue
         if block.kind == "images":
+            last_images = block
             if not expecting_caption:
                 run = []
             for ref in block.images:
-                url = urljoin(base, ref.src)
+                url = _absolute(base, ref.src)
                 if not url.startswith(("http://", "https://")):
                     continue
                 run.append(len(images))
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        if expecting_caption and _is_caption(block):
+        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)):
             caption = block.clean
             for n in run:
                 images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)
@@ -657,18 +1017,21 @@ def extract_fields(page: Page) -> Page:
             continue
         paragraphs.append(block.text)
 
+    images = [img if img.caption or not _descriptive_alt(img.alt, title_key)
+              else Image(img.url, clean_line(img.alt or ""), img.alt, img.position)
+              for img in images]
+
     category = page.meta.breadcrumb[-1] if page.meta.breadcrumb else page.meta.section
     if category and fold(category) == title_key:
         category = page.meta.breadcrumb[-2] if len(page.meta.breadcrumb) > 1 else None
 
-    parsed = _pick_date(page)
     name, version = page.extractor
     page.article = Article(
         url=page.url,
         canonical_url=_canonical(page),
         title=title_text,
         body="\n\n".join(paragraphs),
-        body_html=_body_html(page),
+        body_html=_body_html(page, _own_element(signature)),
         published=parsed.value if parsed else None,
         published_raw=parsed.raw if parsed else None,
         author=author,
@@ -686,32 +1049,86 @@ def extract_fields(page: Page) -> Page:
 _UNSAFE_ATTR = re.compile(r"^on|^(?:style|class|id)$", re.I)
 
 
-def _body_html(page: Page) -> str:
+def _absolute(base: str, ref: str) -> str:
+    """``urljoin(base, ref)``, with the common cases (already absolute, or
+    root-relative without dot segments) done without parsing."""
+    if ref.startswith(("http://", "https://")) and "/." not in ref:
+        return ref
+    if ref.startswith("/") and not ref.startswith("//") and "/." not in ref and "\\" not in ref:
+        scheme_end = base.find("://")
+        if scheme_end > 0:
+            host_end = base.find("/", scheme_end + 3)
+            origin = base if host_end == -1 else base[:host_end]
+            if "?" not in origin and "#" not in origin:
+                return origin + ref
+    return urljoin(base, ref)
+
+
+_LINKED = etree.XPath(".//*[@href or @src] | .//img")
+_HANDLERS = etree.XPath(".//@*[starts-with(translate(name(), 'ON', 'on'), 'on')]")
+
+
+def _own_element(block: Block | None) -> HtmlElement | None:
+    """The element of ``block`` when it holds that block and nothing else."""
+    if block is None or block.element is None:
+        return None
+    return block.element if clean_line(block.element.text_content()) == block.clean else None
+
+
+def _path(root: HtmlElement, el: HtmlElement | None) -> list[int] | None:
+    """Child indexes leading from ``root`` down to ``el`` (None: not inside)."""
+    path: list[int] = []
+    node = el
+    while node is not None and node is not root:
+        parent = node.getparent()
+        if parent is None:
+            return None
+        path.append(parent.index(node))
+        node = parent
+    return path[::-1] if node is root and path else None
+
+
+def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
+    """The container's inner HTML without the title, the dateline and the
+    signature: event handlers and ``javascript:`` links removed, lazy images
+    given their real file, every link and source absolute."""
     root = page.root
     if root is None:
         return ""
-    parts: list[str] = []
-    for el in ([root] if root.tag in ("p",) else list(root)):
-        if not isinstance(el.tag, str):
-            continue
-        if el is page.title_el or el is page.date_el:
-            continue
-        clone = lxml_html.fromstring(lxml_html.tostring(el, encoding="unicode"))
-        for node in clone.iter():
-            if not isinstance(node.tag, str):
-                continue
-            for attr in list(node.attrib):
-                if attr.lower().startswith("on"):
-                    del node.attrib[attr]
-            for attr in ("href", "src"):
-                value = node.get(attr)
-                if value is not None:
-                    if value.strip().lower().startswith("javascript:"):
-                        del node.attrib[attr]
-                    else:
-                        node.set(attr, urljoin(page.url, value.strip()))
-        parts.append(lxml_html.tostring(clone, encoding="unicode", with_tail=False))
-    return "\n".join(parts)
+    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
+    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, signature)) if p]
+    clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
+    targets = []
+    for path in paths:
+        node = clone
+        for i in path:
+            node = node[i]
+        targets.append(node)
+    for node in targets:
+        _drop(node)
+    for attr in _HANDLERS(clone):
+        owner = attr.getparent()
+        if owner is not None:
+            del owner.attrib[attr.attrname]
+    for node in _LINKED(clone):
+        if node.tag == "img":  # lazy images: the real file, not the placeholder
+            real = image_src(node)
+            if real:
+                node.set("src", real)
+        for name in ("href", "src"):
+            value = node.get(name)
+            if value is not None:
+                if value.strip().lower().startswith("javascript:"):
+                    del node.attrib[name]
+                else:
+                    node.set(name, _absolute(base, value.strip()))
+    clone.tail = None
+    if clone.tag == "p":
+        return str(lxml_html.tostring(clone, encoding="unicode"))
+    # The container's inner HTML: one serialisation, the outer tag cut off.
+    outer = str(lxml_html.tostring(clone, encoding="unicode"))
+    start, end = outer.find(">") + 1, outer.rfind("</")
+    return outer[start:end].strip() if 0 < start <= end else ""
 
 
 # ---------------------------------------------------------------- normalise

@@ -21,11 +21,18 @@ _MULTI_SPACE = re.compile(r" {2,}")
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+
+
 def clean_line(text: str) -> str:
     """One line of text as a reader sees it: NFC, no invisible characters,
     every kind of space folded to one ASCII space, stripped."""
-    text = unicodedata.normalize("NFC", text).translate(_SPACE_TABLE)
-    return _MULTI_SPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", text)
+    if not text.isascii() and _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
+    # str.split() splits on every Unicode space separator (NBSP, thin spaces …)
+    # and on ASCII and Unicode line breaks: _SPACES, \t\r\n\f\v, U+0085, U+2028/9.
+    return " ".join(text.split())
 
 
 def clean_paragraphs(paragraphs: list[str]) -> list[str]:
@@ -48,5 +55,10 @@ def fold(text: str) -> str:
     return text.replace("đ", "d").replace("Đ", "D").lower()
 
 
+#: Any character a reader sees (not a space, not an invisible mark).
+_VISIBLE = re.compile(f"[^\\s{_SPACES}{_INVISIBLE}]")
+
+
 def is_blank(text: str) -> bool:
-    return not clean_line(text)
+    """True when ``text`` shows nothing (only spaces and invisible characters)."""
+    return _VISIBLE.search(text) is None

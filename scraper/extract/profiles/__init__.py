@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lxml.html import HtmlElement
 
 from scraper.extract.rules import WidgetRule
+from scraper.extract.xpaths import compiled
 
 
 @dataclass(frozen=True)
@@ -35,34 +36,46 @@ class Profile:
     date: str = ""
     #: XPath of the breadcrumb links; the last one names the category.
     category: str = ""
+    #: XPath of an author line kept outside the body ("Tác giả: …"), optional.
+    author: str = ""
+    #: A string every page of the family contains in its HTML (a class name):
+    #: when absent, ``detect`` is not evaluated. Optional.
+    hint: str = ""
     #: Family-specific widget rules, applied after the shared ones.
     extra_rules: tuple[WidgetRule, ...] = ()
 
     def first(self, doc: HtmlElement, xpath: str) -> HtmlElement | None:
         if not xpath:
             return None
-        found = doc.xpath(xpath)
+        found = compiled(xpath)(doc)
         return found[0] if found else None
 
     def matches(self, doc: HtmlElement) -> bool:
-        return bool(doc.xpath(self.detect))
+        return bool(compiled(self.detect)(doc))
 
 
 #: Version of the generic extractor's output.
-GENERIC_VERSION = "1"
+GENERIC_VERSION = "2"
 
 
 def _registry() -> dict[str, Profile]:
+    from scraper.extract.profiles.dnn import DNN
+    from scraper.extract.profiles.dual import DUAL
+    from scraper.extract.profiles.html5 import HTML5
     from scraper.extract.profiles.thanhhoa import THANHHOA
 
-    return {p.name: p for p in (THANHHOA,)}
+    return {p.name: p for p in (THANHHOA, DNN, HTML5, DUAL)}
 
 
 PROFILES: dict[str, Profile] = _registry()
 
 
-def detect_profile(doc: HtmlElement) -> Profile | None:
+def detect_profile(doc: HtmlElement, html: str = "") -> Profile | None:
+    """The first profile whose ``detect`` matches; ``html`` (the page's text)
+    lets a profile with a ``hint`` be skipped without evaluating its XPath."""
     for profile in PROFILES.values():
+        if html and profile.hint and profile.hint not in html:
+            continue
         if profile.matches(doc):
             return profile
     return None

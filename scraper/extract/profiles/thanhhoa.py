@@ -17,7 +17,8 @@ def _cls(name: str) -> str:
 
 THANHHOA = Profile(
     name="thanhhoa",
-    version="1",
+    version="2",
+    hint="news-detail",
     detect=f"//div[{_cls('news-detail')}]//*[{_cls('news-title')}]",
     root=f"//div[{_cls('news-detail')}]//div[{_cls('news-content')}]",
     title=f"//div[{_cls('news-detail')}]//*[{_cls('news-title')}]",
