@@ -131,9 +131,12 @@ _VNI_PAIRS = re.compile(
 
 
 # -------------------------------------------------------------- converters
+_TCVN3_TABLE = str.maketrans(TCVN3_TO_UNICODE)
+
+
 def tcvn3_to_unicode(text: str) -> str:
     """TCVN3 text (as decoded from Latin-1/Windows-1252) to Unicode (NFC)."""
-    return "".join(TCVN3_TO_UNICODE.get(c, c) for c in text)
+    return text.translate(_TCVN3_TABLE)
 
 
 def vni_to_unicode(text: str) -> str:
@@ -185,18 +188,13 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 
 def _marked(word: str) -> bool:
-    return any(ord(c) > 0x7F for c in word)
+    return not word.isascii()
 
 
 def vietnamese_score(text: str) -> tuple[int, int]:
     """(words with non-ASCII letters, of those the valid Vietnamese syllables)."""
-    marked = valid = 0
-    for word in _WORD.findall(text):
-        if _marked(word):
-            marked += 1
-            if is_vietnamese_syllable(word):
-                valid += 1
-    return marked, valid
+    words = [w for w in _WORD.findall(text) if not w.isascii()]
+    return len(words), sum(map(is_vietnamese_syllable, words))
 
 
 # --------------------------------------------------------------- detection
@@ -309,9 +307,10 @@ def _own_font(el: Any) -> str:
 #: full of and Unicode Vietnamese never uses (its Latin-1 letters are à á â ã
 #: è é ê ì í ò ó ô õ ù ú ý; signs such as ° ± ² ³ are left out too): a quick
 #: test before any tree walk.
-_FOREIGN_LATIN1 = re.compile(
-    "[\u00a1-\u00af\u00b5-\u00b9\u00bb-\u00be\u00c4-\u00c7\u00cb\u00ce-\u00d1\u00d6-\u00d8\u00db\u00dc\u00de\u00df"
-    "\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]")
+FOREIGN_LATIN1_CLASS = (
+    "[\u00a1-\u00af\u00b5-\u00b9\u00bb-\u00be\u00c4-\u00c7\u00cb\u00ce-\u00d1\u00d6-\u00d8"
+    "\u00db\u00dc\u00de\u00df\u00e4-\u00e7\u00eb\u00ee-\u00f1\u00f6-\u00f8\u00fb\u00fc\u00fe\u00ff]")
+_FOREIGN_LATIN1 = re.compile(FOREIGN_LATIN1_CLASS)
 #: The same characters written as numeric references (kept apart: one
 #: alternation would make the common scan five times slower).
 _FOREIGN_REFERENCE = re.compile(r"&#(?:1[6-9]\d|2[0-5]\d);|&#x[a-f][0-9a-f];", re.I)
@@ -325,15 +324,29 @@ def _foreign_count(html: str) -> int:
     return count
 
 
-def convert_document(doc: Any, html: str = "") -> Detection:
+def might_be_legacy(html: str, characters: int | None = None) -> bool:
+    """Whether ``html`` has enough characters a legacy font encoding uses and
+    Unicode Vietnamese does not to be worth a look (one regular-expression
+    scan). ``characters``: their number when the caller has counted them
+    (character references are counted here)."""
+    html = html[:2_000_000]
+    if characters is None:
+        return _foreign_count(html) >= _MIN_FOREIGN
+    if characters < _MIN_FOREIGN and "&#" in html:
+        characters += len(_FOREIGN_REFERENCE.findall(html))
+    return characters >= _MIN_FOREIGN
+
+
+def convert_document(doc: Any, html: str = "", *, checked: bool = False) -> Detection:
     """Convert the legacy-encoded text of a parsed page in place.
 
     Text nodes holding only Latin-1 letters are the candidates (a page's
     Unicode template around legacy content is left alone); they are
     converted when :func:`detect_legacy` is confident about them taken
     together. Text drawn in a TCVN3 capitals font is upper-cased.
+    ``checked``: the caller has already found :func:`might_be_legacy` true.
     """
-    if html and _foreign_count(html[:2_000_000]) < _MIN_FOREIGN:
+    if html and not checked and not might_be_legacy(html):
         return Detection(None)  # the common case: nothing legacy-looking at all
     slots: list[tuple[Any, str, str]] = []  # (element, "text"|"tail", value)
     for el in doc.iter():

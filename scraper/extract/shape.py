@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -195,10 +195,21 @@ def _summaries(body: Any, links: list[Any], plain: dict[Any, int]) -> tuple[set[
 
 
 _HEADLINE_LINKS = etree.XPath("//body//a[@href][string-length(normalize-space(.)) >= 20]")
+_HAS_HEADLINE = etree.XPath("boolean(.//a[string-length(normalize-space(.)) >= 20])")
+#: Link-free paragraphs of 80+ characters: siblings of them may add up to
+#: an article's prose run.
+_PARAGRAPHS = etree.XPath("//body//p[not(.//a)][string-length(normalize-space(.)) >= 80]")
+#: Prose that alone makes an article: a long paragraph with no link in it
+#: (the cheap, common case), else a long text node outside links or a long
+#: leaf table cell.
+_LONG_PARAGRAPHS = etree.XPath(
+    f"//body//p[string-length(.) >= {ARTICLE_RUN}][not(.//a)]"
+    f"[string-length(normalize-space(.)) >= {ARTICLE_RUN}]")
 _LONG_TEXT = etree.XPath(
     f"//body//text()[string-length(normalize-space(.)) >= {ARTICLE_RUN}]"
     "[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template or ancestor::textarea)]")
+    " or ancestor::template or ancestor::textarea)]"
+    f" | //body//td[not(.//a or .//td)][string-length(normalize-space(.)) >= {ARTICLE_RUN}]")
 
 
 def _headline_links(doc: Any) -> list[Any]:
@@ -206,7 +217,7 @@ def _headline_links(doc: Any) -> list[Any]:
     for a in _HEADLINE_LINKS(doc):
         href = (a.get("href") or "").strip()
         if not href.startswith(("#", "javascript:")) and \
-                _words(clean_line(a.text_content())) >= HEADLINE_WORDS:
+                _words(a.text_content()) >= HEADLINE_WORDS:
             out.append(a)
     return out
 
@@ -221,10 +232,18 @@ def looks_like_listing(doc: Any, url: str | None = None) -> bool:
     heads = _headline_links(doc)
     if len(heads) < PAGED_LISTING_HEADLINES:
         return False
-    long_texts = _LONG_TEXT(doc)
+    long_texts: list[Any] = list(_LONG_PARAGRAPHS(doc)) or list(_LONG_TEXT(doc))
+    if not long_texts:
+        prose: dict[Any, int] = {}
+        for para in _PARAGRAPHS(doc):
+            box = para.getparent()
+            prose[box] = prose.get(box, 0) + len(clean_line(para.text_content()))
+        long_texts = [box for box, n in prose.items() if n >= ARTICLE_RUN and box is not None
+                      and not _HAS_HEADLINE(box)]
     if long_texts:
         # Blocks that may be a headline's item (holding that headline only).
         around: dict[Any, int] = {}
+        node: Any
         for link in heads:
             node = _block_of(link.getparent())
             for _ in range(_ITEM_LEVELS):
@@ -234,7 +253,8 @@ def looks_like_listing(doc: Any, url: str | None = None) -> bool:
                 node = _block_of(node.getparent())
         items = {el for el, n in around.items() if n == 1}
         for text in long_texts:
-            node = text.getparent()
+            # A text node result (a "smart string") knows its element.
+            node = cast(Any, text).getparent() if isinstance(text, str) else text
             while node is not None and node not in items:
                 node = node.getparent()
             if node is None:

@@ -84,6 +84,8 @@ class Page:
     article: Article | None = None
     #: Legacy font encoding the page's text was converted from (``tcvn3``, ``vni``).
     legacy_encoding: str | None = None
+    #: False when decoding saw no character a legacy font encoding would use.
+    legacy_possible: bool = True
 
     @property
     def extractor(self) -> tuple[str, str]:
@@ -115,17 +117,26 @@ def _codec(name: str) -> str | None:
         return None
 
 
-def _vietnamese_evidence(data: bytes, encoding: str) -> int:
-    """Valid Vietnamese syllables in ``data`` decoded as ``encoding`` (legacy
-    font encodings converted, since Latin-1 is how such pages are served)."""
+def _vietnamese_evidence(data: bytes, encoding: str) -> tuple[int, bool]:
+    """(valid Vietnamese syllables in ``data`` decoded as ``encoding``, whether
+    that reading is unmistakably Vietnamese). Legacy font encodings are
+    converted, since Latin-1 is how such pages are served."""
     text = html_lib.unescape(_TAG.sub(" ", data[:_SCORE_SAMPLE].decode(encoding, "replace")))
     text = unicodedata.normalize("NFC", text)
-    valid = legacy.vietnamese_score(text)[1]
-    if encoding in ("cp1252", "latin-1", "iso8859-1", "iso8859-15"):
+    marked, valid = legacy.vietnamese_score(text)
+    if encoding in ("cp1252", "latin-1", "iso8859-1", "iso8859-15") and valid < marked * 0.8:
         detection = legacy.detect_legacy(text)
         if detection.encoding:
-            valid = max(valid, detection.valid_converted)
-    return valid
+            return detection.valid_converted, True
+    # Characters this reading cannot decode count against it.
+    broken = text.count("\ufffd")
+    return max(0, valid - broken), not broken and valid >= _SURE_WORDS and valid >= marked * 0.9
+
+
+#: A declared charset whose reading has this many valid Vietnamese syllables
+#: (90 % of the words with marks, no undecodable byte) is accepted without
+#: trying the other candidates.
+_SURE_WORDS = 20
 
 
 def decode_html(data: bytes) -> str:
@@ -155,7 +166,12 @@ def decode_html(data: bytes) -> str:
     for name in (declared, "cp1258", "cp1252", "utf-8"):
         if name and name not in candidates and name not in ("utf-16", "utf-32"):
             candidates.append(name)
-    scores = {name: _vietnamese_evidence(data, name) for name in candidates}
+    scores: dict[str, int] = {}
+    for name in candidates:
+        scores[name], sure = _vietnamese_evidence(data, name)
+        if sure and name == declared:
+            # The declared charset reads as unmistakable Vietnamese: take it at its word.
+            return _nfc(data.decode(name, errors="replace"))
     best: str = max(candidates, key=lambda name: scores[name])  # first (declared) wins ties
     if scores[best] == 0 and declared is None:
         from charset_normalizer import from_bytes
@@ -184,9 +200,14 @@ def decode(page: Page) -> Page:
         page.html = decode_html(raw)
     else:
         page.html = _nfc(raw[: MAX_HTML_CHARS * 2])
-    # Characters XML (and so lxml) refuses: C0 controls, non-characters, lone surrogates.
-    if _NOT_XML.search(page.html):
+    # Characters XML (and so lxml) refuses: C0 controls, non-characters, lone
+    # surrogates. UTF-8 bytes are pre-checked by one fast byte-class scan.
+    # One scan finds those and the characters only legacy font encodings use.
+    rare = _RARE.findall(page.html, 0, 2_000_000)
+    if rare and any(_NOT_XML.match(c) for c in rare):
         page.html = _NOT_XML.sub(lambda m: " " if m.group(0) in "\x0b\x0c" else "", page.html)
+    page.legacy_possible = legacy.might_be_legacy(
+        page.html, sum(1 for c in rare if not _NOT_XML.match(c)))
     if not page.html.strip():
         raise NotAnArticle("empty")
     if len(page.html) > MAX_HTML_CHARS:
@@ -197,6 +218,7 @@ def decode(page: Page) -> Page:
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_RARE = re.compile(_NOT_XML.pattern[:-1] + legacy.FOREIGN_LATIN1_CLASS[1:])
 _BULK_START = re.compile(r"<!--|<script\b|<style\b|data:")
 _DATA_END = re.compile(r"[\"')\s>]")
 _BULK_END = {"<!--": "-->", "<script": "</script", "<style": "</style"}
@@ -272,7 +294,8 @@ def parse(page: Page) -> Page:
         raise NotAnArticle("no-body")
     # Text typed in a legacy font encoding (TCVN3, VNI) becomes Unicode here,
     # before anything reads it; only when detection is confident.
-    page.legacy_encoding = legacy.convert_document(doc, text).encoding
+    if page.legacy_possible:
+        page.legacy_encoding = legacy.convert_document(doc, text, checked=True).encoding
     page.doc = doc
     return page
 
