@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -345,9 +346,11 @@ EXPORT_COLUMNS = (
     "id", "portal_id", "canonical_url", "url", "title", "published", "published_utc",
     "published_raw", "author", "authors", "category", "language", "body", "body_html",
     "images", "extractor", "extractor_version", "warnings", "content_hash",
-    "first_seen", "last_seen", "status",
+    "first_seen", "last_seen", "first_run_id", "last_run_id", "status",
 )
 _JSON_COLUMNS = ("authors", "warnings", "images")
+#: Columns of :meth:`Archive.iter_images` rows.
+IMAGE_COLUMNS = ("article_id", "position", "url", "caption", "alt")
 
 
 # ------------------------------------------------------------------- archive
@@ -390,6 +393,22 @@ class Archive:
     def open(cls, path: str | Path) -> Archive:
         """Open an existing archive (for search, export, stats)."""
         return cls(path, create=False)
+
+    @classmethod
+    def over_connection(cls, conn: sqlite3.Connection, path: str) -> Archive:
+        """A read-side :class:`Archive` over a connection someone else opened and owns.
+
+        For hosts that manage their own connections (the Datasette web UI
+        opens the file read-only): no migration is run and nothing is
+        written; ``pa_fold`` is registered for the filters. The caller keeps
+        the connection open and closes it.
+        """
+        archive = cls.__new__(cls)
+        archive.path = path
+        archive.db = sqlite_utils.Database(conn, execute_plugins=False)
+        archive.applied_migrations = []
+        conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+        return archive
 
     def _configure(self, memory: bool) -> None:
         conn = self.db.conn
@@ -621,28 +640,45 @@ class Archive:
         Rows are read from a cursor: memory use does not grow with the archive.
         """
         where, params = (filters or ArticleFilter()).where("a")
-        order_by = {
-            "date": "a.published_utc IS NULL, a.published_utc, a.id",
-            "id": "a.id",
-        }.get(order)
-        if order_by is None:
+        if order == "date":
+            # Two index-ordered scans (dated by published_utc, then undated by
+            # id) instead of one sort of every row: nothing is buffered.
+            parts = [("a.published_utc IS NOT NULL", "a.published_utc, a.id"),
+                     ("a.published_utc IS NULL", "a.id")]
+        elif order == "id":
+            parts = [("1", "a.id")]
+        else:
             raise ArchiveError(f"unknown order {order!r} (use date or id)")
         columns = ", ".join(f"a.{c}" for c in EXPORT_COLUMNS if c != "images")
-        sql = f"""
-            SELECT {columns},
-              (SELECT json_group_array(json_object(
-                        'position', i.position, 'url', i.url,
-                        'caption', i.caption, 'alt', i.alt))
-                 FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
-              ) AS images
-            FROM articles a WHERE {where} ORDER BY {order_by}"""
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
+        for condition, order_by in parts:
+            sql = f"""
+                SELECT {columns},
+                  (SELECT json_group_array(json_object(
+                            'position', i.position, 'url', i.url,
+                            'caption', i.caption, 'alt', i.alt))
+                     FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
+                  ) AS images
+                FROM articles a WHERE {condition} AND ({where}) ORDER BY {order_by}"""
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values, strict=True))
+                for col in _JSON_COLUMNS:
+                    row[col] = json.loads(row[col]) if row[col] else []
+                yield {c: row[c] for c in EXPORT_COLUMNS}
+
+    def iter_images(self, filters: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
+        """Stream the images of the articles ``filters`` selects, by article id then position.
+
+        Rows have :data:`IMAGE_COLUMNS`; read from a cursor like :meth:`iter_articles`.
+        """
+        where, params = (filters or ArticleFilter()).where("a")
+        cursor = self.conn.execute(
+            f"""SELECT i.article_id, i.position, i.url, i.caption, i.alt
+                FROM images i JOIN articles a ON a.id = i.article_id
+                WHERE {where} ORDER BY i.article_id, i.position""", params)
         for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            for col in _JSON_COLUMNS:
-                row[col] = json.loads(row[col]) if row[col] else []
-            yield {c: row[c] for c in EXPORT_COLUMNS}
+            yield dict(zip(IMAGE_COLUMNS, values, strict=True))
 
     # -- maintenance
     def check_fts(self) -> None:
@@ -653,6 +689,31 @@ class Archive:
         """Rebuild the full-text index from ``articles`` (after a raw bulk edit)."""
         with self.db.atomic():
             self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Load many articles with the full-text triggers off, then index them once.
+
+        Inside the block :meth:`save_articles` writes ``articles`` and
+        ``images`` only; on exit the FTS index is rebuilt from ``articles`` in
+        one pass and the triggers are recreated exactly as they were (their SQL
+        is read back from ``sqlite_master``), so the schema is unchanged. For
+        loading a new or offline archive (benchmarks, imports): another
+        writer during the block would not be indexed until the rebuild.
+        """
+        triggers = [tuple(r) for r in self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'articles' AND name LIKE 'articles_fts_%'")]
+        with self.db.atomic():
+            for name, _ in triggers:
+                self.conn.execute(f'DROP TRIGGER "{name}"')
+        try:
+            yield
+        finally:
+            with self.db.atomic():
+                self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+                for _, sql in triggers:
+                    self.conn.execute(sql)
 
     # -- summary
     def stats(self) -> dict[str, Any]:
