@@ -323,10 +323,11 @@ def serve(host: str, port: int, db: str) -> None:
       portal-archive serve --db data/demo.db            # http://127.0.0.1:8001/
       portal-archive serve --db data/archive.db --port 9000
     """
-    from archive.web.server import serve as run_server
+    from archive.web.server import make_datasette, run
 
+    ds = make_datasette(db)
     click.echo(f"Serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    run_server(db, host=host, port=port)
+    run(ds, host=host, port=port)
 
 
 @main.command()

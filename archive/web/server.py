@@ -60,9 +60,14 @@ def make_datasette(db: str | Path) -> Datasette:
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
           log_level: str = "warning") -> None:
     """Serve the archive's web UI until interrupted."""
+    run(make_datasette(db), host=host, port=port, log_level=log_level)
+
+
+def run(ds: Datasette, *, host: str = "127.0.0.1", port: int = 8001,
+        log_level: str = "warning") -> None:
+    """Serve ``ds`` with uvicorn until interrupted."""
     import uvicorn
 
-    ds = make_datasette(db)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": log_level,
                               "lifespan": "on"}
     uvicorn.run(ds.app(), **config)
