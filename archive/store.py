@@ -44,6 +44,7 @@ import sqlite_utils
 
 from archive.errors import ArchiveError
 from archive.filters import ArticleFilter, utc_iso
+from archive.query import compile_query
 from archive.textfold import fold, fold_opt, nfc, nfc_opt
 from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.portals import Portal
@@ -186,9 +187,23 @@ def _initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@migration("0002_folded_filter_indexes")
+def _folded_filter_indexes(db: sqlite_utils.Database) -> None:
+    """Indexed folded author and category, so the author/category filters need no table scan.
+
+    ``category_folded`` is :func:`archive.textfold.fold` of ``category``
+    (backfilled with ``pa_fold``, the same function, registered on every
+    connection the library opens).
+    """
+    db.execute("ALTER TABLE articles ADD COLUMN category_folded TEXT")
+    db.execute("UPDATE articles SET category_folded = pa_fold(category)")
+    db.execute("CREATE INDEX articles_category_folded ON articles(category_folded)")
+    db.execute("CREATE INDEX articles_author_folded ON articles(author_folded)")
+
+
 # Later migrations go here, e.g.:
 #
-# @migration("0002_article_versions")
+# @migration("0003_article_versions")
 # def _article_versions(db: sqlite_utils.Database) -> None:
 #     db.execute("CREATE TABLE article_versions (...)")
 
@@ -317,6 +332,7 @@ def _article_row(article: Article) -> dict[str, Any]:
         "title_folded": fold(article.title),
         "body_folded": fold(article.body),
         "author_folded": fold_opt(article.author),
+        "category_folded": fold_opt(article.category),
     }
 
 
@@ -622,10 +638,20 @@ class Archive:
         return stored.article if stored else None
 
     def count_articles(self, filters: ArticleFilter | None = None) -> int:
-        where, params = (filters or ArticleFilter()).where("a")
+        filters = filters or ArticleFilter()
+        if filters.query is None:
+            where, params = filters.where("a")
+            return int(self.conn.execute(
+                f"SELECT count(*) FROM articles a WHERE {where}", params
+            ).fetchone()[0])
+        # Drive from the full-text index; other filters select ids through indexes.
+        where, params = replace(filters, query=None).where("a")
+        match = compile_query(filters.query).match
+        restrict = (f"AND +rowid IN (SELECT a.id FROM articles a WHERE {where})"
+                    if where != "1" else "")
         return int(self.conn.execute(
-            f"SELECT count(*) FROM articles a WHERE {where}", params
-        ).fetchone()[0])
+            f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",
+            [match, *params]).fetchone()[0])
 
     def require_articles(self) -> None:
         """Raise :class:`ArchiveError` when the archive holds no article yet."""

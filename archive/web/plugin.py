@@ -109,11 +109,13 @@ def _facets(archive: Archive, where: str, params: list[Any]) -> dict[str, list[t
     facets = {}
     for name, expr in (("portal", "a.portal_id"), ("year", "substr(a.published, 1, 4)"),
                        ("author", "a.author"), ("category", "a.category")):
+        # years newest first (all of them); the others by count
+        order = "v DESC LIMIT 30" if name == "year" else f"n DESC, v LIMIT {FACET_SIZE}"
         facets[name] = [
             (str(v), int(n)) for v, n in q(
                 f"SELECT {expr} AS v, count(*) AS n FROM articles a "
                 f"WHERE ({where}) AND {expr} IS NOT NULL AND {expr} != '' "
-                f"GROUP BY v ORDER BY n DESC, v LIMIT {FACET_SIZE}", params)
+                f"GROUP BY v ORDER BY {order}", params)
         ]
     return facets
 
