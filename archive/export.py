@@ -65,7 +65,7 @@ from archive.store import EXPORT_COLUMNS, IMAGE_COLUMNS, Archive
 Row = dict[str, Any]
 
 #: Rows per Parquet row group (and per Arrow batch held in memory).
-PARQUET_ROW_GROUP = 20_000
+PARQUET_ROW_GROUP = 10_000
 #: The zone of ``published`` in Parquet (Vietnam has been UTC+07:00 since 1975).
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
