@@ -36,8 +36,8 @@ Types:
   so pandas and R show the time the portal printed) and ``published_utc``,
   ``first_seen``, ``last_seen`` are ``timestamp[us, tz=UTC]`` (both hold the
   same instant; the zone only changes how it is shown); ``authors`` and
-  ``warnings`` are ``list<string>``; ``images`` is ``list<struct<position,
-  url, caption, alt>>``.
+  ``warnings`` are ``list<string>``. The images are the images file only
+  (no nested ``images`` column).
 
 Formats are a registry (:data:`FORMATS`, :func:`register_format`).
 """
@@ -180,18 +180,15 @@ def write_jsonl(rows: Iterable[Row], columns: tuple[str, ...], stream: IO[Any]) 
     return n
 
 
-def _timestamps(values: list[Any]) -> list[datetime | None]:
-    return [None if v is None else datetime.fromisoformat(v.replace("Z", "+00:00"))
-            for v in values]
-
-
 def _arrow_batch(rows: list[Row], schema: pa.Schema) -> pa.RecordBatch:
     arrays = []
     for f in schema:
         values = [row[f.name] for row in rows]
         if pa.types.is_timestamp(f.type):
-            values = _timestamps(values)
-        arrays.append(pa.array(values, type=f.type))
+            # ISO 8601 text (with Z or +07:00) → Arrow parses it, keeping the instant.
+            arrays.append(pa.array(values, type=pa.string()).cast(f.type))
+        else:
+            arrays.append(pa.array(values, type=f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
@@ -241,9 +238,14 @@ register_format(Format("parquet", "parquet", True, write_parquet,
                        "application/vnd.apache.parquet"))
 
 
-def export_columns(*, include_html: bool = False) -> tuple[str, ...]:
-    """The columns an export writes, in order."""
-    return tuple(c for c in EXPORT_COLUMNS if include_html or c != "body_html")
+def export_columns(*, include_html: bool = False, fmt: str = "csv") -> tuple[str, ...]:
+    """The columns an export in format ``fmt`` writes, in order.
+
+    Parquet has no nested ``images`` column: its images are the images file
+    (one typed row per image), which also spares a JSON round trip per article.
+    """
+    return tuple(c for c in EXPORT_COLUMNS if (include_html or c != "body_html")
+                 and (fmt != "parquet" or c != "images"))
 
 
 # ------------------------------------------------------------------ output
@@ -394,16 +396,18 @@ def export(
     filters.where()  # validate dates and query before creating any file
     archive.require_articles()
     check_portal(archive, portal)
-    columns = export_columns(include_html=include_html)
+    columns = export_columns(include_html=include_html, fmt=fmt)
+    with_images = "images" in columns
     if not isinstance(out, (str, Path)):
         with _open_output(out, writer.binary, excel) as stream:
-            return writer.write(archive.iter_articles(filters), columns, stream)
+            return writer.write(archive.iter_articles(filters, images=with_images), columns,
+                                stream)
 
     paths = ExportPaths.for_target(out, writer.extension)
     write_images = _write_parquet_images if fmt == "parquet" else writer.write
     with ExitStack() as stack:
         stream = stack.enter_context(_open_output(paths.articles, writer.binary, excel))
-        n = writer.write(archive.iter_articles(filters), columns, stream)
+        n = writer.write(archive.iter_articles(filters, images=with_images), columns, stream)
         stream = stack.enter_context(_open_output(paths.images, writer.binary, excel))
         n_images = write_images(archive.iter_images(filters), IMAGE_COLUMNS, stream)
     descriptor = datapackage(paths, writer, columns, (n, n_images), filters, bom=excel,

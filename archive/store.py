@@ -662,10 +662,12 @@ class Archive:
             raise ArchiveError(f"the archive at {self.path} holds no articles yet — {HOW_TO_FILL}")
 
     def iter_articles(self, filters: ArticleFilter | None = None, *,
-                      order: str = "date") -> Iterator[dict[str, Any]]:
+                      order: str = "date", images: bool = True) -> Iterator[dict[str, Any]]:
         """Stream articles as dicts with :data:`EXPORT_COLUMNS` (JSON columns decoded).
 
         ``order`` is ``"date"`` (oldest first, undated last) or ``"id"``.
+        ``images=False`` leaves the ``images`` key out (and the per-article
+        image lookup with it: see :meth:`iter_images` for them as a table).
         Rows are read from a cursor: memory use does not grow with the archive.
         """
         where, params = (filters or ArticleFilter()).where("a")
@@ -679,22 +681,26 @@ class Archive:
         else:
             raise ArchiveError(f"unknown order {order!r} (use date or id)")
         columns = ", ".join(f"a.{c}" for c in EXPORT_COLUMNS if c != "images")
-        for condition, order_by in parts:
-            sql = f"""
-                SELECT {columns},
+        wanted = EXPORT_COLUMNS if images else tuple(c for c in EXPORT_COLUMNS if c != "images")
+        json_columns = [c for c in _JSON_COLUMNS if c in wanted]
+        image_sql = """,
                   (SELECT json_group_array(json_object(
                             'position', i.position, 'url', i.url,
                             'caption', i.caption, 'alt', i.alt))
                      FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
-                  ) AS images
+                  ) AS images""" if images else ""
+        for condition, order_by in parts:
+            sql = f"""
+                SELECT {columns}{image_sql}
                 FROM articles a WHERE {condition} AND ({where}) ORDER BY {order_by}"""
             cursor = self.conn.execute(sql, params)
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 row = dict(zip(names, values, strict=True))
-                for col in _JSON_COLUMNS:
-                    row[col] = json.loads(row[col]) if row[col] else []
-                yield {c: row[c] for c in EXPORT_COLUMNS}
+                for col in json_columns:
+                    value = row[col]
+                    row[col] = json.loads(value) if value and value != "[]" else []
+                yield {c: row[c] for c in wanted}
 
     def iter_images(self, filters: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
         """Stream the images of the articles ``filters`` selects, by article id then position.
