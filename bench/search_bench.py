@@ -18,11 +18,13 @@ For each size N the benchmark
 
 Usage::
 
-    python bench/search_bench.py                 # quick mode: 10 000 articles
-    python bench/search_bench.py --sizes 10000,100000,1000000
-    BENCH_QUICK=1 make bench                      # what `make bench` runs by default
+    python bench/search_bench.py                 # 10 000, 100 000 and 1 000 000 (long)
+    python bench/search_bench.py --sizes 10000,100000
+    BENCH_QUICK=1 python bench/search_bench.py   # quick mode: 10 000 (`make bench-quick`)
 
-The table goes to ``bench/results/search.md`` (``--out`` to change).
+The table goes to ``bench/results/search.md`` (quick mode:
+``bench/results/search-quick.md``; ``--out`` to change). Archives are kept
+in ``data/bench/`` and reused when they hold the asked number of articles.
 """
 
 from __future__ import annotations
@@ -260,14 +262,17 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
 def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000" if quick else "10000,100000",
-                        help="comma-separated archive sizes (default 10000,100000; "
+    parser.add_argument("--sizes", default="10000" if quick else "10000,100000,1000000",
+                        help="comma-separated archive sizes (default 10000,100000,1000000; "
                              "BENCH_QUICK=1: 10000)")
     parser.add_argument("--repeat", type=int, default=3 if quick else 5)
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--data", default=str(ROOT / "data" / "bench"))
     parser.add_argument("--rebuild", action="store_true", help="build even if the file exists")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search.md"))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / (
+        "search-quick.md" if quick else "search.md")),
+        help="where the table goes (quick mode: bench/results/search-quick.md, so a quick "
+             "run never replaces the full results)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = [run_size(size, args) for size in sizes]
