@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup browser
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -32,6 +32,15 @@ test: lint typecheck unit
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b; done
+
+# Small sizes only (each benchmark reads BENCH_QUICK).
+bench-quick: setup
+	@set -e; for b in bench/*_bench.py; do echo "== $$b"; BENCH_QUICK=1 $(PY) $$b; done
+
+# Headless Chromium + driver for the web UI tests (Debian packages; never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get update && apt-get install -y chromium chromium-driver)
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache

@@ -282,32 +282,68 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
 @main.command(name="export")
 @click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
               help="Output format.")
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="Output file ('-' for standard output).")
+@click.option("-o", "--out", required=True, type=click.Path(allow_dash=True),
+              help="Output file, a folder (ending in /), or '-' for standard output.")
 @click.option("--query", help="Only articles matching this search query.")
 @filter_options
 @click.option("--html/--no-html", "include_html", default=False, show_default=True,
               help="Include the articles' cleaned HTML (body_html).")
+@click.option("--excel", is_flag=True,
+              help="CSV only: start with the UTF-8 byte-order mark Excel needs.")
 @db_option()
 def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since: str | None,
                until: str | None, author: str | None, category: str | None,
-               include_html: bool, db: str) -> None:
-    """Export articles (oldest first) as CSV or JSON Lines.
+               include_html: bool, excel: bool, db: str) -> None:
+    """Export articles (oldest first) as CSV, JSON Lines or Parquet.
 
-    Timestamps are ISO 8601; images, authors and warnings are JSON.
+    A file export writes three files: the articles (X.csv), their images
+    (X.images.csv) and a Frictionless X.datapackage.json describing both; a
+    folder export writes articles.*, images.* and datapackage.json. CSV/JSONL
+    timestamps are ISO 8601 and lists JSON; Parquet columns are typed
+    (timestamps, integers, lists). See docs/search-export-web.md.
 
     \b
     Examples:
       portal-archive export --format csv --out trieuson.csv --portal trieuson
+      portal-archive export -f csv --excel -o for-excel.csv --since 2023
+      portal-archive export -f parquet -o data/exports/ --query "nông thôn mới"
       portal-archive export -f jsonl -o 2022.jsonl --since 2022 --until 2022 --query "nông thôn"
       portal-archive export -f jsonl -o - | head -1
     """
     with Archive.open(db) as archive:
-        target: Any = sys.stdout if out == "-" else out
+        target: Any = out
+        if out == "-":
+            target = sys.stdout.buffer if FORMATS[fmt].binary else sys.stdout
         n = export(archive, fmt, target, query=query, portal=portal, since=since, until=until,
-                   author=author, category=category, include_html=include_html)
+                   author=author, category=category, include_html=include_html, excel=excel)
     if out != "-":
         click.echo(f"Exported {n} article{'s' if n != 1 else ''} to {out}", err=True)
+
+
+# ---------------------------------------------------------------- serve (web UI)
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind (only this machine by default).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port.")
+@db_option()
+def serve(host: str, port: int, db: str) -> None:
+    """Browse and search the archive in a web browser (Datasette, read-only).
+
+    Search with or without diacritics, facets, article pages with images and
+    provenance, a chart of articles per month, CSV/JSON downloads; every
+    table is browsable too. Archived HTML is sanitised before it is shown.
+
+    \b
+    Examples:
+      portal-archive serve --db data/demo.db            # http://127.0.0.1:8001/
+      portal-archive serve --db data/archive.db --port 9000
+    """
+    from archive.web.server import make_datasette, run
+
+    ds = make_datasette(db)
+    click.echo(f"Serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    run(ds, host=host, port=port)
 
 
 @main.command()

@@ -1,19 +1,45 @@
-"""Export archived articles as CSV or JSON Lines, streaming.
+"""Export archived articles as CSV, JSON Lines or Parquet, streaming, with a data package.
 
 ::
 
     from archive.export import export
-    n = export(archive, "csv", "out/trieuson-2022.csv", portal="trieuson", since="2022")
+    n = export(archive, "parquet", "out/trieuson.parquet", portal="trieuson", since="2022")
 
-Rows come from :meth:`Archive.iter_articles` (a cursor) and go straight to
-the output: memory use does not grow with the archive. Timestamps are ISO
-8601 (``published`` with its +07:00 offset, ``published_utc``/``first_seen``/
-``last_seen`` in UTC); lists (``authors``, ``warnings``, ``images``) are JSON
-values in JSONL and JSON text in CSV.
+An export to a file ``out/x.<ext>`` writes three files:
 
-Formats are a registry (:data:`FORMATS`, :func:`register_format`): a later
-Parquet writer, an images file or a ``datapackage.json`` next to the data
-plug in without touching the callers.
+* ``x.<ext>``: one row per article (:data:`~archive.store.EXPORT_COLUMNS`);
+* ``x.images.<ext>``: one row per image (``article_id``, ``position``, ``url``,
+  ``caption``, ``alt``), the articles' images as a table of their own;
+* ``x.datapackage.json``: a `Frictionless Data Package
+  <https://specs.frictionlessdata.io/data-package/>`_ describing both
+  resources (path, format, encoding, Table Schema with field types, primary
+  and foreign keys).
+
+An export to a folder (``--out out/`` or an existing directory) writes
+``articles.<ext>``, ``images.<ext>`` and ``datapackage.json`` in it. To
+standard output (``-``) or an open stream only the articles are written.
+
+Rows come from :meth:`Archive.iter_articles` / :meth:`Archive.iter_images`
+(cursors) and go straight to the output: memory use does not grow with the
+archive. Parquet is written one row group of :data:`PARQUET_ROW_GROUP` rows
+at a time.
+
+Types:
+
+* CSV: UTF-8 (``excel=True`` adds the byte-order mark Excel needs to read
+  UTF-8), timestamps ISO 8601 (``published`` with its +07:00 offset,
+  ``published_utc``/``first_seen``/``last_seen`` in UTC with ``Z``), lists as
+  JSON text, ``None`` as an empty cell.
+* JSONL: the same values, lists as JSON arrays, ``None`` as ``null``.
+* Parquet: real types. Integers are ``int64``; ``published`` is
+  ``timestamp[us, tz=Asia/Ho_Chi_Minh]`` (the portals' local time, +07:00,
+  so pandas and R show the time the portal printed) and ``published_utc``,
+  ``first_seen``, ``last_seen`` are ``timestamp[us, tz=UTC]`` (both hold the
+  same instant; the zone only changes how it is shown); ``authors`` and
+  ``warnings`` are ``list<string>``. The images are the images file only
+  (no nested ``images`` column).
+
+Formats are a registry (:data:`FORMATS`, :func:`register_format`).
 """
 
 from __future__ import annotations
@@ -22,19 +48,95 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from archive.errors import ArchiveError, FilterError
 from archive.filters import ArticleFilter
 from archive.search import check_portal
-from archive.store import EXPORT_COLUMNS, Archive
+from archive.store import EXPORT_COLUMNS, IMAGE_COLUMNS, Archive
 
 Row = dict[str, Any]
 
+#: Rows per Parquet row group (and per Arrow batch held in memory).
+PARQUET_ROW_GROUP = 10_000
+#: The zone of ``published`` in Parquet (Vietnam has been UTC+07:00 since 1975).
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
+
+# ----------------------------------------------------------------- columns
+@dataclass(frozen=True)
+class Column:
+    """A column: its Frictionless Table Schema type and its Arrow (Parquet) type."""
+
+    name: str
+    #: Table Schema type: string, integer, datetime, array.
+    type: str
+    arrow: pa.DataType
+    description: str
+    required: bool = False
+
+
+_STR = pa.string()
+_IMAGE_STRUCT = pa.struct([("position", pa.int32()), ("url", _STR), ("caption", _STR),
+                           ("alt", _STR)])
+
+#: Every column an export can hold, article and image columns alike.
+COLUMNS: dict[str, Column] = {c.name: c for c in (
+    Column("id", "integer", pa.int64(), "Article id in the archive", True),
+    Column("portal_id", "string", _STR, "Portal id (portals.toml)", True),
+    Column("canonical_url", "string", _STR, "Canonical URL of the article (unique)", True),
+    Column("url", "string", _STR, "URL the article was fetched from", True),
+    Column("title", "string", _STR, "Title, Unicode NFC", True),
+    Column("published", "datetime", pa.timestamp("us", tz=LOCAL_TZ),
+           "Publication time as the portal gave it (Vietnam time, +07:00)"),
+    Column("published_utc", "datetime", pa.timestamp("us", tz="UTC"),
+           "Publication time in UTC"),
+    Column("published_raw", "string", _STR, "Publication date text as printed on the page"),
+    Column("author", "string", _STR, "Author (pen name or signature)"),
+    Column("authors", "array", pa.list_(_STR), "All authors named"),
+    Column("category", "string", _STR, "Category on the portal"),
+    Column("language", "string", _STR, "Language code"),
+    Column("body", "string", _STR, "Body text, paragraphs separated by blank lines", True),
+    Column("body_html", "string", _STR, "Cleaned body HTML as archived (not sanitised)"),
+    Column("images", "array", pa.list_(_IMAGE_STRUCT),
+           "The article's images (position, url, caption, alt)"),
+    Column("extractor", "string", _STR, "Extraction profile that produced the record"),
+    Column("extractor_version", "string", _STR, "Version of that profile"),
+    Column("warnings", "array", pa.list_(_STR), "Extraction warnings"),
+    Column("content_hash", "string", _STR, "Hash of the article's content", True),
+    Column("first_seen", "datetime", pa.timestamp("us", tz="UTC"),
+           "When the archive first saved it (UTC)", True),
+    Column("last_seen", "datetime", pa.timestamp("us", tz="UTC"),
+           "When a crawl last saw it (UTC)", True),
+    Column("first_run_id", "integer", pa.int64(), "Crawl run that first archived it"),
+    Column("last_run_id", "integer", pa.int64(), "Crawl run that last saw it"),
+    Column("status", "string", _STR, "live, or gone from the portal", True),
+    Column("article_id", "integer", pa.int64(), "The article (articles.id)", True),
+    Column("position", "integer", pa.int64(), "Reading order within the article", True),
+    Column("caption", "string", _STR, "Caption printed under the image"),
+    Column("alt", "string", _STR, "Alternative text or file name"),
+)}
+
+
+def _image_url_column() -> Column:
+    return Column("url", "string", _STR, "Absolute URL of the image", True)
+
+
+def column(name: str, table: str = "articles") -> Column:
+    """The :class:`Column` ``name`` of ``table`` (``articles`` or ``images``)."""
+    if table == "images" and name == "url":
+        return _image_url_column()
+    return COLUMNS[name]
+
+
+# ----------------------------------------------------------------- formats
 @dataclass(frozen=True)
 class Format:
     """An output format: how to write a stream of rows to an open file."""
@@ -46,6 +148,8 @@ class Format:
     binary: bool
     #: ``write(rows, columns, stream) -> rows written``.
     write: Callable[[Iterable[Row], tuple[str, ...], IO[Any]], int]
+    #: Frictionless ``format`` and ``mediatype`` of a resource in this format.
+    mediatype: str = "text/plain"
 
 
 def _csv_value(value: Any) -> Any:
@@ -76,6 +180,48 @@ def write_jsonl(rows: Iterable[Row], columns: tuple[str, ...], stream: IO[Any]) 
     return n
 
 
+def _arrow_batch(rows: list[Row], schema: pa.Schema) -> pa.RecordBatch:
+    arrays = []
+    for f in schema:
+        values = [row[f.name] for row in rows]
+        if pa.types.is_timestamp(f.type):
+            # ISO 8601 text (with Z or +07:00) → Arrow parses it, keeping the instant.
+            arrays.append(pa.array(values, type=pa.string()).cast(f.type))
+        else:
+            arrays.append(pa.array(values, type=f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def arrow_schema(columns: tuple[str, ...], table: str = "articles") -> pa.Schema:
+    """The Arrow schema of an export with ``columns``."""
+    return pa.schema([pa.field(c, column(c, table).arrow, nullable=not column(c, table).required)
+                      for c in columns])
+
+
+def write_parquet(rows: Iterable[Row], columns: tuple[str, ...], stream: IO[Any], *,
+                  table: str = "articles") -> int:
+    """Parquet (zstd), typed columns, one row group per :data:`PARQUET_ROW_GROUP` rows."""
+    schema = arrow_schema(columns, table)
+    n = 0
+    with pq.ParquetWriter(stream, schema, compression="zstd") as writer:
+        batch: list[Row] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= PARQUET_ROW_GROUP:
+                writer.write_batch(_arrow_batch(batch, schema), row_group_size=len(batch))
+                n += len(batch)
+                batch = []
+        if batch or n == 0:
+            writer.write_batch(_arrow_batch(batch, schema), row_group_size=max(1, len(batch)))
+            n += len(batch)
+    return n
+
+
+def _write_parquet_images(rows: Iterable[Row], columns: tuple[str, ...],
+                          stream: IO[Any]) -> int:
+    return write_parquet(rows, columns, stream, table="images")
+
+
 #: Known output formats by name.
 FORMATS: dict[str, Format] = {}
 
@@ -86,27 +232,38 @@ def register_format(fmt: Format) -> Format:
     return fmt
 
 
-register_format(Format("csv", "csv", False, write_csv))
-register_format(Format("jsonl", "jsonl", False, write_jsonl))
+register_format(Format("csv", "csv", False, write_csv, "text/csv"))
+register_format(Format("jsonl", "jsonl", False, write_jsonl, "application/jsonl"))
+register_format(Format("parquet", "parquet", True, write_parquet,
+                       "application/vnd.apache.parquet"))
 
 
-def export_columns(*, include_html: bool = False) -> tuple[str, ...]:
-    """The columns an export writes, in order."""
-    return tuple(c for c in EXPORT_COLUMNS if include_html or c != "body_html")
+def export_columns(*, include_html: bool = False, fmt: str = "csv") -> tuple[str, ...]:
+    """The columns an export in format ``fmt`` writes, in order.
+
+    Parquet has no nested ``images`` column: its images are the images file
+    (one typed row per image), which also spares a JSON round trip per article.
+    """
+    return tuple(c for c in EXPORT_COLUMNS if (include_html or c != "body_html")
+                 and (fmt != "parquet" or c != "images"))
 
 
-def _open_file(path: Path, binary: bool) -> IO[Any]:
+# ------------------------------------------------------------------ output
+def _open_file(path: Path, binary: bool, bom: bool = False) -> IO[Any]:
     """Open ``path`` for writing; the caller closes it."""
     if binary:
         return open(path, "wb")  # noqa: SIM115
-    return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    return open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115
 
 
 @contextmanager
-def _open_output(out: str | Path | IO[Any], binary: bool) -> Iterator[IO[Any]]:
+def _open_output(out: str | Path | IO[Any], binary: bool,
+                 bom: bool = False) -> Iterator[IO[Any]]:
     """A stream for ``out``; a path is written to a temporary file renamed at the end,
     so a failed export never leaves half a file behind."""
     if not isinstance(out, (str, Path)):
+        if bom:
+            out.write("\ufeff")
         yield out
         return
     target = Path(out)
@@ -116,7 +273,7 @@ def _open_output(out: str | Path | IO[Any], binary: bool) -> Iterator[IO[Any]]:
         raise ArchiveError(f"cannot create folder {target.parent}: {exc.strerror}") from exc
     tmp = target.with_name(f".{target.name}.partial")
     try:
-        stream = _open_file(tmp, binary)
+        stream = _open_file(tmp, binary, bom)
     except OSError as exc:
         raise ArchiveError(f"cannot write {target}: {exc.strerror}") from exc
     try:
@@ -126,6 +283,85 @@ def _open_output(out: str | Path | IO[Any], binary: bool) -> Iterator[IO[Any]]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    """Where an export to a path writes its three files."""
+
+    articles: Path
+    images: Path
+    datapackage: Path
+
+    @classmethod
+    def for_target(cls, out: str | Path, extension: str) -> ExportPaths:
+        """``out/`` (or an existing folder) → ``articles.ext``, ``images.ext``,
+        ``datapackage.json`` inside; ``x.ext`` → ``x.ext``, ``x.images.ext``,
+        ``x.datapackage.json`` beside it."""
+        text = str(out)
+        path = Path(out)
+        if text.endswith(("/", os.sep)) or path.is_dir():
+            return cls(path / f"articles.{extension}", path / f"images.{extension}",
+                       path / "datapackage.json")
+        stem = path.name.removesuffix(f".{extension}")
+        return cls(path, path.with_name(f"{stem}.images.{extension}"),
+                   path.with_name(f"{stem}.datapackage.json"))
+
+
+def _resource(name: str, path: Path, base: Path, fmt: Format, columns: tuple[str, ...],
+              table: str, rows: int, bom: bool) -> dict[str, Any]:
+    fields = []
+    for c in columns:
+        col = column(c, table)
+        spec: dict[str, Any] = {"name": c, "type": col.type, "description": col.description}
+        if col.required:
+            spec["constraints"] = {"required": True}
+        if col.type == "datetime" and fmt.name != "parquet":
+            spec["format"] = "any"
+        fields.append(spec)
+    schema: dict[str, Any] = {"fields": fields}
+    if table == "articles":
+        schema["primaryKey"] = ["id"]
+    else:
+        schema["primaryKey"] = ["article_id", "position"]
+        schema["foreignKeys"] = [{"fields": ["article_id"],
+                                  "reference": {"resource": "articles", "fields": ["id"]}}]
+    res: dict[str, Any] = {
+        "name": name,
+        "path": os.path.relpath(path, base),
+        "profile": "tabular-data-resource",
+        "format": fmt.extension,
+        "mediatype": fmt.mediatype,
+        "schema": schema,
+        "rows": rows,
+        "bytes": path.stat().st_size,
+    }
+    if not fmt.binary:
+        res["encoding"] = "utf-8-sig" if bom else "utf-8"
+    if fmt.name == "csv":
+        res["dialect"] = {"delimiter": ",", "lineTerminator": "\n", "header": True}
+    return res
+
+
+def datapackage(paths: ExportPaths, fmt: Format, columns: tuple[str, ...],
+                counts: tuple[int, int], filters: ArticleFilter, *, bom: bool = False,
+                archive_path: str = "") -> dict[str, Any]:
+    """The Frictionless Data Package descriptor of an export."""
+    base = paths.datapackage.parent
+    used = {k: v for k, v in vars(filters).items() if v is not None}
+    return {
+        "profile": "tabular-data-package",
+        "name": "portal-archive-export",
+        "title": "Articles archived from Vietnamese district government portals",
+        "description": ("Exported by portal-archive from " + (archive_path or "an archive")
+                        + (f" with filters {json.dumps(used, ensure_ascii=False)}" if used
+                           else "") + "."),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "resources": [
+            _resource("articles", paths.articles, base, fmt, columns, "articles", counts[0], bom),
+            _resource("images", paths.images, base, fmt, IMAGE_COLUMNS, "images", counts[1], bom),
+        ],
+    }
 
 
 def export(
@@ -140,20 +376,43 @@ def export(
     author: str | None = None,
     category: str | None = None,
     include_html: bool = False,
+    excel: bool = False,
 ) -> int:
     """Write the articles matching the filters to ``out``; return how many.
 
-    ``out`` is a path (written atomically) or an open file (text for CSV
-    and JSONL). Articles come oldest first; undated ones last.
+    ``out`` is a path (articles, images and ``datapackage.json`` written,
+    each atomically; see the module docstring) or an open stream (articles
+    only: text for CSV and JSONL, binary for Parquet). Articles come oldest
+    first; undated ones last. ``excel`` adds the UTF-8 byte-order mark to
+    CSV files (Excel needs it to read UTF-8).
     """
     if fmt not in FORMATS:
         raise FilterError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
     writer = FORMATS[fmt]
+    if excel and fmt != "csv":
+        raise FilterError("--excel applies to CSV only")
     filters = ArticleFilter(portal=portal, since=since, until=until, author=author,
                             category=category, query=query)
     filters.where()  # validate dates and query before creating any file
     archive.require_articles()
     check_portal(archive, portal)
-    columns = export_columns(include_html=include_html)
-    with _open_output(out, writer.binary) as stream:
-        return writer.write(archive.iter_articles(filters), columns, stream)
+    columns = export_columns(include_html=include_html, fmt=fmt)
+    with_images = "images" in columns
+    if not isinstance(out, (str, Path)):
+        with _open_output(out, writer.binary, excel) as stream:
+            return writer.write(archive.iter_articles(filters, images=with_images), columns,
+                                stream)
+
+    paths = ExportPaths.for_target(out, writer.extension)
+    write_images = _write_parquet_images if fmt == "parquet" else writer.write
+    with ExitStack() as stack:
+        stream = stack.enter_context(_open_output(paths.articles, writer.binary, excel))
+        n = writer.write(archive.iter_articles(filters, images=with_images), columns, stream)
+        stream = stack.enter_context(_open_output(paths.images, writer.binary, excel))
+        n_images = write_images(archive.iter_images(filters), IMAGE_COLUMNS, stream)
+    descriptor = datapackage(paths, writer, columns, (n, n_images), filters, bom=excel,
+                             archive_path=archive.path)
+    with _open_output(paths.datapackage, False) as stream:
+        json.dump(descriptor, stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+    return n

@@ -102,7 +102,7 @@ class ArticleFilter:
             clauses.append(f"{alias}.author_folded LIKE ? ESCAPE '\\'")
             params.append(f"%{_like_escape(fold(self.author.strip()))}%")
         if self.category:
-            clauses.append(f"pa_fold({alias}.category) LIKE ? ESCAPE '\\'")
+            clauses.append(f"{alias}.category_folded LIKE ? ESCAPE '\\'")
             params.append(f"%{_like_escape(fold(self.category.strip()))}%")
         if self.query is not None:
             compiled = compile_query(self.query)

@@ -196,33 +196,52 @@ def search(
     archive.require_articles()
     check_portal(archive, portal)
 
-    params: list[Any] = []
-    if compiled.exact is not None:
-        exact_sql = "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
-        params.append(compiled.exact)
+    # Two steps: rank ids only (no article text is carried through the sort),
+    # then read the page of articles. The ranking step touches `articles`
+    # only when a filter needs its columns.
+    # Filters select a set of ids through the articles' indexes (portal and
+    # date, folded author, folded category); the FTS scan is checked against it.
+    # (`+f.rowid`: keep SQLite from handing the IN list to FTS5 as one
+    # lookup per id, which is orders of magnitude slower for large sets.)
+    filter_sql = (f"+f.rowid IN (SELECT a.id FROM articles a WHERE {where})"
+                  if where != "1" else "1")
+    if order == "relevance":
+        exact_sql = ("f.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+                     if compiled.exact is not None else "0")
+        ranked = f"""
+            SELECT f.rowid AS id,
+                   bm25(articles_fts, 0, 0, 0, {TITLE_WEIGHT}, 1.0, {AUTHOR_WEIGHT}) AS score,
+                   ({exact_sql}) AS exact
+            FROM articles_fts f
+            WHERE articles_fts MATCH ? AND {filter_sql}
+            ORDER BY exact DESC, score, f.rowid DESC
+            LIMIT ? OFFSET ?"""
+        params: list[Any] = [compiled.exact] if compiled.exact is not None else []
+        params += [compiled.match, *where_params, limit, offset]
+        outer_order = "r.exact DESC, r.score, r.id DESC"
     else:
-        exact_sql = "0"
-    params.append(compiled.match)
-    params += where_params
-    params += [limit, offset]
-    order_by = (
-        "exact DESC, score, a.published_utc IS NULL, a.published_utc DESC, a.id DESC"
-        if order == "relevance"
-        else "a.published_utc IS NULL, a.published_utc DESC, a.id DESC"
-    )
+        # Newest first straight from the published_utc index (NULLs sort
+        # last in DESC order), checking each article against the match set.
+        ranked = f"""
+            SELECT a.id AS id, 0.0 AS score, 0 AS exact FROM articles a
+            WHERE a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)
+              AND {where}
+            ORDER BY a.published_utc DESC, a.id DESC
+            LIMIT ? OFFSET ?"""
+        params = [compiled.match, *where_params, limit, offset]
+        outer_order = "a.published_utc DESC, a.id DESC"
     sql = f"""
+        WITH r AS MATERIALIZED ({ranked})
         SELECT a.id, a.canonical_url, a.title, a.published, a.portal_id, a.author,
-               a.category, a.body,
-               bm25(articles_fts, 0, 0, 0, {TITLE_WEIGHT}, 1.0, {AUTHOR_WEIGHT}) AS score,
-               ({exact_sql}) AS exact
-        FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-        WHERE articles_fts MATCH ? AND {where}
-        ORDER BY {order_by}
-        LIMIT ? OFFSET ?"""
+               a.category, a.body, r.score, r.exact
+        FROM r JOIN articles a ON a.id = r.id
+        ORDER BY {outer_order}"""
     try:
         rows = archive.conn.execute(sql, params).fetchall()
     except sqlite3.Error as exc:  # a safe expression should never get here
         raise SearchError(f"search failed for {compiled.text[:60]!r}: {exc}") from exc
+    if order == "date" and compiled.exact is not None:
+        rows = _mark_exact(archive, compiled.exact, rows)
 
     terms = compiled.highlight
     return [
@@ -242,6 +261,17 @@ def search(
         )
         for k, row in enumerate(rows)
     ]
+
+
+def _mark_exact(archive: Archive, exact: str, rows: list[Any]) -> list[Any]:
+    """Set the ``exact`` flag of a page of date-ordered rows."""
+    if not rows:
+        return rows
+    marks = ",".join("?" * len(rows))
+    hits = {r[0] for r in archive.conn.execute(
+        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
+        [exact, *(r[0] for r in rows)])}
+    return [(*r[:9], r[0] in hits) for r in rows]
 
 
 def count_matches(archive: Archive, query: str, **filters: Any) -> int:

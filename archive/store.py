@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ import sqlite_utils
 
 from archive.errors import ArchiveError
 from archive.filters import ArticleFilter, utc_iso
+from archive.query import compile_query
 from archive.textfold import fold, fold_opt, nfc, nfc_opt
 from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.portals import Portal
@@ -344,6 +346,23 @@ def _run_provenance(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@migration("0006_folded_filter_indexes")
+def _folded_filter_indexes(db: sqlite_utils.Database) -> None:
+    """A covering index for filters and facets, with a folded category to filter on.
+
+    ``category_folded`` is :func:`archive.textfold.fold` of ``category``
+    (backfilled with ``pa_fold``, the same function, registered on every
+    connection the library opens).
+    """
+    db.execute("ALTER TABLE articles ADD COLUMN category_folded TEXT")
+    db.execute("UPDATE articles SET category_folded = pa_fold(category)")
+    # One narrow covering index for the filters (portal, date, folded author and
+    # category) and the facets (author and category as published): filtering
+    # or counting a million articles scans it, never the article rows.
+    db.execute("""CREATE INDEX articles_facets ON articles(portal_id, published_utc,
+                  author_folded, category_folded, author, category)""")
+
+
 def _applied(db: sqlite_utils.Database) -> list[str]:
     return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY id")]
 
@@ -501,6 +520,7 @@ def _article_row(article: Article) -> dict[str, Any]:
         "title_folded": fold(article.title),
         "body_folded": fold(article.body),
         "author_folded": fold_opt(article.author),
+        "category_folded": fold_opt(article.category),
     }
 
 
@@ -530,9 +550,11 @@ EXPORT_COLUMNS = (
     "id", "portal_id", "canonical_url", "url", "title", "published", "published_utc",
     "published_raw", "author", "authors", "category", "language", "body", "body_html",
     "images", "extractor", "extractor_version", "warnings", "content_hash",
-    "first_seen", "last_seen", "status",
+    "first_seen", "last_seen", "first_run_id", "last_run_id", "status",
 )
 _JSON_COLUMNS = ("authors", "warnings", "images")
+#: Columns of :meth:`Archive.iter_images` rows.
+IMAGE_COLUMNS = ("article_id", "position", "url", "caption", "alt")
 
 
 # ------------------------------------------------------------------- archive
@@ -575,6 +597,22 @@ class Archive:
     def open(cls, path: str | Path) -> Archive:
         """Open an existing archive (for search, export, stats)."""
         return cls(path, create=False)
+
+    @classmethod
+    def over_connection(cls, conn: sqlite3.Connection, path: str) -> Archive:
+        """A read-side :class:`Archive` over a connection someone else opened and owns.
+
+        For hosts that manage their own connections (the Datasette web UI
+        opens the file read-only): no migration is run and nothing is
+        written; ``pa_fold`` is registered for the filters. The caller keeps
+        the connection open and closes it.
+        """
+        archive = cls.__new__(cls)
+        archive.path = path
+        archive.db = sqlite_utils.Database(conn, execute_plugins=False)
+        archive.applied_migrations = []
+        conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+        return archive
 
     def _configure(self, memory: bool) -> None:
         conn = self.db.conn
@@ -932,10 +970,20 @@ class Archive:
         return stored.article if stored else None
 
     def count_articles(self, filters: ArticleFilter | None = None) -> int:
-        where, params = (filters or ArticleFilter()).where("a")
+        filters = filters or ArticleFilter()
+        if filters.query is None:
+            where, params = filters.where("a")
+            return int(self.conn.execute(
+                f"SELECT count(*) FROM articles a WHERE {where}", params
+            ).fetchone()[0])
+        # Drive from the full-text index; other filters select ids through indexes.
+        where, params = replace(filters, query=None).where("a")
+        match = compile_query(filters.query).match
+        restrict = (f"AND +rowid IN (SELECT a.id FROM articles a WHERE {where})"
+                    if where != "1" else "")
         return int(self.conn.execute(
-            f"SELECT count(*) FROM articles a WHERE {where}", params
-        ).fetchone()[0])
+            f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",
+            [match, *params]).fetchone()[0])
 
     def require_articles(self) -> None:
         """Raise :class:`ArchiveError` when the archive holds no article yet."""
@@ -943,35 +991,58 @@ class Archive:
             raise ArchiveError(f"the archive at {self.path} holds no articles yet — {HOW_TO_FILL}")
 
     def iter_articles(self, filters: ArticleFilter | None = None, *,
-                      order: str = "date") -> Iterator[dict[str, Any]]:
+                      order: str = "date", images: bool = True) -> Iterator[dict[str, Any]]:
         """Stream articles as dicts with :data:`EXPORT_COLUMNS` (JSON columns decoded).
 
         ``order`` is ``"date"`` (oldest first, undated last) or ``"id"``.
+        ``images=False`` leaves the ``images`` key out (and the per-article
+        image lookup with it: see :meth:`iter_images` for them as a table).
         Rows are read from a cursor: memory use does not grow with the archive.
         """
         where, params = (filters or ArticleFilter()).where("a")
-        order_by = {
-            "date": "a.published_utc IS NULL, a.published_utc, a.id",
-            "id": "a.id",
-        }.get(order)
-        if order_by is None:
+        if order == "date":
+            # Two index-ordered scans (dated by published_utc, then undated by
+            # id) instead of one sort of every row: nothing is buffered.
+            parts = [("a.published_utc IS NOT NULL", "a.published_utc, a.id"),
+                     ("a.published_utc IS NULL", "a.id")]
+        elif order == "id":
+            parts = [("1", "a.id")]
+        else:
             raise ArchiveError(f"unknown order {order!r} (use date or id)")
         columns = ", ".join(f"a.{c}" for c in EXPORT_COLUMNS if c != "images")
-        sql = f"""
-            SELECT {columns},
-              (SELECT json_group_array(json_object(
-                        'position', i.position, 'url', i.url,
-                        'caption', i.caption, 'alt', i.alt))
-                 FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
-              ) AS images
-            FROM articles a WHERE {where} ORDER BY {order_by}"""
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
+        wanted = EXPORT_COLUMNS if images else tuple(c for c in EXPORT_COLUMNS if c != "images")
+        json_columns = [c for c in _JSON_COLUMNS if c in wanted]
+        image_sql = """,
+                  (SELECT json_group_array(json_object(
+                            'position', i.position, 'url', i.url,
+                            'caption', i.caption, 'alt', i.alt))
+                     FROM (SELECT * FROM images WHERE article_id = a.id ORDER BY position) i
+                  ) AS images""" if images else ""
+        for condition, order_by in parts:
+            sql = f"""
+                SELECT {columns}{image_sql}
+                FROM articles a WHERE {condition} AND ({where}) ORDER BY {order_by}"""
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values, strict=True))
+                for col in json_columns:
+                    value = row[col]
+                    row[col] = json.loads(value) if value and value != "[]" else []
+                yield {c: row[c] for c in wanted}
+
+    def iter_images(self, filters: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
+        """Stream the images of the articles ``filters`` selects, by article id then position.
+
+        Rows have :data:`IMAGE_COLUMNS`; read from a cursor like :meth:`iter_articles`.
+        """
+        where, params = (filters or ArticleFilter()).where("a")
+        cursor = self.conn.execute(
+            f"""SELECT i.article_id, i.position, i.url, i.caption, i.alt
+                FROM images i JOIN articles a ON a.id = i.article_id
+                WHERE {where} ORDER BY i.article_id, i.position""", params)
         for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            for col in _JSON_COLUMNS:
-                row[col] = json.loads(row[col]) if row[col] else []
-            yield {c: row[c] for c in EXPORT_COLUMNS}
+            yield dict(zip(IMAGE_COLUMNS, values, strict=True))
 
     # -- maintenance
     def check_fts(self) -> None:
@@ -982,6 +1053,31 @@ class Archive:
         """Rebuild the full-text index from ``articles`` (after a raw bulk edit)."""
         with self.db.atomic():
             self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Load many articles with the full-text triggers off, then index them once.
+
+        Inside the block :meth:`save_articles` writes ``articles`` and
+        ``images`` only; on exit the FTS index is rebuilt from ``articles`` in
+        one pass and the triggers are recreated exactly as they were (their SQL
+        is read back from ``sqlite_master``), so the schema is unchanged. For
+        loading a new or offline archive (benchmarks, imports): another
+        writer during the block would not be indexed until the rebuild.
+        """
+        triggers = [tuple(r) for r in self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'articles' AND name LIKE 'articles_fts_%'")]
+        with self.db.atomic():
+            for name, _ in triggers:
+                self.conn.execute(f'DROP TRIGGER "{name}"')
+        try:
+            yield
+        finally:
+            with self.db.atomic():
+                self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+                for _, sql in triggers:
+                    self.conn.execute(sql)
 
     # -- summary
     def stats(self) -> dict[str, Any]:

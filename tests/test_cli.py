@@ -266,3 +266,29 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert "Example" in result.stdout and f"portal-archive {command}" in result.stdout
     if command != "extract":
         assert "--db" in result.stdout and "PORTAL_ARCHIVE_DB" in result.stdout
+
+
+# ------------------------------------------------ export parquet / excel, serve (issue 4)
+def test_export_parquet_and_excel(db: str, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    result = run("export", "-f", "parquet", "-o", str(tmp_path / "p" / "all.parquet"), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "p" / "all.parquet").num_rows == 2
+    assert pq.read_table(tmp_path / "p" / "all.images.parquet").num_rows == 2
+    assert (tmp_path / "p" / "all.datapackage.json").exists()
+    result = run("export", "-f", "csv", "--excel", "-o", str(tmp_path / "x.csv"), "--db", db)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x.csv").read_bytes().startswith("\ufeffid,".encode())
+    result = run("export", "-f", "csv", "-o", str(tmp_path / "folder") + "/", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "folder" / "datapackage.json").exists()
+    assert_one_line_error(run("export", "-f", "jsonl", "--excel", "-o", "-", "--db", db),
+                          "CSV only")
+
+
+def test_serve_errors_are_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "x.db"
+    assert_one_line_error(run("serve", "--db", str(missing)), "no archive at")
+    assert_one_line_error(run("serve", "--port", "70000", "--db", str(missing)), "--port")
+    assert "127.0.0.1" in run("serve", "--help").stdout

@@ -134,5 +134,124 @@ def test_empty_archive_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_formats_registry() -> None:
-    assert {"csv", "jsonl"} <= set(FORMATS)
+    assert {"csv", "jsonl", "parquet"} <= set(FORMATS)
+    assert FORMATS["parquet"].binary
     assert all(not f.binary for f in (FORMATS["csv"], FORMATS["jsonl"]))
+
+
+# ------------------------------------------------------------ parquet, images, datapackage
+def test_parquet_typed_columns_and_images_file(archive: Archive, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "x.parquet"
+    assert export(archive, "parquet", out) == 3
+    table = pq.read_table(out)
+    schema = table.schema
+    assert schema.field("id").type == pa.int64()
+    assert schema.field("first_run_id").type == pa.int64()
+    assert schema.field("published").type == pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
+    assert schema.field("published_utc").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("first_seen").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("authors").type == pa.list_(pa.string())
+    assert table.column_names == list(export_columns(fmt="parquet"))
+    assert "images" not in table.column_names  # the images file holds them
+    rows = table.to_pylist()
+    originals = _articles()
+    assert [r["title"] for r in rows] == [a.title for a in originals]
+    first = rows[0]
+    # the same instant, shown in Vietnam time and in UTC
+    assert first["published"] == originals[0].published
+    assert first["published"].utcoffset().total_seconds() == 7 * 3600
+    assert first["published_utc"] == originals[0].published
+    assert rows[2]["published"] is None
+    images = pq.read_table(tmp_path / "x.images.parquet").to_pylist()
+    assert {k: images[0][k] for k in ("position", "url", "caption", "alt")} == {
+        "position": 0, "url": originals[1].images[0].url,
+        "caption": "Các đại biểu dự hội nghị.", "alt": "1-0.jpg"}
+    assert len(images) == sum(len(a.images) for a in originals) == 3
+    by_url = {a.canonical_url: r["id"] for a, r in zip(originals, rows, strict=True)}
+    assert [i["article_id"] for i in images] == [by_url[originals[1].canonical_url],
+                                                 *[by_url[originals[2].canonical_url]] * 2]
+    assert [i["position"] for i in images] == [0, 0, 1]
+
+
+def test_parquet_row_groups_stream(archive: Archive, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(importlib.import_module("archive.export"), "PARQUET_ROW_GROUP", 2)
+    out = tmp_path / "x.parquet"
+    export(archive, "parquet", out)
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_rows == 3 and meta.num_row_groups == 2
+
+
+def test_datapackage_describes_the_export(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "exports" / "trieuson.csv"
+    assert export(archive, "csv", out, since="2022") == 2
+    package = json.loads((tmp_path / "exports" / "trieuson.datapackage.json").read_text("utf-8"))
+    assert package["profile"] == "tabular-data-package"
+    articles, images = package["resources"]
+    assert articles["name"] == "articles" and articles["path"] == "trieuson.csv"
+    assert images["path"] == "trieuson.images.csv"
+    assert articles["rows"] == 2 and images["rows"] == 1
+    assert articles["format"] == "csv" and articles["encoding"] == "utf-8"
+    fields = {f["name"]: f["type"] for f in articles["schema"]["fields"]}
+    assert list(fields) == list(export_columns())
+    assert fields["id"] == "integer" and fields["published"] == "datetime"
+    assert fields["authors"] == "array" and fields["title"] == "string"
+    assert articles["schema"]["primaryKey"] == ["id"]
+    assert images["schema"]["foreignKeys"][0]["reference"] == {"resource": "articles",
+                                                               "fields": ["id"]}
+    assert '"since": "2022"' in package["description"]
+    # the CSV files the descriptor points at exist and have its columns
+    with (tmp_path / "exports" / images["path"]).open(encoding="utf-8") as f:
+        assert next(csv.reader(f)) == [fd["name"] for fd in images["schema"]["fields"]]
+
+
+def test_folder_export(archive: Archive, tmp_path: Path) -> None:
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    assert export(archive, "jsonl", folder) == 3
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "articles.jsonl", "datapackage.json", "images.jsonl"]
+    package = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    assert [r["path"] for r in package["resources"]] == ["articles.jsonl", "images.jsonl"]
+
+
+def test_excel_csv_has_the_bom(archive: Archive, tmp_path: Path) -> None:
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    export(archive, "csv", plain)
+    export(archive, "csv", excel, excel=True)
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    data = excel.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data[3:] == plain.read_bytes()
+    assert (tmp_path / "excel.images.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    package = json.loads((tmp_path / "excel.datapackage.json").read_text("utf-8"))
+    assert package["resources"][0]["encoding"] == "utf-8-sig"
+    with pytest.raises(FilterError, match="CSV only"):
+        export(archive, "jsonl", tmp_path / "x.jsonl", excel=True)
+
+
+def test_parquet_to_a_binary_stream(archive: Archive) -> None:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    assert export(archive, "parquet", buf, query="nhiem vu") == 2
+    buf.seek(0)
+    assert pq.read_table(buf).num_rows == 2
+
+
+def test_failed_images_file_leaves_nothing(archive: Archive, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_images(*args: object, **kw: object) -> Iterator[dict[str, object]]:
+        yield from []
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(archive, "iter_images", broken_images)
+    with pytest.raises(RuntimeError):
+        export(archive, "parquet", tmp_path / "out" / "x.parquet")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive.errors import ArchiveError, FilterError, SearchError
+from archive.filters import ArticleFilter
 from archive.query import MAX_QUERY_CHARS, HighlightTerm, compile_query
-from archive.search import make_snippet, search
+from archive.search import count_matches, make_snippet, search
 from archive.store import Archive
 from scraper.extract.article import VIETNAM_TZ, Article
 from scraper.portals import Portal
@@ -282,3 +283,32 @@ def test_snippet_window_and_markers() -> None:
         "Xã Tiến Nông về đích [nông] [thôn] [mới]; nông dân vui."
     assert make_snippet("Trung tâm khuyến nông", (HighlightTerm(("tam", "khuyen"), True),)) == \
         "Trung [tâm] [khuyến] nông"
+
+
+# ------------------------------------------- issue 4: two-step ranking, pages, filters
+@pytest.mark.parametrize("order", ["relevance", "date"])
+@pytest.mark.parametrize("query", ["van hoa", "Văn hóa", "nong* OR khuyen*", "giải"])
+def test_pages_concatenate_to_the_full_list(archive: Archive, order: str, query: str) -> None:
+    full = search(archive, query, limit=50, order=order)
+    assert len(full) >= 4
+    paged = [h for k in range(0, len(full), 3)
+             for h in search(archive, query, limit=3, offset=k, order=order)]
+    assert [(h.id, h.rank, h.exact) for h in paged] == [(h.id, h.rank, h.exact) for h in full]
+    if order == "relevance":  # exact tier first, then by score
+        assert [h.exact for h in full] == sorted((h.exact for h in full), reverse=True)
+        tiers = [[h.score for h in full if h.exact is e] for e in (True, False)]
+        assert all(t == sorted(t, reverse=True) for t in tiers)
+    else:
+        dates = [h.published for h in full if h.published]
+        assert dates == sorted(dates, reverse=True)
+
+
+def test_filtered_search_equals_filtering_the_results(archive: Archive) -> None:
+    everything = search(archive, "van hoa OR nong", limit=100)
+    for kw in ({"portal": "hoanghoa"}, {"since": "2019", "until": "2021"},
+               {"category": "van hoa"}, {"author": "phong"}):
+        got = {h.id for h in search(archive, "van hoa OR nong", limit=100, **kw)}  # type: ignore[arg-type]
+        allowed = {r["id"] for r in archive.iter_articles(ArticleFilter(**kw))}  # type: ignore[arg-type]
+        expected = {h.id for h in everything if h.id in allowed}
+        assert got == expected and got, kw
+        assert count_matches(archive, "van hoa OR nong", **kw) == len(got)

@@ -323,3 +323,42 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
                 assert reader.count_articles() == 1
         with Archive.open(path) as reader:
             assert reader.count_articles() == 2
+
+
+# ------------------------------------------------------- issue 4: filter indexes, bulk load
+def test_migration_0006_backfills_folded_category(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Archive(path) as a:
+        a.ensure_portal(PORTAL)
+        a.save_articles([make_article(1, category="Nông thôn mới")], portal_id=PORTAL.id)
+        # turn it back into a 0001-only archive
+        for sql in ("DROP INDEX articles_facets",
+                    "ALTER TABLE articles DROP COLUMN category_folded",
+                    "DELETE FROM schema_migrations WHERE name = '0006_folded_filter_indexes'"):
+            a.conn.execute(sql)
+        a.conn.commit()
+    with Archive.open(path) as a:
+        assert "0006_folded_filter_indexes" in a.applied_migrations
+        assert a.conn.execute("SELECT category_folded FROM articles").fetchone()[0] == \
+            "nong thon moi"
+        assert a.count_articles(ArticleFilter(category="NÔNG THÔN")) == 1
+        plan = " ".join(r[3] for r in a.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM articles WHERE category_folded LIKE '%x%'"))
+        assert "COVERING INDEX articles_facets" in plan
+
+
+def test_bulk_load_indexes_once_and_restores_triggers(archive: Archive) -> None:
+    triggers = sorted(r[0] for r in archive.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger'"))
+    with archive.bulk_load():
+        archive.save_articles([make_article(n) for n in range(1, 6)], portal_id=PORTAL.id)
+        assert archive.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()[0] == 0
+    assert sorted(r[0] for r in archive.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger'")) == triggers
+    archive.check_fts()
+    assert len(fts_ids(archive, '"ubnd"')) == 5
+    # and the triggers work again afterwards
+    archive.delete_article(3)
+    archive.check_fts()
+    assert len(fts_ids(archive, '"ubnd"')) == 4

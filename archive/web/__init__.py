@@ -1,0 +1,15 @@
+"""The web UI: a Datasette plugin (hooks in :mod:`archive.web.plugin`), templates and CSS.
+
+``portal-archive serve`` registers this package with Datasette's plugin
+manager (see :mod:`archive.web.server`); Datasette finds ``templates/`` and
+``static/`` next to it.
+"""
+
+from archive.web.plugin import (
+    extra_css_urls,
+    menu_links,
+    prepare_connection,
+    register_routes,
+)
+
+__all__ = ["extra_css_urls", "menu_links", "prepare_connection", "register_routes"]

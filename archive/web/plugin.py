@@ -1,0 +1,401 @@
+"""The Datasette plugin behind ``portal-archive serve``: search, facets, articles, chart, exports.
+
+Datasette serves the archive read-only (its connections open the file with
+``mode=ro``) and keeps all its own pages (tables, rows, SQL, ``.json`` and
+``.csv`` for each). This plugin adds, through Datasette's hooks:
+
+* ``/`` — the staff search page: :func:`archive.search.search` (Vietnamese
+  folding, exact-diacritics first, phrases, prefixes, AND/OR/NOT) with the
+  filters portal / since / until / author / category, relevance or date
+  order, highlighted snippets, facets (portal, year, author, category) over
+  the matching articles, and a chart of articles per month per portal;
+* ``/article/<id>`` — one article: title, time, author, category, the
+  **sanitised** body (:mod:`archive.web.sanitize`), images with captions,
+  the source link, and when and by which crawl run it was archived;
+* ``/search.json`` — the same search as JSON;
+* ``/export.csv`` and ``/export.jsonl`` — every matching article, streamed
+  by :mod:`archive.export` (memory stays flat);
+* ``pa_fold`` on every Datasette connection, so SQL typed in Datasette can
+  fold Vietnamese too (``where pa_fold(title) like '%nong thon%'``).
+
+Pages from this plugin carry a Content-Security-Policy that forbids inline
+scripts, as a second line of defence behind the sanitiser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import IO, Any, cast
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import AsgiStream, Response
+from markupsafe import Markup
+
+from archive.errors import ArchiveError
+from archive.export import FORMATS, export_columns
+from archive.filters import ArticleFilter
+from archive.search import ORDERS, check_portal, search
+from archive.store import Archive
+from archive.textfold import fold_opt
+from archive.web.chart import monthly_chart
+from archive.web.sanitize import safe_url, sanitize_html
+
+PAGE_SIZE = 20
+FACET_SIZE = 8
+FILTER_PARAMS = ("portal", "since", "until", "author", "category")
+#: Markers search puts around matches; replaced by <mark> after HTML-escaping.
+_MARKS = ("\x02", "\x03")
+CSP = ("default-src 'self'; img-src 'self' http: https: data:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
+       "form-action 'self'")
+
+
+# ------------------------------------------------------------------ helpers
+def _marked(text: str) -> Markup:
+    """Search output with match markers → escaped HTML with <mark> elements."""
+    escaped = html.escape(text, quote=False)
+    return Markup(escaped.replace(_MARKS[0], "<mark>").replace(_MARKS[1], "</mark>"))
+
+
+def _database(datasette: Any) -> Any:
+    return datasette.get_database()
+
+
+async def _with_archive(datasette: Any, fn: Callable[[Archive], Any]) -> Any:
+    db = _database(datasette)
+
+    def run(conn: sqlite3.Connection) -> Any:
+        return fn(Archive.over_connection(conn, db.path))
+
+    return await db.execute_fn(run)
+
+
+def _args(request: Any) -> dict[str, str]:
+    """The search parameters of a request (empty ones dropped)."""
+    out: dict[str, str] = {}
+    for key in ("q", *FILTER_PARAMS, "order"):
+        value = (request.args.get(key) or "").strip()
+        if value:
+            out[key] = value
+    return out
+
+
+def _url(path: str, params: dict[str, str], **changes: str | None) -> str:
+    merged = {**params, **changes}
+    query = urlencode({k: v for k, v in merged.items() if v})
+    return path + ("?" + query if query else "")
+
+
+def _filter(params: dict[str, str]) -> ArticleFilter:
+    return ArticleFilter(portal=params.get("portal"), since=params.get("since"),
+                         until=params.get("until"), author=params.get("author"),
+                         category=params.get("category"), query=params.get("q"))
+
+
+async def _html(datasette: Any, request: Any, template: str, context: dict[str, Any],
+                status: int = 200) -> Response:
+    body = await datasette.render_template(template, context, request=request)
+    return Response.html(body, status=status, headers={"Content-Security-Policy": CSP})
+
+
+# ------------------------------------------------------------------- search
+@lru_cache(maxsize=131072)
+def _local_month(utc_hour: str) -> str:
+    """``YYYY-MM`` in Vietnam time (+07:00) of a ``YYYY-MM-DDTHH`` UTC hour."""
+    if utc_hour[11:13] < "17":  # before 17:00 UTC it is still the same day in Vietnam
+        return utc_hour[:7]
+    moment = datetime.fromisoformat(utc_hour[:10]) + timedelta(hours=int(utc_hour[11:13]) + 7)
+    return moment.strftime("%Y-%m")
+
+
+def _facets_and_chart(archive: Archive, where: str, params: list[Any]
+                      ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, str, int]]]:
+    """Counts per portal, year, author, category, and per (portal, month), in one pass.
+
+    The pass reads ``articles_facets``, a covering index (migration 0002),
+    never the article rows.
+    """
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("portal", "year", "author",
+                                                               "category")}
+    months: Counter[tuple[str, str]] = Counter()
+    cursor = archive.conn.execute(
+        f"SELECT a.portal_id, substr(a.published_utc, 1, 13), a.author, a.category "
+        f"FROM articles a WHERE {where}", params)
+    while batch := cursor.fetchmany(5000):
+        for portal, utc_hour, author, category in batch:
+            counts["portal"][portal] += 1
+            if utc_hour:
+                month = _local_month(utc_hour)
+                counts["year"][month[:4]] += 1
+                months[(portal, month)] += 1
+            if author:
+                counts["author"][author] += 1
+            if category:
+                counts["category"][category] += 1
+    facets = {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
+              for name, c in counts.items()}
+    facets["year"] = sorted(counts["year"].items(), reverse=True)  # newest first, all
+    chart = sorted(((p, m, n) for (p, m), n in months.items()), key=lambda r: r[1])
+    return facets, chart
+
+
+def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[str, Any]:
+    """Everything the search page shows (runs in a Datasette worker thread)."""
+    archive.require_articles()
+    filters = _filter(params)
+    where, where_params = filters.where("a")
+    check_portal(archive, filters.portal)
+    order = params.get("order", "relevance" if params.get("q") else "date")
+    hits: list[Any] = []
+    total = archive.count_articles(filters)
+    if params.get("q"):
+        if order not in ORDERS:
+            order = "relevance"
+        hits = search(archive, params["q"], portal=filters.portal, since=filters.since,
+                      until=filters.until, author=filters.author, category=filters.category,
+                      limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, order=order,
+                      markers=_MARKS)
+        results = [{
+            "id": h.id, "title": _marked(h.title_highlighted), "snippet": _marked(h.snippet),
+            "published": h.published, "portal_id": h.portal_id, "author": h.author,
+            "category": h.category, "exact": h.exact, "url": h.canonical_url,
+        } for h in hits]
+    else:
+        rows = archive.conn.execute(
+            f"SELECT a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
+            f"a.category, a.canonical_url FROM articles a WHERE {where} "
+            f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*where_params, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
+        results = [{
+            "id": r[0], "title": r[1], "snippet": r[2] + ("…" if len(r[2]) >= 240 else ""),
+            "published": r[3], "portal_id": r[4], "author": r[5], "category": r[6],
+            "exact": False, "url": r[7],
+        } for r in rows]
+    facets, chart_rows = _facets_and_chart(archive, where, where_params)
+    return {
+        "results": results,
+        "total": total,
+        "facets": facets,
+        "chart": Markup(monthly_chart(chart_rows)),
+        "order": order,
+        "portals": archive.portal_ids(),
+    }
+
+
+async def search_view(datasette: Any, request: Any) -> Response:
+    params = _args(request)
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        page = 1
+    context: dict[str, Any] = {"params": params, "page": page, "error": None,
+                               "database": _database(datasette).name}
+    try:
+        context.update(await _with_archive(datasette, lambda a: _search_page(a, params, page)))
+    except ArchiveError as exc:
+        context.update(error=str(exc).splitlines()[0], results=[], total=0, facets={},
+                       chart="", order="relevance", portals=[])
+    context["pages"] = max(1, -(-context["total"] // PAGE_SIZE))
+    context["url"] = lambda **changes: _url("/", params, page=None, **changes)
+    context["page_url"] = lambda n: _url("/", params, page=str(n) if n > 1 else None)
+    context["csv_url"] = _url("/export.csv", params, order=None)
+    context["jsonl_url"] = _url("/export.jsonl", params, order=None)
+    context["json_url"] = _url("/search.json", params, page=str(page) if page > 1 else None)
+    context["facet_url"] = _facet_url(params)
+    return await _html(datasette, request, "pa_search.html", context,
+                       status=400 if context["error"] else 200)
+
+
+def _facet_url(params: dict[str, str]) -> Callable[[str, str], str]:
+    def url(name: str, value: str) -> str:
+        if name == "year":
+            return _url("/", params, since=value, until=value, page=None)
+        return _url("/", params, **{name: value}, page=None)
+
+    return url
+
+
+async def search_json(datasette: Any, request: Any) -> Response:
+    params = _args(request)
+    if not params.get("q"):
+        return Response.json({"ok": False, "error": "missing q (the search query)"}, status=400)
+    try:
+        page = max(1, int(request.args.get("page") or 1))
+        limit = min(1000, max(1, int(request.args.get("limit") or PAGE_SIZE)))
+    except ValueError:
+        return Response.json({"ok": False, "error": "page and limit must be numbers"},
+                             status=400)
+
+    def run(archive: Archive) -> dict[str, Any]:
+        f = _filter(params)
+        hits = search(archive, params["q"], portal=f.portal, since=f.since, until=f.until,
+                      author=f.author, category=f.category, limit=limit,
+                      offset=(page - 1) * limit,
+                      order=params.get("order", "relevance"))
+        return {"ok": True, "query": params["q"], "total": archive.count_articles(f),
+                "page": page, "results": [h.to_dict() for h in hits]}
+
+    try:
+        return Response.json(await _with_archive(datasette, run))
+    except ArchiveError as exc:
+        return Response.json({"ok": False, "error": str(exc).splitlines()[0]}, status=400)
+
+
+# ------------------------------------------------------------------ article
+def _article(archive: Archive, article_id: int) -> dict[str, Any] | None:
+    stored = archive.get_stored(article_id)
+    if stored is None:
+        return None
+    art = stored.article
+    runs = {}
+    for run_id in {stored.first_run_id, stored.last_run_id} - {None}:
+        run = archive.get_run(int(run_id))  # type: ignore[arg-type]
+        if run:
+            runs[run_id] = run
+    body = (Markup(sanitize_html(art.body_html, art.canonical_url)) if art.body_html.strip()
+            else Markup("".join(f"<p>{html.escape(p)}</p>" for p in art.body.split("\n\n")
+                                if p.strip())))
+    return {
+        "id": stored.id, "portal_id": stored.portal_id, "title": art.title,
+        "published": art.published.isoformat() if art.published else None,
+        "published_raw": art.published_raw, "author": art.author, "authors": art.authors,
+        "category": art.category, "body": body, "source": safe_url(art.canonical_url),
+        "url": art.canonical_url,
+        "images": [{"src": safe_url(i.url), "url": i.url, "caption": i.caption, "alt": i.alt}
+                   for i in art.images],
+        "first_seen": stored.first_seen, "last_seen": stored.last_seen,
+        "first_run": runs.get(stored.first_run_id), "last_run": runs.get(stored.last_run_id),
+        "first_run_id": stored.first_run_id, "last_run_id": stored.last_run_id,
+        "status": stored.status, "content_hash": stored.content_hash,
+        "extractor": art.extractor, "warnings": art.warnings,
+    }
+
+
+async def article_view(datasette: Any, request: Any) -> Response:
+    article_id = int(request.url_vars["id"])
+    art = await _with_archive(datasette, lambda a: _article(a, article_id))
+    db = _database(datasette).name
+    if art is None:
+        return await _html(datasette, request, "pa_article.html",
+                           {"article": None, "database": db}, status=404)
+    return await _html(datasette, request, "pa_article.html", {
+        "article": art, "database": db,
+        "json_url": datasette.urls.row(db, "articles", str(article_id), format="json"),
+        "row_url": datasette.urls.row(db, "articles", str(article_id)),
+        "run_url": lambda run_id: datasette.urls.row(db, "crawl_runs", str(run_id)),
+    })
+
+
+# ------------------------------------------------------------------- export
+class _QueueWriter:
+    """A text file whose writes go, in 64 KiB chunks, to an asyncio queue (with backpressure)."""
+
+    def __init__(self, queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop,
+                 cancelled: threading.Event) -> None:
+        self.queue, self.loop, self.cancelled = queue, loop, cancelled
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= 65536:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.cancelled.is_set():
+            raise ConnectionAbortedError("client went away")
+        if self.parts:
+            chunk = "".join(self.parts)
+            self.parts, self.size = [], 0
+            asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
+
+
+async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
+    fmt = request.url_vars["fmt"]
+    params = _args(request)
+    filters = _filter(params)
+    db = _database(datasette)
+
+    def check(archive: Archive) -> None:
+        filters.where()
+        archive.require_articles()
+        check_portal(archive, filters.portal)
+
+    try:
+        await _with_archive(datasette, check)
+    except ArchiveError as exc:
+        return Response.text(f"Error: {str(exc).splitlines()[0]}\n", status=400)
+
+    writer = FORMATS[fmt]
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=8)
+    cancelled = threading.Event()
+
+    def produce() -> None:
+        conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            archive = Archive.over_connection(conn, db.path)
+            out = _QueueWriter(queue, loop, cancelled)
+            writer.write(archive.iter_articles(filters), export_columns(), cast(IO[Any], out))
+            out.flush()
+        except ConnectionAbortedError:
+            pass
+        finally:
+            conn.close()
+            asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+
+    async def stream(response: Any) -> None:
+        thread = threading.Thread(target=produce, daemon=True)
+        thread.start()
+        try:
+            while (chunk := await queue.get()) is not None:
+                await response.write(chunk)
+        finally:
+            cancelled.set()
+            while not queue.empty():
+                queue.get_nowait()
+
+    name = "articles" + ("-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
+                         if params.get("q") else "")
+    safe_name = "".join(c for c in name if c.isalnum() or c in "-_") or "articles"
+    return AsgiStream(stream, content_type=writer.mediatype + "; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="{safe_name}.{writer.extension}"'})
+
+
+# -------------------------------------------------------------------- hooks
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [
+        (r"^/$", search_view),
+        (r"^/search\.json$", search_json),
+        (r"^/article/(?P<id>\d{1,18})$", article_view),
+        (r"^/export\.(?P<fmt>csv|jsonl)$", export_view),
+    ]
+
+
+@hookimpl
+def extra_css_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.static_plugins("archive.web", "archive.css")]
+
+
+@hookimpl
+def menu_links(datasette: Any) -> list[dict[str, str]]:
+    db = datasette.get_database().name
+    return [{"href": "/", "label": "Search the archive"},
+            {"href": datasette.urls.table(db, "articles"), "label": "Articles table"},
+            {"href": datasette.urls.table(db, "crawl_runs"), "label": "Crawl runs"}]

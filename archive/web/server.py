@@ -1,0 +1,73 @@
+"""Start Datasette over an archive with the portal-archive plugin: ``portal-archive serve``.
+
+::
+
+    from archive.web.server import make_datasette, serve
+    serve("data/archive.db", host="127.0.0.1", port=8001)   # blocks
+
+The archive is opened **read-only**: Datasette's connections use SQLite's
+``mode=ro`` (a crawl may keep writing the file; new articles appear on the
+next request), and the plugin adds no write path. The server binds to
+127.0.0.1 unless another host is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from datasette.app import Datasette
+from datasette.plugins import pm
+
+import archive.web
+from archive.store import Archive
+
+PLUGIN_NAME = "portal_archive"
+
+
+def register_plugin() -> None:
+    """Register :mod:`archive.web` with Datasette's plugin manager (once per process)."""
+    if not pm.is_registered(archive.web):
+        pm.register(archive.web, name=PLUGIN_NAME)
+
+
+def make_datasette(db: str | Path) -> Datasette:
+    """A Datasette over the archive at ``db`` (which must exist), with our plugin."""
+    Archive.open(db).close()  # a clear one-line error for a missing or foreign file
+    register_plugin()
+    ds = Datasette(
+        [str(db)],
+        settings={
+            "default_page_size": 50,
+            "sql_time_limit_ms": 3000,
+            "facet_time_limit_ms": 1000,
+            "allow_download": False,
+        },
+        metadata={
+            "title": "portal-archive",
+            "description": "Articles archived from Vietnamese district government portals.",
+            "databases": {Path(db).stem: {"tables": {
+                "articles_fts": {"hidden": True},
+                "schema_migrations": {"hidden": True},
+            }}},
+        },
+    )
+    asyncio.run(ds.invoke_startup())
+    return ds
+
+
+def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
+          log_level: str = "warning") -> None:
+    """Serve the archive's web UI until interrupted."""
+    run(make_datasette(db), host=host, port=port, log_level=log_level)
+
+
+def run(ds: Datasette, *, host: str = "127.0.0.1", port: int = 8001,
+        log_level: str = "warning") -> None:
+    """Serve ``ds`` with uvicorn until interrupted."""
+    import uvicorn
+
+    config: dict[str, Any] = {"host": host, "port": port, "log_level": log_level,
+                              "lifespan": "on"}
+    uvicorn.run(ds.app(), **config)

@@ -1,0 +1,199 @@
+"""The web UI without a browser: sanitiser, chart, and the Datasette app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.errors import ArchiveError
+from archive.store import Archive
+from archive.web.chart import monthly_chart
+from archive.web.sanitize import safe_url, sanitize_html
+from archive.web.server import make_datasette
+from scraper.extract.article import VIETNAM_TZ, Article, Image
+from scraper.portals import Portal
+
+
+# ---------------------------------------------------------------- sanitiser
+@pytest.mark.parametrize("hostile", [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href=" JaVaScRiPt:alert(1)">x</a>',
+    '<iframe src="https://evil.example/"></iframe>',
+    '<object data="x.swf"></object><embed src="x.swf">',
+    '<svg onload="alert(1)"><circle/></svg>',
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<form action="https://evil.example/"><input name=a></form>',
+    '<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=">',
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    '<div onclick="alert(1)" onmouseover="alert(2)">x</div>',
+    "<style>body{display:none}</style>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="https://evil.example/">',
+])
+def test_sanitiser_removes_active_content(hostile: str) -> None:
+    clean = sanitize_html(f"<p>Tin an toàn</p>{hostile}", "https://portal.example/a/b.htm")
+    lowered = clean.lower()
+    for bad in ("<script", "onerror", "onload", "onclick", "onmouseover", "javascript:",
+                "<iframe", "<object", "<embed", "<svg", "style", "<form", "<input", "data:",
+                "<meta", "<base", "alert("):
+        assert bad not in lowered, (hostile, clean)
+    assert "<p>Tin an toàn</p>" in clean
+
+
+def test_sanitiser_keeps_article_markup_and_resolves_urls() -> None:
+    html = ('<p>Đoạn <strong>một</strong> <em>hai</em></p><figure><img src="/img/a.jpg" '
+            'alt="Ảnh" width="600"><figcaption>Chú thích</figcaption></figure>'
+            '<a href="../tin/2.htm" title="Tin">tin khác</a><table><tr><td colspan="2">ô</td>'
+            '</tr></table>')
+    clean = sanitize_html(html, "https://portal.example/tin/1.htm")
+    assert '<img src="https://portal.example/img/a.jpg" alt="Ảnh" width="600">' in clean
+    assert '<a href="https://portal.example/tin/2.htm" title="Tin" rel="noopener noreferrer ' \
+           'nofollow">tin khác</a>' in clean
+    assert "<figcaption>Chú thích</figcaption>" in clean and '<td colspan="2">ô</td>' in clean
+    assert "<strong>một</strong>" in clean
+
+
+def test_safe_url() -> None:
+    assert safe_url("https://a.example/x.jpg") == "https://a.example/x.jpg"
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("/relative.jpg") is None
+    assert safe_url(None) is None
+
+
+# -------------------------------------------------------------------- chart
+def test_chart_one_line_per_portal_and_escaped() -> None:
+    svg = monthly_chart([("a<b>", "2021-01", 3), ("a<b>", "2021-03", 5), ("other", "2022-12", 1),
+                         ("bad", "not-a-month", 9)])
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<polyline") == 2
+    assert "a&lt;b&gt;" in svg and "a<b>" not in svg
+    # every month from 2021-01 to 2022-12 is a point (zeros included)
+    points = svg.split('points="')[1].split('"')[0].split()
+    assert len(points) == 24
+    assert "No dated articles" in monthly_chart([])
+
+
+# ---------------------------------------------------------------- datasette
+def _articles() -> list[Article]:
+    out = []
+    for n, (title, author, cat) in enumerate([
+        ("Xã Đồng Tiến đạt chuẩn nông thôn mới", "Văn Hùng", "Nông thôn mới"),
+        ("Hội nghị tổng kết công tác khuyến nông", "Thùy Dung", "Tin tức"),
+        ("Đồng tiền và tín dụng chính sách", "Văn Hùng", "Kinh tế"),
+    ]):
+        url = f"https://trieuson.example/tin/{n}.htm"
+        out.append(Article(url=url, canonical_url=url, title=title,
+                           body=f"Nội dung bài {n} về {title.lower()}.",
+                           body_html=f"<p>Nội dung bài {n}</p><script>bad()</script>",
+                           author=author, authors=[author], category=cat,
+                           published=datetime(2021 + n, 3, 1, 8, 0, tzinfo=VIETNAM_TZ),
+                           images=[Image(f"https://trieuson.example/img/{n}.jpg", "Ảnh <b>")]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    path = tmp_path_factory.mktemp("web") / "site.db"
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        run_id = a.start_run("trieuson")
+        a.save_articles(_articles(), portal_id="trieuson", run_id=run_id)
+        a.finish_run(run_id)
+    yield make_datasette(path)
+
+
+def get(ds: Any, path: str) -> Any:
+    return asyncio.run(ds.client.get(path))
+
+
+def test_search_page_facets_and_links(ds: Any) -> None:
+    r = get(ds, "/?q=dong+tien")
+    assert r.status_code == 200
+    html = r.text
+    assert html.count('<li class="pa-hit') == 2
+    assert "<mark>Đồng</mark> <mark>Tiến</mark>" in html
+    assert 'href="/export.csv?q=dong+tien"' in html
+    assert '<ul class="facet-author">' in html and "Văn Hùng</a>" in html
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    # exact diacritics first
+    exact = get(ds, "/?q=%C4%91%E1%BB%93ng+ti%E1%BB%81n").text  # "đồng tiền"
+    assert exact.index("tín dụng") < exact.index("Xã <mark>Đồng</mark>")
+    # facet link: a year
+    assert 'href="/?q=dong+tien&amp;since=2021&amp;until=2021"' in html
+
+
+def test_search_page_bad_input_is_one_line(ds: Any) -> None:
+    for query in ("%22", "()", "x" * 2000):
+        r = get(ds, f"/?q={query}")
+        assert r.status_code == 400
+        assert r.text.count('class="message-error pa-error"') == 1
+    r = get(ds, "/?q=nong&since=2022-13-01")
+    assert r.status_code == 400 and "bad --since date" in r.text
+
+
+def test_search_json(ds: Any) -> None:
+    data = get(ds, "/search.json?q=nong+thon&author=van+hung").json()
+    assert data["ok"] and data["total"] == 1
+    assert data["results"][0]["title"] == "Xã Đồng Tiến đạt chuẩn nông thôn mới"
+    assert get(ds, "/search.json").status_code == 400
+    bad = get(ds, "/search.json?q=nong&portal=nowhere")
+    assert bad.status_code == 400 and "no portal 'nowhere'" in bad.json()["error"]
+
+
+def test_article_page_sanitised_with_provenance(ds: Any) -> None:
+    r = get(ds, "/article/1")
+    assert r.status_code == 200
+    html = r.text
+    assert "<p>Nội dung bài 0</p>" in html and "bad()" not in html
+    assert "Ảnh &lt;b&gt;" in html  # captions are text, escaped
+    assert 'src="https://trieuson.example/img/0.jpg"' in html
+    assert "crawl run 1" in html and "First archived" in html
+    assert get(ds, "/article/999").status_code == 404
+
+
+def test_export_stream_and_errors(ds: Any) -> None:
+    r = get(ds, "/export.csv?q=dong+tien")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 2
+    lines = get(ds, "/export.jsonl?category=kinh+te").text.splitlines()
+    assert len(lines) == 1 and "tín dụng" in lines[0]
+    bad = get(ds, "/export.csv?until=soon")
+    assert bad.status_code == 400 and bad.text.startswith("Error: bad --until date")
+
+
+def test_datasette_is_read_only(ds: Any) -> None:
+    db = ds.get_database()
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM articles")
+
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        asyncio.run(db.execute_fn(write))
+    # Datasette's own pages still work, with our fold function available to SQL
+    r = get(ds, "/site.json?sql=select+pa_fold(title)+as+t+from+articles+order+by+id&_shape=array")
+    assert r.json()[0]["t"] == "xa dong tien dat chuan nong thon moi"
+
+
+def test_missing_archive_is_an_archive_error(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="no archive at"):
+        make_datasette(tmp_path / "none.db")
+
+
+def test_local_month_of_utc_hours() -> None:
+    from archive.web.plugin import _local_month
+
+    assert _local_month("2022-01-31T16") == "2022-01"  # 23:00 in Vietnam
+    assert _local_month("2022-01-31T17") == "2022-02"  # 00:00 on 1 February
+    assert _local_month("2021-12-31T20") == "2022-01"
+    assert _local_month("2022-06-10T23") == "2022-06"

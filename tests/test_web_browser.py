@@ -1,0 +1,232 @@
+"""The web UI in a real headless Chromium: `portal-archive serve` as a subprocess over a real archive.
+
+Needs Debian's chromium and chromium-driver (`make browser` installs them;
+`make test` depends on it). The archive is built here from the demo portal's
+generator, and the demo portal itself runs on a local port so the archived
+image URLs load real JPEGs. One article carries hostile HTML.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from archive.store import Archive
+from archive.textfold import fold
+from scraper.demo.server import DemoServer
+from scraper.demo.site import DemoSite
+from scraper.extract.article import Article
+from scraper.portals import Portal
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ROOT = Path(__file__).resolve().parent.parent
+EVIL_TITLE = "Bài có mã độc hại trong nội dung"
+EVIL_HTML = (
+    "<p>Đoạn đầu an toàn.</p>"
+    "<script>document.title = 'pwned'; window.__pwned = 1;</script>"
+    "<img src=x onerror=\"document.title='pwned-img'; window.__pwned = 2\">"
+    "<p onmouseover=\"window.__pwned = 3\">Di chuột</p>"
+    "<a id=\"jslink\" href=\"javascript:window.__pwned=4\">Bấm vào đây</a>"
+    "<iframe src=\"javascript:parent.__pwned=5\"></iframe>"
+    "<svg><script>window.__pwned = 6</script></svg>"
+    "<p style=\"background:url(javascript:window.__pwned=7)\">Kiểu</p>"
+)
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="module")
+def site() -> DemoSite:
+    return DemoSite(size=60, seed=3)
+
+
+@pytest.fixture(scope="module")
+def demo_server(site: DemoSite) -> Iterator[DemoServer]:
+    with DemoServer(site) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def archive_path(tmp_path_factory: pytest.TempPathFactory, site: DemoSite,
+                 demo_server: DemoServer) -> dict[str, object]:
+    path = tmp_path_factory.mktemp("web") / "archive.db"
+    base = demo_server.base_url
+    articles = [site.article(n).to_article(base) for n in range(1, site.size + 1)]
+    evil_url = base + "evil/1.htm"
+    evil = replace(articles[0], url=evil_url, canonical_url=evil_url, title=EVIL_TITLE,
+                   body="Đoạn đầu an toàn.\n\nDi chuột", body_html=EVIL_HTML, images=[])
+    with Archive(path) as archive:
+        archive.ensure_portal(Portal("demo", "Demo", "Thanh Hóa", base))
+        run_id = archive.start_run("demo")
+        result = archive.save_articles([*articles, evil], portal_id="demo", run_id=run_id)
+        archive.finish_run(run_id)
+    evil_id = result.ids[-1]
+    with_image = next(a for a in articles if a.images and a.images[0].caption)
+    return {"path": path, "evil_id": evil_id, "with_image": with_image,
+            "ids": dict(zip((a.canonical_url for a in articles), result.ids, strict=False))}
+
+
+@pytest.fixture(scope="module")
+def server(archive_path: dict[str, object]) -> Iterator[str]:
+    port = _free_port()
+    exe = Path(sys.executable).parent / "portal-archive"
+    proc = subprocess.Popen([str(exe), "serve", "--db", str(archive_path["path"]),
+                             "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1000",
+                 f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait(driver: webdriver.Chrome, css: str) -> None:
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
+
+
+# -------------------------------------------------------------------- tests
+def test_search_without_diacritics(browser: webdriver.Chrome, server: str) -> None:
+    browser.get(server)
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("nong thon moi")
+    browser.find_element(By.ID, "go").click()
+    _wait(browser, ".pa-hit")
+    assert "q=nong+thon+moi" in browser.current_url
+    titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".pa-hit .pa-title")]
+    marks = {e.text.lower() for e in browser.find_elements(By.CSS_SELECTOR, ".pa-hit mark")}
+    assert titles and {"nông", "thôn", "mới"} <= marks
+    count = browser.find_element(By.ID, "count").text
+    assert "match" in count and "nong thon moi" in count
+    # facets and the chart are there for the matching articles
+    assert browser.find_elements(By.CSS_SELECTOR, ".facet-portal a")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.pa-chart polyline")
+    if os.environ.get("PA_SAVE_SCREENSHOT"):
+        browser.save_screenshot(str(ROOT / "docs" / "web-ui.png"))
+
+
+def test_open_article_sees_image_and_caption(browser: webdriver.Chrome, server: str,
+                                             archive_path: dict[str, object]) -> None:
+    art = archive_path["with_image"]
+    assert isinstance(art, Article)
+    ids = archive_path["ids"]
+    assert isinstance(ids, dict)
+    # find it through the search page, then follow the link
+    browser.get(server + "?q=" + urllib.parse.quote(art.title))
+    _wait(browser, ".pa-hit")
+    link = browser.find_element(By.CSS_SELECTOR, f'.pa-hit a[href="/article/{ids[art.canonical_url]}"]')
+    link.click()
+    _wait(browser, "#title")
+    assert browser.find_element(By.ID, "title").text == art.title
+    img = browser.find_element(By.CSS_SELECTOR, ".pa-image img")
+    browser.execute_script("arguments[0].scrollIntoView()", img)
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth",
+                                   img))
+    assert img.get_attribute("src") == art.images[0].url
+    caption = browser.find_element(By.CSS_SELECTOR, ".pa-image figcaption").text
+    assert caption == art.images[0].caption
+    provenance = browser.find_element(By.ID, "first-seen").text
+    assert "crawl run 1" in provenance
+    assert browser.find_element(By.ID, "source").get_attribute("href") == art.canonical_url
+
+
+def test_csv_export_link(browser: webdriver.Chrome, server: str) -> None:
+    browser.get(server + "?q=dong+tien")
+    _wait(browser, "#csv-link")
+    shown = int(browser.find_element(By.CSS_SELECTOR, "#count strong").text.replace(",", ""))
+    href = browser.find_element(By.ID, "csv-link").get_attribute("href")
+    assert href and "/export.csv?q=dong+tien" in href
+    text = browser.execute_async_script(
+        "const done = arguments[1];"
+        "fetch(arguments[0]).then(r => r.text()).then(done, e => done('ERR ' + e));", href)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert shown > 0 and len(rows) == shown
+    for row in rows:
+        words = fold(row["title"] + " " + row["body"] + " " + row["author"]).split()
+        assert any(w.startswith("dong") for w in words) and any("tien" in w for w in words)
+    assert {"id", "title", "published", "images"} <= set(rows[0])
+
+
+def test_hostile_archived_html_does_not_run(browser: webdriver.Chrome, server: str,
+                                            archive_path: dict[str, object]) -> None:
+    evil_id = archive_path["evil_id"]
+    browser.get(f"{server}article/{evil_id}")
+    _wait(browser, "#body")
+    time.sleep(0.5)  # give any handler (onerror of a broken image) a chance to fire
+    body = browser.find_element(By.ID, "body")
+    browser.execute_script("arguments[0].scrollIntoView()", body)
+    links = body.find_elements(By.TAG_NAME, "a")
+    for link in links:  # clicking the sanitised link runs nothing
+        link.click()
+    assert browser.title == EVIL_TITLE
+    assert browser.execute_script("return window.__pwned === undefined")
+    html = body.get_attribute("innerHTML")
+    assert "Đoạn đầu an toàn." in html and "Di chuột" in html
+    for bad in ("<script", "onerror", "onmouseover", "javascript:", "<iframe", "<svg", "style="):
+        assert bad not in html.lower()
+    # ... and the served page itself carries none of it, whatever the browser does
+    with urllib.request.urlopen(f"{server}article/{evil_id}") as r:
+        served = r.read().decode()
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "__pwned" not in served and "onerror" not in served
