@@ -72,3 +72,14 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 15,
 }
+
+# --- incremental, resumable crawls (issue 5 §1-2; spiders/portal.py) ---------
+#: incremental (skip archived articles, stop paging after KNOWN_PAGES pages with
+#: nothing new), resume (skip archived articles, walk listings to the end) or
+#: full (fetch everything, revisit archived articles to find deleted ones).
+#: `portal-archive crawl` chooses: full with --full, resume after an interrupted run.
+PORTAL_ARCHIVE_MODE = "incremental"
+PORTAL_ARCHIVE_KNOWN_PAGES = 2
+#: In full/resume mode: pages in a row with no new article link before the
+#: crawl stops following (endless pagination, calendar traps).
+PORTAL_ARCHIVE_TRAP_PAGES = 5
