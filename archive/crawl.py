@@ -131,22 +131,32 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run(
+    started = time.monotonic()
+    proc = subprocess.Popen(
         cmd, env=env, cwd=str(PROJECT_ROOT),
         stdout=subprocess.DEVNULL if quiet else None,
         stderr=subprocess.PIPE if quiet else None,
-        text=True, check=False,
+        text=True,
     )
+    stderr = proc.stderr.read() if proc.stderr is not None else ""
+    # wait4: the exit status and the crawl process's own peak memory (max RSS).
+    _, wait_status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(wait_status)
+    process = {"seconds": round(time.monotonic() - started, 3),
+               "max_rss_kb": usage.ru_maxrss, "cpu_seconds": round(usage.ru_utime
+                                                                   + usage.ru_stime, 3)}
     archive = Archive(db_path)
     try:
         run = archive.get_run(run_id)
         if proc.returncode != 0 or run is None or run.get("status") in (None, "running"):
-            tail = (proc.stderr or "").strip().splitlines()[-1:] if quiet else []
+            tail = stderr.strip().splitlines()[-1:] if quiet else []
             archive.finish_run(run_id, {"exit_code": proc.returncode}, status="failed")
             raise CrawlError(
                 f"crawl of {portal.id} failed (exit {proc.returncode})"
                 + (f": {tail[0]}" if tail else "")
             )
+        #: Not stored: how the crawl process ran (benchmarks read it).
+        run["process"] = process
         if not (run.get("stats") or {}).get("downloader/response_count"):
             archive.finish_run(run_id, {**run["stats"], "error": "the portal did not answer"},
                                status="failed")
