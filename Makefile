@@ -33,4 +33,4 @@ bench: setup
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:
-	rm -rf $(VENV) data/*.db data/*.db-* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache

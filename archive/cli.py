@@ -187,11 +187,10 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, no_r
     if base_url:
         target = target.with_base_url(base_url)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    stats = run_crawl(target, db, settings=_parse_settings(settings) or None, quiet=quiet,
-                      full=full, jobdir=not no_resume)
+    run = run_crawl(target, db, settings=_parse_settings(settings) or None, quiet=quiet,
+                    full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
-    for key, value in (stats or {}).items():
-        click.echo(f"  {key}: {value}")
+    click.echo(_run_summary(run))
 
 
 def _crawl_all(portals_file: str | None, parallel: int, full: bool,
@@ -469,6 +468,110 @@ def show(ref: str, as_json: bool, db: str) -> None:
     click.echo(a.body)
     for img in a.images:
         click.echo(f"[image {img.position}] {img.url}" + (f" — {img.caption}" if img.caption else ""))
+
+
+# ------------------------------------------- provenance and re-extraction (issue 5)
+def _run_summary(run: dict[str, Any]) -> str:
+    from archive.progress import format_run
+
+    return format_run(run)
+
+
+@main.command()
+@click.option("--portal", metavar="ID", help="Only runs of this portal.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000),
+              help="Number of runs (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (stats included).")
+@db_option()
+def runs(portal: str | None, limit: int, as_json: bool, db: str) -> None:
+    """List crawl runs, newest first: what each fetched, stored, dropped and wrote.
+
+    \b
+    Examples:
+      portal-archive runs --db data/demo.db
+      portal-archive runs --portal trieuson --limit 5 --json
+    """
+    with Archive.open(db) as archive:
+        rows = archive.list_runs(portal=portal, limit=limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("No crawl runs" + (f" of {portal}." if portal else "."))
+        return
+    for i, run in enumerate(rows):
+        if i:
+            click.echo("")
+        click.echo(_run_summary(run))
+
+
+@main.command()
+@click.option("--portal", metavar="ID", help="Only the WARC files of this portal.")
+@click.option("--warc-dir", type=click.Path(file_okay=False),
+              help="Folder of WARC files (default: warc/ next to the database).")
+@db_option()
+def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
+    """Rebuild articles from the WARC files alone, with the current extractor.
+
+    No network: every article page kept in the crawl's WARC files is
+    extracted again and saved (changed articles keep their old text as a
+    version). Use it after improving the extractor, or to rebuild an archive.
+
+    \b
+    Examples:
+      portal-archive reextract --db data/demo.db
+      portal-archive reextract --db /tmp/rebuilt.db --warc-dir data/warc --portal demo
+    """
+    from archive.reextract import reextract as run_reextract
+
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    with Archive(db) as archive:
+        result = run_reextract(archive, warc_dir, portal=portal)
+    saved = result.saved
+    click.echo(f"Re-extracted {result.pages} article pages from {result.files} WARC "
+               f"file{'s' if result.files != 1 else ''} into {db}: {saved.new} new, "
+               f"{saved.changed} changed, {saved.unchanged} unchanged, "
+               f"{sum(result.dropped.values())} not articles"
+               + (f", {result.older} older than the archive's capture skipped"
+                  if result.older else "") + ".")
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print versions and captures as JSON.")
+@db_option()
+def history(ref: str, as_json: bool, db: str) -> None:
+    """Earlier versions of an article and every capture of its page (WARC record).
+
+    REF is an article id or canonical URL.
+
+    \b
+    Example:
+      portal-archive history 42 --db data/demo.db
+    """
+    with Archive.open(db) as archive:
+        stored = archive.get_stored(ref)
+        if stored is None:
+            raise ArchiveError(f"no article {ref!r} in {db}")
+        versions = archive.versions(stored.id)
+        captures = archive.captures(stored.id)
+    if as_json:
+        _echo_json({"id": stored.id, "canonical_url": stored.article.canonical_url,
+                    "content_hash": stored.content_hash, "versions": versions,
+                    "captures": captures})
+        return
+    click.echo(f"{stored.article.title}\n{stored.article.canonical_url}")
+    click.echo(f"\nVersions ({len(versions) + 1}, oldest first):")
+    for v in versions:
+        click.echo(f"  {v['first_seen']} … {v['last_seen']}  {v['content_hash'][:12]}  "
+                   f"{v['title']}")
+    click.echo(f"  {stored.first_seen if not versions else versions[-1]['replaced']} … "
+               f"{stored.last_seen}  {stored.content_hash[:12]}  (current)")
+    click.echo(f"\nCaptures ({len(captures)}):")
+    for c in captures:
+        where = (f"{c['warc_file']} @ {c['warc_offset']} (+{c['warc_length']})"
+                 if c["warc_file"] else "(no WARC)")
+        click.echo(f"  run {c['run_id']}  {c['fetched'] or '?'}  HTTP {c['http_status']}  {where}")
 
 
 if __name__ == "__main__":  # pragma: no cover

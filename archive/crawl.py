@@ -12,7 +12,6 @@ import ipaddress
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -23,10 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveError
+from archive.progress import run_crawl_process
 from archive.store import Archive
 from scraper.portals import Portal, load_portals
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The crawl process reports its progress every second (shown unless --quiet).
+PROGRESS_SETTINGS = {"PORTAL_ARCHIVE_PROGRESS_INTERVAL": 1.0}
 
 
 class CrawlError(ArchiveError):
@@ -55,6 +57,7 @@ def crawl_settings(portal: Portal, db_path: str | Path, run_id: int,
     }
     if is_local(portal.base_url):
         settings.update(defaults.FAST_LOCAL_SETTINGS)
+    settings.update(PROGRESS_SETTINGS)
     settings.update(extra or {})
     return settings
 
@@ -131,32 +134,20 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=str(PROJECT_ROOT),
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.PIPE if quiet else None,
-        text=True,
-    )
-    stderr = proc.stderr.read() if proc.stderr is not None else ""
-    # wait4: the exit status and the crawl process's own peak memory (max RSS).
-    _, wait_status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(wait_status)
-    process = {"seconds": round(time.monotonic() - started, 3),
-               "max_rss_kb": usage.ru_maxrss, "cpu_seconds": round(usage.ru_utime
-                                                                   + usage.ru_stime, 3)}
+    # Live progress and the error tail: archive/progress.py (issue 5 §5).
+    proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
     archive = Archive(db_path)
     try:
         run = archive.get_run(run_id)
         if proc.returncode != 0 or run is None or run.get("status") in (None, "running"):
-            tail = stderr.strip().splitlines()[-1:] if quiet else []
+            tail = proc.tail[-1:]
             archive.finish_run(run_id, {"exit_code": proc.returncode}, status="failed")
             raise CrawlError(
                 f"crawl of {portal.id} failed (exit {proc.returncode})"
                 + (f": {tail[0]}" if tail else "")
             )
-        #: Not stored: how the crawl process ran (benchmarks read it).
-        run["process"] = process
+        #: Not stored: how the crawl process ran (seconds, max_rss_kb, cpu_seconds).
+        run["process"] = proc.process
         if not (run.get("stats") or {}).get("downloader/response_count"):
             archive.finish_run(run_id, {**run["stats"], "error": "the portal did not answer"},
                                status="failed")
@@ -202,6 +193,9 @@ def run_all(portals: list[Portal], db_path: str | Path, *, parallel: int = 1,
 
     if parallel <= 1:
         return [one(p) for p in portals]
+    # Create (migrate) the archive once, before the crawls open it at the same time.
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    Archive(db_path).close()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         return list(pool.map(one, portals))
 

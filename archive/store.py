@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,8 @@ __all__ = [
     "MIGRATIONS",
     "Archive",
     "ArchiveError",
+    "Capture",
+    "ImageDownload",
     "SaveResult",
     "StoredArticle",
     "migration",
@@ -185,11 +187,161 @@ def _initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-# Later migrations go here, e.g.:
-#
-# @migration("0002_article_versions")
-# def _article_versions(db: sqlite_utils.Database) -> None:
-#     db.execute("CREATE TABLE article_versions (...)")
+@migration("0002_article_versions")
+def _article_versions(db: sqlite_utils.Database) -> None:
+    """Earlier texts of changed articles, with when each was first and last seen.
+
+    ``articles.content_first_seen`` is when the article's *current* content
+    (its content hash) was first seen; ``first_seen`` stays the first time
+    the URL was seen at all.
+    """
+    for sql in (
+        "ALTER TABLE articles ADD COLUMN content_first_seen TEXT",
+        "ALTER TABLE articles ADD COLUMN content_first_run_id INTEGER",
+        "UPDATE articles SET content_first_seen = first_seen, content_first_run_id = first_run_id",
+        """CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            published TEXT,
+            published_raw TEXT,
+            author TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            body TEXT NOT NULL,
+            body_html TEXT NOT NULL DEFAULT '',
+            category TEXT,
+            images TEXT NOT NULL DEFAULT '[]',
+            extractor TEXT NOT NULL DEFAULT '',
+            extractor_version TEXT NOT NULL DEFAULT '',
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            first_run_id INTEGER,
+            last_run_id INTEGER,
+            replaced TEXT NOT NULL,
+            replaced_by_run_id INTEGER
+        )""",
+        "CREATE INDEX article_versions_article ON article_versions(article_id, first_seen)",
+    ):
+        db.execute(sql)
+
+
+@migration("0003_captures")
+def _captures(db: sqlite_utils.Database) -> None:
+    """Where each fetch of an article's page is kept: WARC file, offset, length.
+
+    One row per (article, WARC record): every capture is kept, not just the
+    last. ``warc_file`` is relative to the archive's folder (the folder of the
+    database file) unless it lies elsewhere.
+    """
+    for sql in (
+        """CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            run_id INTEGER REFERENCES crawl_runs(id),
+            url TEXT NOT NULL,
+            fetched TEXT,
+            http_status INTEGER,
+            content_hash TEXT NOT NULL,
+            warc_file TEXT,
+            warc_offset INTEGER,
+            warc_length INTEGER,
+            warc_record_id TEXT,
+            UNIQUE (article_id, warc_file, warc_offset)
+        )""",
+        "CREATE INDEX captures_article ON captures(article_id, run_id)",
+        "CREATE INDEX captures_run ON captures(run_id)",
+        "CREATE INDEX captures_url ON captures(url, fetched)",
+    ):
+        db.execute(sql)
+
+
+#: Columns of an image download, kept per URL in ``image_files`` and mirrored
+#: onto every ``images`` row of that URL by triggers.
+_IMAGE_FILE_COLUMNS = ("status", "sha256", "size", "width", "height", "mime", "path",
+                       "attempts", "last_error")
+
+
+@migration("0004_image_files")
+def _image_files(db: sqlite_utils.Database) -> None:
+    """Image downloads: one row per image URL; the file is stored once per sha256.
+
+    ``image_files`` is the truth (status ok/failed, sha256, size, dimensions,
+    MIME type, stored path, attempts, last error). The same columns are added
+    to ``images`` and kept equal to the URL's ``image_files`` row by triggers,
+    so each article's images carry them too.
+    """
+    mirror = ", ".join(f"{c} = new.{c}" for c in _IMAGE_FILE_COLUMNS)
+    pull = ", ".join(f"{c} = (SELECT f.{c} FROM image_files f WHERE f.url = new.url)"
+                     for c in _IMAGE_FILE_COLUMNS)
+    for sql in (
+        """CREATE TABLE image_files (
+            url TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            sha256 TEXT,
+            size INTEGER,
+            width INTEGER,
+            height INTEGER,
+            mime TEXT,
+            path TEXT,
+            http_status INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            first_attempt TEXT NOT NULL,
+            last_attempt TEXT NOT NULL,
+            fetched TEXT,
+            run_id INTEGER REFERENCES crawl_runs(id)
+        )""",
+        "CREATE INDEX image_files_sha256 ON image_files(sha256)",
+        "CREATE INDEX image_files_status ON image_files(status)",
+        "ALTER TABLE images ADD COLUMN status TEXT",
+        "ALTER TABLE images ADD COLUMN sha256 TEXT",
+        "ALTER TABLE images ADD COLUMN size INTEGER",
+        "ALTER TABLE images ADD COLUMN width INTEGER",
+        "ALTER TABLE images ADD COLUMN height INTEGER",
+        "ALTER TABLE images ADD COLUMN mime TEXT",
+        "ALTER TABLE images ADD COLUMN path TEXT",
+        "ALTER TABLE images ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE images ADD COLUMN last_error TEXT",
+        f"""CREATE TRIGGER image_files_insert AFTER INSERT ON image_files BEGIN
+            UPDATE images SET {mirror} WHERE url = new.url;
+        END""",
+        f"""CREATE TRIGGER image_files_update AFTER UPDATE ON image_files BEGIN
+            UPDATE images SET {mirror} WHERE url = new.url;
+        END""",
+        f"""CREATE TRIGGER images_insert_file AFTER INSERT ON images
+            WHEN EXISTS (SELECT 1 FROM image_files f WHERE f.url = new.url) BEGIN
+            UPDATE images SET {pull} WHERE rowid = new.rowid;
+        END""",
+    ):
+        db.execute(sql)
+
+
+#: First-class provenance columns of ``crawl_runs`` (migration 0005), filled
+#: by :meth:`Archive.finish_run` from the crawl's stats (:func:`run_columns`).
+RUN_COLUMNS = ("requests", "responses", "responses_by_status", "dropped_reasons",
+               "images_ok", "images_failed", "warc_files", "warc_bytes", "bytes_received",
+               "duration_s")
+
+
+@migration("0005_run_provenance")
+def _run_provenance(db: sqlite_utils.Database) -> None:
+    """What a crawl run did, as columns: requests, responses by status, drops by
+    reason, images ok/failed, WARC files written, bytes, duration."""
+    for sql in (
+        "ALTER TABLE crawl_runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN responses INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN responses_by_status TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE crawl_runs ADD COLUMN dropped_reasons TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE crawl_runs ADD COLUMN images_ok INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN images_failed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN warc_files TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE crawl_runs ADD COLUMN warc_bytes INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN bytes_received INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN duration_s REAL",
+    ):
+        db.execute(sql)
 
 
 def _applied(db: sqlite_utils.Database) -> list[str]:
@@ -254,6 +406,39 @@ class SaveResult:
 
     def as_dict(self) -> dict[str, int]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Where one fetch of an article's page is kept (a WARC response record)."""
+
+    #: The URL fetched (the WARC record's target URI).
+    url: str
+    #: When the response arrived (ISO 8601).
+    fetched: str | None = None
+    http_status: int | None = None
+    #: WARC file, relative to the archive's folder (or absolute); None without WARC.
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    warc_record_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageDownload:
+    """The outcome of one attempt to download an image file."""
+
+    url: str
+    ok: bool
+    sha256: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    mime: str | None = None
+    #: Stored file, relative to the archive's folder.
+    path: str | None = None
+    http_status: int | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -455,18 +640,21 @@ class Archive:
                    status: str = "finished", *, now: datetime | None = None) -> dict[str, Any]:
         """Record the end of a run; return its row.
 
-        The ``articles_*`` counters are kept by :meth:`save_articles`;
-        ``pages_dropped`` and ``errors`` are taken from ``stats`` when present.
+        The ``articles_*`` counters are kept by :meth:`save_articles`; the
+        provenance columns (requests, responses by status, pages dropped and
+        why, images, WARC files, errors …) are read from the crawl's
+        ``stats`` by :func:`run_columns`. Columns ``stats`` says nothing about
+        keep their value.
         """
         stats = stats or {}
+        cols = run_columns(stats)
+        sets = ", ".join(f"{c} = coalesce(:{c}, {c})" for c in cols)
         self.db.execute(
-            """UPDATE crawl_runs SET finished = ?, status = ?, stats = ?,
-                   pages_dropped = coalesce(?, pages_dropped), errors = coalesce(?, errors)
-               WHERE id = ?""",
-            [utc_iso(now or datetime.now(UTC)), status,
-             json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
-             _int_or_none(stats.get("pages_dropped")), _int_or_none(stats.get("errors")),
-             run_id],
+            f"UPDATE crawl_runs SET finished = :finished, status = :status, stats = :stats, "
+            f"{sets} WHERE id = :id",
+            {**cols, "finished": utc_iso(now or datetime.now(UTC)), "status": status,
+             "stats": json.dumps(stats, ensure_ascii=False, default=str, sort_keys=True),
+             "id": run_id},
         )
         run = self.get_run(run_id)
         if run is None:
@@ -477,14 +665,25 @@ class Archive:
         rows = list(self.db.query("SELECT * FROM crawl_runs WHERE id = ?", [run_id]))
         if not rows:
             return None
-        row = rows[0]
-        row["settings"] = json.loads(row["settings"])
-        row["stats"] = json.loads(row["stats"])
-        return row
+        return _decode_run(rows[0])
+
+    def list_runs(self, *, portal: str | None = None, limit: int | None = 20) -> list[dict[str, Any]]:
+        """Crawl runs, newest first (JSON columns decoded)."""
+        sql = "SELECT * FROM crawl_runs"
+        params: list[Any] = []
+        if portal:
+            sql += " WHERE portal_id = ?"
+            params.append(portal)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_decode_run(r) for r in self.db.query(sql, params)]
 
     # -- articles: write
     def save_articles(self, items: Iterable[Article], *, portal_id: str,
-                      run_id: int | None = None, now: datetime | None = None) -> SaveResult:
+                      run_id: int | None = None, now: datetime | None = None,
+                      captures: Sequence[Capture | None] | None = None) -> SaveResult:
         """Upsert articles keyed on ``canonical_url``, all in one transaction.
 
         * new URL → inserted (``first_seen`` = ``last_seen`` = now);
@@ -494,11 +693,13 @@ class Archive:
           follows through the triggers.
 
         The run's ``articles_*`` counters are incremented when ``run_id`` is given.
+        ``captures`` (aligned with ``items``) says where each page was fetched
+        and kept (WARC file and offset); each is recorded in ``captures``.
         """
         stamp = utc_iso(now or datetime.now(UTC))
         result = SaveResult()
         with self.db.atomic():
-            for item in items:
+            for index, item in enumerate(items):
                 article = _normalised(item)
                 row = _article_row(article)
                 row.update(portal_id=portal_id, last_seen=stamp, last_run_id=run_id)
@@ -507,7 +708,8 @@ class Archive:
                     [article.canonical_url],
                 ).fetchone()
                 if old is None:
-                    row.update(first_seen=stamp, first_run_id=run_id)
+                    row.update(first_seen=stamp, first_run_id=run_id,
+                               content_first_seen=stamp, content_first_run_id=run_id)
                     cols = ", ".join(row)
                     marks = ", ".join(f":{c}" for c in row)
                     cur = self.conn.execute(f"INSERT INTO articles({cols}) VALUES ({marks})", row)
@@ -525,6 +727,7 @@ class Archive:
                 else:
                     article_id = int(old[0])
                     self._before_change(article_id, row)
+                    row.update(content_first_seen=stamp, content_first_run_id=run_id)
                     sets = ", ".join(f"{c} = :{c}" for c in row if c != "canonical_url")
                     self.conn.execute(
                         f"UPDATE articles SET {sets}, status = 'live' WHERE id = :id",
@@ -534,6 +737,9 @@ class Archive:
                     self._write_images(article_id, article.images)
                     result.changed += 1
                 result.ids.append(article_id)
+                capture = captures[index] if captures is not None else None
+                if capture is not None:
+                    self._write_capture(article_id, run_id, row["content_hash"], capture)
             if run_id is not None:
                 self.conn.execute(
                     """UPDATE crawl_runs SET articles_new = articles_new + ?,
@@ -544,11 +750,134 @@ class Archive:
         return result
 
     def _before_change(self, article_id: int, new_row: dict[str, Any]) -> None:
-        """Hook called inside the transaction before a changed article is rewritten.
+        """Keep the old text of a changed article in ``article_versions``.
 
-        The seam for keeping history: a later migration adds
-        ``article_versions`` and this copies the old row (and its images) there.
+        Called inside the transaction before the row is rewritten. The version
+        keeps the title, body, author, date, images (JSON) and the extractor,
+        with when that content was first and last seen and by which runs.
         """
+        self.conn.execute(
+            """INSERT INTO article_versions(article_id, content_hash, url, title, published,
+                   published_raw, author, authors, body, body_html, category, images,
+                   extractor, extractor_version, first_seen, last_seen, first_run_id,
+                   last_run_id, replaced, replaced_by_run_id)
+               SELECT a.id, a.content_hash, a.url, a.title, a.published, a.published_raw,
+                   a.author, a.authors, a.body, a.body_html, a.category,
+                   coalesce((SELECT json_group_array(json_object('position', i.position,
+                                'url', i.url, 'caption', i.caption, 'alt', i.alt))
+                             FROM (SELECT * FROM images WHERE article_id = a.id
+                                   ORDER BY position) i), '[]'),
+                   a.extractor, a.extractor_version,
+                   coalesce(a.content_first_seen, a.first_seen), a.last_seen,
+                   coalesce(a.content_first_run_id, a.first_run_id), a.last_run_id,
+                   :replaced, :run_id
+               FROM articles a WHERE a.id = :id""",
+            {"id": article_id, "replaced": new_row["last_seen"],
+             "run_id": new_row.get("last_run_id")},
+        )
+
+    def _write_capture(self, article_id: int, run_id: int | None, content_hash: str,
+                       capture: Capture) -> None:
+        self.conn.execute(
+            """INSERT OR IGNORE INTO captures(article_id, run_id, url, fetched, http_status,
+                   content_hash, warc_file, warc_offset, warc_length, warc_record_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [article_id, run_id, capture.url, capture.fetched, capture.http_status,
+             content_hash, capture.warc_file, capture.warc_offset, capture.warc_length,
+             capture.warc_record_id],
+        )
+
+    # -- history and provenance: read
+    def versions(self, ref: int | str) -> list[dict[str, Any]]:
+        """Earlier versions of an article, oldest first (images decoded)."""
+        article_id = self._resolve_id(ref)
+        if article_id is None:
+            return []
+        rows = list(self.db.query(
+            "SELECT * FROM article_versions WHERE article_id = ? ORDER BY id", [article_id]))
+        for row in rows:
+            row["images"] = json.loads(row["images"])
+            row["authors"] = json.loads(row["authors"])
+        return rows
+
+    def captures(self, ref: int | str) -> list[dict[str, Any]]:
+        """Every recorded fetch of an article's page, oldest first."""
+        article_id = self._resolve_id(ref)
+        if article_id is None:
+            return []
+        return list(self.db.query(
+            "SELECT * FROM captures WHERE article_id = ? ORDER BY id", [article_id]))
+
+    def last_capture_time(self, url: str) -> str | None:
+        """When the page at ``url`` (as fetched) was last captured, or None."""
+        row = self.conn.execute("SELECT max(fetched) FROM captures WHERE url = ?",
+                                [url]).fetchone()
+        return row[0] if row and row[0] else None
+
+    def warc_path(self, warc_file: str) -> Path:
+        """The file a ``captures.warc_file`` names (relative to the archive's folder)."""
+        path = Path(warc_file)
+        return path if path.is_absolute() else self.folder / path
+
+    @property
+    def folder(self) -> Path:
+        """The archive's data folder: where the database file lives."""
+        return Path(self.path).resolve().parent if self.path != ":memory:" else Path.cwd()
+
+    # -- image downloads
+    def image_state(self, url: str) -> dict[str, Any] | None:
+        """The download record of an image URL, or None when never tried."""
+        rows = list(self.db.query("SELECT * FROM image_files WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def images_to_retry(self, portal_id: str, *,
+                        max_attempts: int = 5) -> list[tuple[str, str | None]]:
+        """Image URLs of this portal's articles still to fetch, with their status.
+
+        ``failed`` ones (fewer than ``max_attempts`` attempts) and never tried
+        ones (``None``: e.g. a crawl killed before it got to them).
+        """
+        return [(r["url"], r["status"]) for r in self.db.query(
+            """SELECT i.url, f.status FROM images i
+               JOIN articles a ON a.id = i.article_id
+               LEFT JOIN image_files f ON f.url = i.url
+               WHERE a.portal_id = ? AND (f.url IS NULL
+                     OR (f.status = 'failed' AND f.attempts < ?))
+               GROUP BY i.url ORDER BY i.url""", [portal_id, max_attempts])]
+
+    def record_image(self, download: ImageDownload, *, run_id: int | None = None,
+                     now: datetime | None = None) -> None:
+        """Record an image download attempt (ok or failed); attempts are counted.
+
+        A failure never erases an earlier success: the file stays known.
+        """
+        stamp = utc_iso(now or datetime.now(UTC))
+        with self.db.atomic():
+            old = self.image_state(download.url)
+            if download.ok:
+                values = {"status": "ok", "sha256": download.sha256, "size": download.size,
+                          "width": download.width, "height": download.height,
+                          "mime": download.mime, "path": download.path,
+                          "http_status": download.http_status, "last_error": None,
+                          "fetched": stamp}
+            elif old is not None and old["status"] == "ok":
+                values = {"http_status": download.http_status, "last_error": download.error}
+            else:
+                values = {"status": "failed", "http_status": download.http_status,
+                          "last_error": download.error}
+            if old is None:
+                row = {"url": download.url, "attempts": 1, "first_attempt": stamp,
+                       "last_attempt": stamp, "run_id": run_id, **values}
+                cols = ", ".join(row)
+                marks = ", ".join(f":{c}" for c in row)
+                self.conn.execute(f"INSERT INTO image_files({cols}) VALUES ({marks})", row)
+            else:
+                sets = ", ".join(f"{c} = :{c}" for c in values)
+                self.conn.execute(
+                    f"UPDATE image_files SET {sets}, attempts = attempts + 1, "
+                    f"last_attempt = :stamp, run_id = :run_id WHERE url = :url",
+                    {**values, "stamp": stamp, "run_id": run_id, "url": download.url},
+                )
 
     def _write_images(self, article_id: int, images: list[Image]) -> None:
         # Positions as given when they are distinct, else reading order.
@@ -753,6 +1082,64 @@ class Archive:
                 "WHERE portal_id = ? AND status = 'running'",
                 [utc_iso(datetime.now(UTC)), portal_id])
         return cur.rowcount
+
+
+_RUN_JSON = ("settings", "stats", "responses_by_status", "dropped_reasons", "warc_files")
+
+
+def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
+    for col in _RUN_JSON:
+        if col in row and isinstance(row[col], str):
+            row[col] = json.loads(row[col])
+    return row
+
+
+def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith(prefix) and "/" not in key[len(prefix):]:
+            n = _int_or_none(value)
+            if n is not None:
+                out[key[len(prefix):]] = n
+    return dict(sorted(out.items()))
+
+
+def run_columns(stats: dict[str, Any]) -> dict[str, Any]:
+    """The provenance columns of ``crawl_runs`` read from a crawl's Scrapy stats.
+
+    ``None`` where the stats say nothing (the column keeps its value).
+    ``errors`` counts what the crawl logged as errors (downloads that failed
+    after their retries, exceptions in the spider or the pipelines).
+    """
+    def num(*keys: str) -> int | None:
+        for key in keys:
+            if key in stats:
+                return _int_or_none(stats[key])
+        return None
+
+    by_status = _prefixed(stats, "downloader/response_status_count/")
+    dropped = _prefixed(stats, "portal_archive/dropped/")
+    warc_files = stats.get("portal_archive/warc/files")
+    if isinstance(warc_files, str):
+        try:
+            warc_files = json.loads(warc_files)
+        except ValueError:
+            warc_files = [warc_files]
+    duration = stats.get("elapsed_time_seconds")
+    return {
+        "requests": num("downloader/request_count"),
+        "responses": num("downloader/response_count"),
+        "responses_by_status": json.dumps(by_status) if by_status else None,
+        "pages_dropped": num("pages_dropped", "portal_archive/dropped"),
+        "dropped_reasons": json.dumps(dropped, ensure_ascii=False) if dropped else None,
+        "images_ok": num("portal_archive/images/ok"),
+        "images_failed": num("portal_archive/images/failed"),
+        "warc_files": json.dumps(list(warc_files)) if isinstance(warc_files, list) else None,
+        "warc_bytes": num("portal_archive/warc/bytes"),
+        "bytes_received": num("downloader/response_bytes"),
+        "duration_s": float(duration) if isinstance(duration, (int, float)) else None,
+        "errors": num("errors", "log_count/ERROR"),
+    }
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from scraper.extract.article import Article
 from scraper.extract.steps import Page
@@ -20,6 +21,11 @@ class PageItem:
     fetched_at: str = ""
     #: The extraction state, filled stage by stage by the pipelines.
     page: Page | None = field(default=None, repr=False)
+    #: Where the response is kept: WARC file, offset, length, record id
+    #: (set by ``scraper.middlewares.WarcCaptureMiddleware``).
+    capture: dict[str, Any] | None = None
+    #: The article's image URLs, kept when the parse tree is freed (image downloads).
+    image_urls: list[str] = field(default_factory=list)
 
     @property
     def article(self) -> Article | None:

@@ -8,14 +8,21 @@ archive, one transaction per batch.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
-from scrapy import signals
+from PIL import Image as PILImage
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
-from archive.store import Archive
+from archive.store import Archive, Capture, ImageDownload
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
 from scraper.items import PageItem
@@ -103,9 +110,19 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.isoformat()
         elif isinstance(value, (int, float, str, bool)) or value is None:
             out[key] = value
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            out[key] = list(value)
         else:
             out[key] = str(value)
     return out
+
+
+def _capture(item: PageItem) -> Capture:
+    c = item.capture or {}
+    return Capture(url=item.url, fetched=c.get("fetched") or item.fetched_at or None,
+                   http_status=c.get("status", item.status), warc_file=c.get("file"),
+                   warc_offset=c.get("offset"), warc_length=c.get("length"),
+                   warc_record_id=c.get("record_id"))
 
 
 class StorePipeline:
@@ -119,6 +136,7 @@ class StorePipeline:
         self.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
         self.archive: Archive | None = None
         self.buffer: list[Article] = []
+        self.captures: list[Capture | None] = []
         self.portal_id = ""
         self.counts = {"new": 0, "changed": 0, "unchanged": 0}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -135,10 +153,16 @@ class StorePipeline:
         self.archive.ensure_portal(portal)
         if not self.run_id:
             self.run_id = self.archive.start_run(portal.id, {"started_by": "scrapy crawl"})
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem) and item.article is not None:
             self.buffer.append(item.article)
+            self.captures.append(_capture(item))
+            item.image_urls = [i.url for i in item.article.images]
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles")
             if len(self.buffer) >= self.batch_size:
                 self.flush()
             # The stored article is all later stages need: free the parse tree.
@@ -149,8 +173,9 @@ class StorePipeline:
         if not self.buffer or self.archive is None:
             return
         result = self.archive.save_articles(self.buffer, portal_id=self.portal_id,
-                                            run_id=self.run_id)
+                                            run_id=self.run_id, captures=self.captures)
         self.buffer = []
+        self.captures = []
         for key in self.counts:
             self.counts[key] += getattr(result, key)
         stats = self.crawler.stats
@@ -172,3 +197,151 @@ class StorePipeline:
                                 status="finished" if reason == "finished" else reason)
         self.archive.close()
         self.archive = None
+
+
+# ------------------------------------------------------------------- images
+_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
+               "TIFF": ".tif"}
+IMAGE_META = "portal_archive_image"
+
+
+def inspect_image(url: str, status: int, body: bytes, root: Path) -> ImageDownload:
+    """Check a downloaded image and store it content-addressed under ``root``.
+
+    The file goes to ``images/<sha256[:2]>/<sha256><ext>`` (written once: the
+    same bytes from two URLs or two articles are one file). A non-200 status,
+    an empty body or bytes Pillow cannot read make a failed download.
+    """
+    if status != 200:
+        return ImageDownload(url, ok=False, http_status=status, error=f"HTTP {status}")
+    if not body:
+        return ImageDownload(url, ok=False, http_status=status, error="empty body")
+    try:
+        with PILImage.open(io.BytesIO(body)) as img:
+            fmt = img.format or ""
+            width, height = img.size
+            mime = img.get_format_mimetype() or PILImage.MIME.get(fmt, "application/octet-stream")
+    except (OSError, ValueError, PILImage.DecompressionBombError) as exc:
+        return ImageDownload(url, ok=False, http_status=status,
+                             error=f"not an image ({type(exc).__name__})")
+    sha = hashlib.sha256(body).hexdigest()
+    rel = f"images/{sha[:2]}/{sha}{_EXTENSIONS.get(fmt, '.bin')}"
+    path = root / rel
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, path)
+    return ImageDownload(url, ok=True, sha256=sha, size=len(body), width=width, height=height,
+                         mime=mime, path=rel, http_status=status)
+
+
+class ImageFilesPipeline:
+    """Downloads the images of stored articles, content-addressed, recorded per URL.
+
+    Runs after :class:`StorePipeline`: the article is stored first, and its
+    images are then *scheduled* as ordinary requests (robots.txt, politeness,
+    retries and the WARC middleware apply to them), so an image never holds
+    up or drops its article. Each outcome is recorded in ``image_files``
+    (status ok/failed, sha256, size, width × height, MIME type, attempts,
+    last error). An image already stored is not fetched again; a failed one
+    (up to ``PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS`` attempts), or one a killed
+    crawl never got to, is fetched by the next crawl at its start, even when
+    its article is not crawled again.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.enabled = settings.getbool("PORTAL_ARCHIVE_IMAGES", True)
+        self.db_path = settings.get("PORTAL_ARCHIVE_DB")
+        self.root = Path(settings.get("PORTAL_ARCHIVE_DATA_DIR")
+                         or Path(self.db_path).resolve().parent)
+        self.max_attempts = settings.getint("PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS", 5)
+        self.archive: Archive | None = None
+        self.portal_id = ""
+        self.scheduled: set[str] = set()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ImageFilesPipeline:
+        return cls(crawler)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/images/{key}", count)
+
+    @property
+    def run_id(self) -> int | None:
+        stats = self.crawler.stats
+        value = stats.get_value(f"{STATS_PREFIX}/run_id") if stats is not None else None
+        return int(value) if value else None
+
+    def open_spider(self, spider: Any = None) -> None:
+        if not self.enabled:
+            return
+        spider = spider or self.crawler.spider
+        self.portal_id = spider.portal.id
+        self.archive = Archive(self.db_path)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+
+    def spider_opened(self, spider: Any = None) -> None:
+        """Fetch the images earlier crawls failed (or never got) to get."""
+        if self.archive is None:
+            return
+        for url, status in self.archive.images_to_retry(self.portal_id,
+                                                        max_attempts=self.max_attempts):
+            self._inc("retried" if status == "failed" else "resumed")
+            self._schedule(url)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.archive is None or not isinstance(item, PageItem):
+            return item
+        for url in item.image_urls:
+            if url in self.scheduled:
+                continue
+            state = self.archive.image_state(url)
+            if state is not None and (state["status"] == "ok"
+                                      or state["attempts"] >= self.max_attempts):
+                self._inc("known")
+                continue
+            self._schedule(url)
+        return item
+
+    def _schedule(self, url: str) -> None:
+        if url in self.scheduled or self.crawler.engine is None:
+            return
+        self.scheduled.add(url)
+        request = Request(url, callback=self._downloaded, errback=self._failed,
+                          dont_filter=True, priority=-10,
+                          meta={IMAGE_META: url, "allow_offsite": True,
+                                "handle_httpstatus_all": True})
+        self.crawler.engine.crawl(request)
+
+    def _record(self, download: ImageDownload) -> None:
+        self._inc("ok" if download.ok else "failed")
+        if not download.ok:
+            self._inc(f"failed/{(download.error or 'error').split(' (')[0]}")
+        if self.archive is not None:
+            self.archive.record_image(download, run_id=self.run_id)
+
+    def _downloaded(self, response: Response) -> list[Any]:
+        url = response.meta.get(IMAGE_META) or response.url
+        try:
+            download = inspect_image(url, response.status, response.body, self.root)
+        except OSError as exc:
+            download = ImageDownload(url, ok=False, http_status=response.status,
+                                     error=f"cannot store: {exc.strerror or exc}")
+        self._record(download)
+        return []
+
+    def _failed(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = (request.meta.get(IMAGE_META) or request.url) if request is not None else ""
+        error = failure.value
+        self._record(ImageDownload(url, ok=False,
+                                   error=f"{type(error).__name__}: {error}"[:300]))

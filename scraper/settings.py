@@ -48,6 +48,7 @@ ITEM_PIPELINES = {
     "scraper.pipelines.NormalisePipeline": 400,
     "scraper.pipelines.ValidatePipeline": 500,
     "scraper.pipelines.StorePipeline": 900,
+    "scraper.pipelines.ImageFilesPipeline": 950,
 }
 
 # A page that is not an article is counted in the stats, not shouted about.
@@ -72,6 +73,25 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 15,
 }
+
+# --- raw pages (WARC), images, progress (issue 5 §3-5) ---------------------
+# Every response is written with its request to gzip WARC files under
+# <data folder>/warc/<portal>/ (the data folder is the database's folder unless
+# PORTAL_ARCHIVE_DATA_DIR says otherwise); a file is closed at this size.
+DOWNLOADER_MIDDLEWARES = {"scraper.middlewares.WarcMiddleware": 950}
+SPIDER_MIDDLEWARES = {"scraper.middlewares.WarcCaptureMiddleware": 960}
+EXTENSIONS = {"scraper.extensions.ProgressExtension": 500}
+PORTAL_ARCHIVE_WARC = True
+PORTAL_ARCHIVE_WARC_MAX_BYTES = 1_000_000_000
+PORTAL_ARCHIVE_DATA_DIR = ""
+# Article images are downloaded to <data folder>/images/ab/abcdef….jpg; a
+# failed one is tried again by later crawls, up to this many attempts.
+PORTAL_ARCHIVE_IMAGES = True
+PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS = 5
+# A progress line on stderr every PORTAL_ARCHIVE_PROGRESS_INTERVAL seconds
+# (`portal-archive crawl` turns it on and shows it; 0 = off).
+PORTAL_ARCHIVE_PROGRESS_INTERVAL = 0
+# --- end of issue 5 §3-5 settings -------------------------------------------
 
 # --- incremental, resumable crawls (issue 5 §1-2; spiders/portal.py) ---------
 #: incremental (skip archived articles, stop paging after KNOWN_PAGES pages with

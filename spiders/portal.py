@@ -41,6 +41,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
 from archive.crawl import RESUMABLE_MARK
+from archive.store import Archive
 from scraper.extract.steps import canonicalize_url
 from scraper.items import PageItem
 from scraper.portals import Portal, resolve_portal
@@ -106,9 +107,8 @@ class PortalSpider(scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"{STATS}/{key}", count)
 
-    def _archive(self) -> Any:
-        from archive.store import Archive
-
+    def _archive(self) -> Archive | None:
+        """The archive this crawl writes to, when it exists (read known URLs, mark gone)."""
         if not self.db_path or not Path(self.db_path).is_file():
             return None
         return Archive(self.db_path)
@@ -176,7 +176,9 @@ class PortalSpider(scrapy.Spider):
         kind = self.rules.classify(url)
         if kind in ("article", "page"):
             yield PageItem(
-                url=url,
+                # As fetched (the WARC record's URL), unless only the layout's
+                # rules know it as another spelling of an article's URL.
+                url=response.url if canonicalize_url(response.url) == url else url,
                 portal_id=self.portal.id,
                 html=response.body,
                 status=response.status,

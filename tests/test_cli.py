@@ -203,7 +203,7 @@ def test_crawl_resolves_the_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> 
     assert (portal.id, portal.base_url) == ("demo", "http://127.0.0.1:9999/")
     assert db_path == db and kw == {"settings": {"DEPTH_LIMIT": 2, "NAME": "x"}, "quiet": False,
                                     "full": False, "jobdir": True}
-    assert "articles_new: 3" in result.stdout
+    assert "3 new" in result.stdout and "1 pages that are not articles" in result.stdout
 
     run("crawl", "https://example.gov.vn/tin-tuc/", "--db", db)
     assert calls[1][0].id == "example-gov-vn"

@@ -203,7 +203,7 @@ def test_crawl_all_survives_a_failing_portal(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["crawl", "--all", "--parallel", "2", "--portals",
                                            str(portals), "--db", str(db)])
     assert result.exit_code == 1, result.output
-    assert "Error: 1 of 3 portals failed: huyen-chet" in result.output
+    assert "Error: 1 of 3 portals failed: huyen-chet" in result.output, result.output
     assert "huyen-a        ok" in result.output and "huyen-b        ok" in result.output
     assert dict(_rows(db, "SELECT portal_id, count(*) FROM articles GROUP BY portal_id")) \
         == {"huyen-a": 30, "huyen-b": 40}

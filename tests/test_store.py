@@ -90,14 +90,14 @@ def test_a_later_migration_applies_to_an_existing_archive(
     Archive(path).close()
     calls: list[str] = []
 
-    def add_versions(db: sqlite_utils.Database) -> None:
+    def add_table(db: sqlite_utils.Database) -> None:
         calls.append("ran")
-        db.execute("CREATE TABLE article_versions (id INTEGER PRIMARY KEY, article_id INTEGER)")
+        db.execute("CREATE TABLE test_later_table (id INTEGER PRIMARY KEY, article_id INTEGER)")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*MIGRATIONS, ("9999_test_versions", add_versions)])
+    monkeypatch.setattr(store, "MIGRATIONS", [*MIGRATIONS, ("9999_test_later", add_table)])
     with Archive(path) as a:
-        assert a.applied_migrations == ["9999_test_versions"]
-        assert "article_versions" in a.db.table_names()
+        assert a.applied_migrations == ["9999_test_later"]
+        assert "test_later_table" in a.db.table_names()
         assert a.schema_version == len(MIGRATIONS) + 1
     Archive(path).close()
     assert calls == ["ran"]

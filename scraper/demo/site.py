@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -235,6 +235,8 @@ class DemoSite:
 
     def __init__(self, size: int = 200, seed: int = 1, layout: str = "thanhhoa",
                  portal: PortalInfo | None = None, cache_size: int = 2048,
+                 revisions: dict[int, int] | None = None,
+                 missing_images: set[str] | None = None,
                  visible: int | None = None) -> None:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, not {size}")
@@ -244,6 +246,12 @@ class DemoSite:
         #: Articles published so far (ids 1..visible); the newest ``size - visible``
         #: appear later, with the same content and dates (re-crawl tests).
         self.visible = size if visible is None else visible
+        #: ``{article id: revision}``: an article with a revision > 0 has an
+        #: extra closing paragraph naming it (an edit between two crawls).
+        #: Mutable: a test may edit articles while the portal is served.
+        self.revisions: dict[int, int] = dict(revisions or {})
+        #: Image file names the portal references but no longer serves (404).
+        self.missing_images: set[str] = set(missing_images or ())
         self.seed = seed
         self.layout: Layout = get_layout(layout)
         self.portal = portal or PortalInfo()
@@ -267,7 +275,9 @@ class DemoSite:
 
     def article(self, n: int) -> DemoArticle:
         """Article ``n`` (cached in a bounded LRU); ``NotFound`` outside 1..size."""
-        return self._cached(n)
+        article = self._cached(n)
+        revision = self.revisions.get(n, 0)
+        return _revised(article, revision) if revision else article
 
     def headline(self, n: int) -> Headline:
         """Article ``n``'s link, title and date, without building its body."""
@@ -321,6 +331,8 @@ class DemoSite:
 
     def has_image(self, path: str, file: str) -> bool:
         """Whether ``path`` is an image of some article (its file name says which)."""
+        if file in self.missing_images:
+            return False
         for n in self._image_owners(file):
             if any(img.path == path for img, _ in self.article(n).images):
                 return True
@@ -468,6 +480,16 @@ class DemoSite:
                 if 1 <= n <= self.size and n not in owners:
                     owners.append(n)
         return owners
+
+
+def _revised(article: DemoArticle, revision: int) -> DemoArticle:
+    """The article after an edit: a closing paragraph added before the signature."""
+    note = Paragraph(f"Cập nhật lần {revision}: bài viết được bổ sung thông tin "
+                     f"theo báo cáo mới nhất của UBND huyện.")
+    blocks = list(article.blocks)
+    at = next((i for i, b in enumerate(blocks) if isinstance(b, Signature)), len(blocks))
+    blocks.insert(at, note)
+    return replace(article, blocks=tuple(blocks))
 
 
 def _image_files(n: int, count: int, rng: random.Random, published: datetime) -> list[str]:

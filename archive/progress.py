@@ -1,0 +1,183 @@
+"""Live progress of a crawl, and the one-screen summary of a run.
+
+The crawl process (``scraper/extensions.py``) writes a line
+``PORTAL_ARCHIVE_PROGRESS {json}`` to stderr every second.
+:func:`run_crawl_process` starts the process, turns those lines into one
+updating status line when stderr is a terminal (plain lines otherwise, at
+most one every ``plain_every`` seconds), passes every other line through,
+and keeps the last lines for the error message of a failed crawl.
+:func:`format_run` is the summary printed at the end and by
+``portal-archive runs``. No Scrapy here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+PROGRESS_TAG = "PORTAL_ARCHIVE_PROGRESS "
+
+
+def format_progress(p: dict[str, Any]) -> str:
+    """One status line: articles, pages and pages/s, images, errors, elapsed time."""
+    elapsed = float(p.get("elapsed") or 0)
+    rate = p.get("pages", 0) / elapsed if elapsed > 0 else 0.0
+    minutes, seconds = divmod(int(elapsed), 60)
+    parts = [
+        f"{p.get('articles', 0)} articles",
+        f"{p.get('pages', 0)} pages ({rate:.1f}/s)",
+        f"{p.get('images_ok', 0)} images" + (f" ({p['images_failed']} failed)"
+                                             if p.get("images_failed") else ""),
+        f"{p.get('errors', 0)} errors",
+    ]
+    if p.get("http_errors"):
+        parts.append(f"{p['http_errors']} HTTP 4xx/5xx")
+    return f"[{minutes}:{seconds:02d}] " + " · ".join(parts)
+
+
+@dataclass
+class ProgressDisplay:
+    """Shows progress lines on ``stream``: one updating line on a terminal."""
+
+    stream: TextIO
+    tty: bool
+    plain_every: float = 10.0
+    _last_plain: float = field(default=-1e9)
+    _width: int = 0
+    last: dict[str, Any] | None = None
+
+    def update(self, progress: dict[str, Any]) -> None:
+        self.last = progress
+        line = format_progress(progress)
+        if self.tty:
+            pad = max(0, self._width - len(line))
+            self.stream.write("\r" + line + " " * pad)
+            self._width = len(line)
+            self.stream.flush()
+            return
+        now = time.monotonic()
+        if progress.get("final") or now - self._last_plain >= self.plain_every:
+            self._last_plain = now
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def passthrough(self, line: str) -> None:
+        """A line that is not progress: printed on a line of its own."""
+        self.end()
+        self.stream.write(line if line.endswith("\n") else line + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+
+def parse_progress(line: str) -> dict[str, Any] | None:
+    """The progress dict of a ``PORTAL_ARCHIVE_PROGRESS`` line, else None."""
+    if not line.startswith(PROGRESS_TAG):
+        return None
+    try:
+        data = json.loads(line[len(PROGRESS_TAG):])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass
+class ProcessResult:
+    returncode: int
+    #: The last lines the process wrote to stderr (progress lines excluded).
+    tail: list[str]
+    #: The last progress the process reported.
+    progress: dict[str, Any] | None
+    #: How the process ran: seconds, max_rss_kb and cpu_seconds (from wait4).
+    process: dict[str, Any] = field(default_factory=dict)
+
+
+def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quiet: bool,
+                      stream: TextIO | None = None) -> ProcessResult:
+    """Run the crawl process; show its progress unless ``quiet``; return how it ended."""
+    stream = stream or sys.stderr
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    display = ProgressDisplay(stream, tty)
+    tail: deque[str] = deque(maxlen=20)
+    proc = subprocess.Popen(
+        list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
+    )
+    assert proc.stderr is not None
+    started = time.monotonic()
+    returncode: int | None = None
+    usage: Any = None
+    try:
+        for line in proc.stderr:
+            progress = parse_progress(line)
+            if progress is not None:
+                display.last = progress
+                if not quiet:
+                    display.update(progress)
+                continue
+            if line.strip():
+                tail.append(line.rstrip("\n"))
+            if not quiet:
+                display.passthrough(line)
+    finally:
+        proc.stderr.close()
+        try:
+            # wait4: the exit status and the crawl process's own peak memory and CPU.
+            _, status, usage = os.wait4(proc.pid, 0)
+            returncode = os.waitstatus_to_exitcode(status)
+            proc.returncode = returncode
+        except ChildProcessError:  # already reaped
+            returncode = proc.wait()
+        if not quiet:
+            display.end()
+    process = {"seconds": round(time.monotonic() - started, 3)}
+    if usage is not None:
+        process.update(max_rss_kb=usage.ru_maxrss,
+                       cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3))
+    return ProcessResult(returncode, list(tail), display.last, process)
+
+
+def format_run(run: dict[str, Any]) -> str:
+    """A run's record as a short screen of text (the end of a crawl, ``runs``)."""
+    def js(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    by_status = js(run.get("responses_by_status")) or {}
+    dropped = js(run.get("dropped_reasons")) or {}
+    warc_files = js(run.get("warc_files")) or []
+    duration = run.get("duration_s")
+    lines = [
+        f"Run #{run.get('id', '?')} of {run.get('portal_id', '?')}: {run.get('status')} "
+        f"({run.get('started')} → {run.get('finished') or '…'}"
+        + (f", {duration:.1f} s" if isinstance(duration, (int, float)) else "") + ")",
+        f"  articles   {run.get('articles_new', 0)} new, {run.get('articles_changed', 0)} "
+        f"changed, {run.get('articles_unchanged', 0)} unchanged",
+        f"  requests   {run.get('requests', 0)}; responses {run.get('responses', 0)}"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())) + ")"
+           if by_status else ""),
+        f"  dropped    {run.get('pages_dropped', 0)} pages that are not articles"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(dropped.items())) + ")"
+           if dropped else ""),
+        f"  images     {run.get('images_ok', 0)} stored, {run.get('images_failed', 0)} failed",
+        f"  WARC       {len(warc_files)} file{'s' if len(warc_files) != 1 else ''}, "
+        f"{(run.get('warc_bytes') or 0) / 1_048_576:.1f} MiB"
+        + (f" ({warc_files[0]}{' …' if len(warc_files) > 1 else ''})" if warc_files else ""),
+        f"  errors     {run.get('errors', 0)}",
+    ]
+    return "\n".join(lines)
