@@ -63,6 +63,7 @@ def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
     """The same spider and settings with no pipeline: fetch the pages, discard them."""
     settings = crawl_settings(portal, workdir / "none.db", 0, {
         "ITEM_PIPELINES": {}, "PORTAL_ARCHIVE_MODE": "full", "JOBDIR": str(workdir / "bare-job"),
+        "PORTAL_ARCHIVE_WARC": False,
     })
     cmd = [sys.executable, "-m", "scrapy", "crawl", "portal",
            "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
@@ -95,7 +96,9 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, An
         first = run_crawl(portal, db, quiet=True)
         out["first"] = {**first["process"], "requests": sum(server.hits.values()),
                         "hits": dict(server.hits), "articles": first["articles_new"]}
-        print(f"    bare: {out.get('bare')}\n    first: {out['first']}", flush=True)
+        out["warc_bytes"] = _warc_bytes(workdir)
+        print(f"    bare: {out.get('bare')}\n    first: {out['first']}\n"
+              f"    WARC bytes: {out['warc_bytes']}", flush=True)
         server.app.reset_counts()
         print("  re-crawl, unchanged …", flush=True)
         again = run_crawl(portal, db, quiet=True)
@@ -111,7 +114,6 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, An
                         "new": newer["articles_new"], "hits": dict(server.hits)}
     out["stored"] = _count(db, "SELECT count(*) FROM articles")
     out["distinct"] = _count(db, "SELECT count(DISTINCT canonical_url) FROM articles")
-    out["warc_bytes"] = _warc_bytes(workdir)
     return out
 
 
@@ -195,6 +197,8 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         bare_rate = _rate(pages, bare["seconds"])
         lines.append(f"| bare spider (fetch + links, items discarded) | {pages} | "
                      f"{bare['seconds']:.1f} | {bare_rate:.0f} | {bare['max_rss_kb'] / 1024:.0f} |")
+    if first["hits"].get("image"):
+        lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) | | | | |")
     lines.append(f"| archive (fetch, extract, store) | {first['articles']} | "
                  f"{first['seconds']:.1f} | {arch_rate:.0f} | {first['max_rss_kb'] / 1024:.0f} |")
     if "bare" in result:
@@ -238,7 +242,10 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
                       f"{'met' if abs(growth) <= 0.10 else 'NOT met'})."]
     lines += ["", "## WARC bytes per article", ""]
     if result.get("warc_bytes"):
-        lines.append(f"{result['warc_bytes'] / max(1, first['articles']):.0f} bytes per article.")
+        lines.append(f"{result['warc_bytes'] / max(1, first['articles']):.0f} bytes per article "
+                     f"(all gzip WARC files of the first crawl: article pages, listings, robots.txt"
+                     f"{' and images' if first['hits'].get('image') else ''}; "
+                     f"{result['warc_bytes'] / 1048576:.1f} MiB in all).")
     else:
         lines.append("No WARC files were written by this branch's crawl (WARC output is issue "
                      "5 §3, on another branch): to be measured after the merge.")
