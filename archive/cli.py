@@ -145,6 +145,9 @@ def main() -> None:
               help="With --all: crawl this many portals at a time (each stays polite).")
 @click.option("--full", is_flag=True,
               help="Fetch every article again (default: only what is new since the last crawl).")
+@click.option("--skip", multiple=True, metavar="ID",
+              help="With --all: leave this portal out (repeatable). The bundled demo portal "
+                   "is always left out (it is served only while `portal-archive demo` runs).")
 @click.option("--no-resume", "no_resume", is_flag=True,
               help="Keep no crawl queue on disk (data/jobs/PORTAL) to resume from.")
 # --- end issue 5 §1-2 ---
@@ -156,7 +159,8 @@ def main() -> None:
               help="A crawl setting (repeatable), e.g. -s DEPTH_LIMIT=2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
 @db_option()
-def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, no_resume: bool,
+def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip: tuple[str, ...],
+          no_resume: bool,
           base_url: str | None, portals_file: str | None,
           settings: tuple[str, ...], quiet: bool, db: str) -> None:
     """Crawl a portal (or --all) into the archive.
@@ -181,7 +185,8 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, no_r
     if all_portals or portal is None:
         if portal is not None or not all_portals:
             raise click.UsageError("give one PORTAL, or --all")
-        _crawl_all(portals_file, parallel, full, settings, db)
+        _crawl_all(portals_file, parallel, full, settings, db,
+                   skip=set(skip) | ({"demo"} if portals_file is None else set()))
         return
     target = resolve_portal(portal, portals_file)
     if base_url:
@@ -194,11 +199,13 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, no_r
 
 
 def _crawl_all(portals_file: str | None, parallel: int, full: bool,
-               settings: tuple[str, ...], db: str) -> None:
+               settings: tuple[str, ...], db: str, *, skip: set[str]) -> None:
     """``crawl --all``: every declared portal; one failing does not stop the others."""
     from archive.crawl import PortalOutcome, run_all
 
-    declared = list(load_portals(portals_file).values())
+    declared = [p for p in load_portals(portals_file).values() if p.id not in skip]
+    if not declared:
+        raise ArchiveError("no portal to crawl (all of them skipped)")
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     click.echo(f"Crawling {len(declared)} portals into {db}, {parallel} at a time …")
 

@@ -211,6 +211,22 @@ def test_crawl_all_survives_a_failing_portal(tmp_path: Path) -> None:
         == {"huyen-a": "finished", "huyen-b": "finished", "huyen-chet": "failed"}
 
 
+def test_crawl_all_skips(tmp_path: Path, monkeypatch: Any) -> None:
+    import archive.crawl
+
+    crawled: list[str] = []
+
+    def fake_run_all(portals: list[Any], db: Any, **kw: Any) -> list[Any]:
+        crawled.extend(p.id for p in portals)
+        return [archive.crawl.PortalOutcome(p, True, 0.1, {"articles_new": 1}) for p in portals]
+
+    monkeypatch.setattr(archive.crawl, "run_all", fake_run_all)
+    result = CliRunner().invoke(main, ["crawl", "--all", "--skip", "hauloc",
+                                       "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    assert "demo" not in crawled and "hauloc" not in crawled and "trieuson" in crawled
+
+
 def test_crawl_needs_one_portal_or_all(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["crawl", "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 2
