@@ -80,7 +80,8 @@ def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
     return {"seconds": time.monotonic() - started, "max_rss_kb": usage.ru_maxrss}
 
 
-def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, Any]:
+def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
+                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Bare crawl, archive crawl, unchanged re-crawl, re-crawl with new articles."""
     out: dict[str, Any] = {"size": size}
     db = workdir / f"archive-{size}.db"
@@ -93,7 +94,7 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, An
             out["bare"] = bare
             server.app.reset_counts()
         print(f"  first crawl of {size} articles …", flush=True)
-        first = run_crawl(portal, db, quiet=True)
+        first = run_crawl(portal, db, quiet=True, settings=settings)
         out["first"] = {**first["process"], "requests": sum(server.hits.values()),
                         "hits": dict(server.hits), "articles": first["articles_new"]}
         out["warc_bytes"] = _warc_bytes(workdir)
@@ -101,7 +102,7 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, An
               f"    WARC bytes: {out['warc_bytes']}", flush=True)
         server.app.reset_counts()
         print("  re-crawl, unchanged …", flush=True)
-        again = run_crawl(portal, db, quiet=True)
+        again = run_crawl(portal, db, quiet=True, settings=settings)
         out["again"] = {**again["process"], "requests": sum(server.hits.values()),
                         "hits": dict(server.hits), "new": again["articles_new"]}
         base = server.base_url
@@ -109,7 +110,7 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool) -> dict[str, An
     port = int(base.rstrip("/").rsplit(":", 1)[1])
     with DemoServer(after, port=port) as server:
         print(f"  re-crawl, {NEW_ARTICLES} articles published since …", flush=True)
-        newer = run_crawl(portal, db, quiet=True)
+        newer = run_crawl(portal, db, quiet=True, settings=settings)
         out["newer"] = {**newer["process"], "requests": sum(server.hits.values()),
                         "new": newer["articles_new"], "hits": dict(server.hits)}
     out["stored"] = _count(db, "SELECT count(*) FROM articles")
@@ -254,6 +255,13 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
     return "\n".join(lines) + "\n"
 
 
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", default=bool(
@@ -262,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
     parser.add_argument("--profile", action="store_true", help="profile the pipeline too")
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="a setting of the archive crawls, e.g. "
+                        "-s PORTAL_ARCHIVE_IMAGES=false (repeatable)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     size = args.size or (1000 if args.quick else 10_000)
@@ -271,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="crawl-bench-"))
     try:
         print(f"crawl benchmark: {size} articles, memory at {memory_sizes}", flush=True)
-        result = first_and_recrawl(size, workdir, with_bare=not args.no_bare)
+        settings = {k: _value(v) for k, _, v in (pair.partition("=") for pair in args.settings)}
+        result = first_and_recrawl(size, workdir, with_bare=not args.no_bare,
+                                   settings=settings or None)
         memory = []
         for n in memory_sizes:
             if n == size:
