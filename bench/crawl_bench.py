@@ -248,8 +248,8 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
                      f"{' and images' if first['hits'].get('image') else ''}; "
                      f"{result['warc_bytes'] / 1048576:.1f} MiB in all).")
     else:
-        lines.append("No WARC files were written by this branch's crawl (WARC output is issue "
-                     "5 §3, on another branch): to be measured after the merge.")
+        lines.append("No WARC files were written (PORTAL_ARCHIVE_WARC off, or a code base "
+                     "without WARC output).")
     if profile:
         lines += ["", "## Where the crawl process spends its time", "", profile.strip()]
     return "\n".join(lines) + "\n"
