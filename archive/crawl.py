@@ -8,6 +8,7 @@ and reads the run's outcome back from the archive.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -154,6 +155,8 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
             raise CrawlError(f"crawl of {portal.id} failed: {portal.base_url} did not answer")
         if run.get("status") == "finished" and "JOBDIR" in all_settings and jobdir:
             shutil.rmtree(all_settings["JOBDIR"], ignore_errors=True)
+            with contextlib.suppress(OSError):
+                Path(all_settings["JOBDIR"]).parent.rmdir()  # jobs/, when no other job is left
         return run
     finally:
         archive.close()
