@@ -137,7 +137,20 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("portal")
+@click.argument("portal", required=False)
+# --- issue 5 §1-2: --all, --parallel, --full, --no-resume (see _crawl_all) ---
+@click.option("--all", "all_portals", is_flag=True,
+              help="Crawl every portal of portals.toml, one after another (see --parallel).")
+@click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="With --all: crawl this many portals at a time (each stays polite).")
+@click.option("--full", is_flag=True,
+              help="Fetch every article again (default: only what is new since the last crawl).")
+@click.option("--skip", multiple=True, metavar="ID",
+              help="With --all: leave this portal out (repeatable). The bundled demo portal "
+                   "is always left out (it is served only while `portal-archive demo` runs).")
+@click.option("--no-resume", "no_resume", is_flag=True,
+              help="Keep no crawl queue on disk (data/jobs/PORTAL) to resume from.")
+# --- end issue 5 §1-2 ---
 @click.option("--base-url", metavar="URL",
               help="Crawl the declared portal at another address (a mirror, the demo's port).")
 @click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
@@ -149,14 +162,18 @@ def main() -> None:
               help="Force an extraction profile for every page (generic: the generic "
                    "extractor, no profile).")
 @db_option()
-def crawl(portal: str, base_url: str | None, portals_file: str | None,
+def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip: tuple[str, ...],
+          no_resume: bool,
+          base_url: str | None, portals_file: str | None,
           settings: tuple[str, ...], quiet: bool, profile: str | None, db: str) -> None:
-    """Crawl a portal into the archive.
+    """Crawl a portal (or --all) into the archive.
 
     PORTAL is an id from portals.toml, or a URL.
 
-    Running it again re-crawls: new articles are added, changed ones updated,
-    unchanged ones only marked as seen.
+    Running it again re-crawls incrementally: listings are walked newest
+    first until they show only archived articles (plus a margin of pages),
+    new articles are added; --full fetches everything again. A crawl that was
+    interrupted (even killed) continues where it stopped.
 
     \b
     Examples:
@@ -164,9 +181,17 @@ def crawl(portal: str, base_url: str | None, portals_file: str | None,
       portal-archive crawl https://hoanghoa.thanhhoa.gov.vn/ --db data/hoanghoa.db
       portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
       portal-archive crawl https://some-portal.gov.vn/ --profile generic
+      portal-archive crawl trieuson --full
+      portal-archive crawl --all --parallel 3
     """
     from archive.crawl import run_crawl
 
+    if all_portals or portal is None:
+        if portal is not None or not all_portals:
+            raise click.UsageError("give one PORTAL, or --all")
+        _crawl_all(portals_file, parallel, full, settings, db,
+                   skip=set(skip) | ({"demo"} if portals_file is None else set()))
+        return
     target = resolve_portal(portal, portals_file)
     if base_url:
         target = target.with_base_url(base_url)
@@ -174,7 +199,8 @@ def crawl(portal: str, base_url: str | None, portals_file: str | None,
     if profile:
         extra["PORTAL_ARCHIVE_PROFILE"] = _known_profile(profile)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    run = run_crawl(target, db, settings=extra or None, quiet=quiet)
+    run = run_crawl(target, db, settings=extra or None, quiet=quiet,
+                    full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
 
@@ -187,6 +213,36 @@ def _known_profile(name: str) -> str:
             f"unknown profile {name!r} (known: generic, {', '.join(PROFILES)})",
             param_hint="'--profile'")
     return name
+
+
+def _crawl_all(portals_file: str | None, parallel: int, full: bool,
+               settings: tuple[str, ...], db: str, *, skip: set[str]) -> None:
+    """``crawl --all``: every declared portal; one failing does not stop the others."""
+    from archive.crawl import PortalOutcome, run_all
+
+    declared = [p for p in load_portals(portals_file).values() if p.id not in skip]
+    if not declared:
+        raise ArchiveError("no portal to crawl (all of them skipped)")
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Crawling {len(declared)} portals into {db}, {parallel} at a time …")
+
+    def done(o: PortalOutcome) -> None:
+        click.echo(f"  {o.portal.id}: " + (
+            f"done in {o.seconds:.0f} s" if o.ok else f"FAILED after {o.seconds:.0f} s: {o.error}"))
+
+    outcomes = run_all(declared, db, parallel=parallel, full=full,
+                       settings=_parse_settings(settings) or None, on_done=done)
+    click.echo("")
+    click.echo(f"{'PORTAL':<14} {'RESULT':<7} {'NEW':>6} {'CHANGED':>7} {'UNCHANGED':>9} "
+               f"{'SECONDS':>7}")
+    for o in outcomes:
+        run = o.run
+        click.echo(f"{o.portal.id:<14} {'ok' if o.ok else 'FAILED':<7} "
+                   f"{run.get('articles_new', 0):>6} {run.get('articles_changed', 0):>7} "
+                   f"{run.get('articles_unchanged', 0):>9} {o.seconds:>7.1f}")
+    failed = [o.portal.id for o in outcomes if not o.ok]
+    if failed:
+        raise ArchiveError(f"{len(failed)} of {len(outcomes)} portals failed: {', '.join(failed)}")
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:

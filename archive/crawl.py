@@ -8,11 +8,16 @@ and reads the run's outcome back from the archive.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
+import shutil
 import sys
-from dataclasses import asdict
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,15 +69,60 @@ def _settings_that_matter(settings: dict[str, Any], portal: Portal) -> dict[str,
     return keep
 
 
+def job_dir(db_path: str | Path, portal_id: str) -> Path:
+    """Where a crawl of ``portal_id`` into ``db_path`` keeps its Scrapy JOBDIR."""
+    return Path(db_path).resolve().parent / "jobs" / portal_id
+
+
+#: Written by the spider into its JOBDIR when it stops cleanly before the end
+#: (SIGINT/SIGTERM, close reason other than "finished"): the queue on disk is
+#: whole and the next crawl continues from it. After a SIGKILL it is absent and
+#: the JOBDIR (its queue index unsaved) is discarded: the archive itself says
+#: what is done.
+RESUMABLE_MARK = "portal_archive.resumable"
+
+
+def choose_mode(archive: Archive, portal: Portal, *, full: bool) -> str:
+    """``full`` when asked; ``resume`` after an interrupted crawl; else ``incremental``."""
+    if full:
+        return "full"
+    status = archive.last_run_status(portal.id)
+    if status is not None and status != "finished":
+        return "resume"
+    return "incremental"
+
+
+def _prepare_jobdir(jobdir: Path, mode: str) -> bool:
+    """Keep a cleanly stopped job's JOBDIR (True), discard any other."""
+    if (jobdir / RESUMABLE_MARK).is_file() and mode != "full":
+        return True
+    shutil.rmtree(jobdir, ignore_errors=True)
+    return False
+
+
 def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] | None = None,
-              quiet: bool = False) -> dict[str, Any]:
-    """Crawl one portal into the archive at ``db_path``; return the run's record."""
+              quiet: bool = False, full: bool = False, jobdir: bool = True) -> dict[str, Any]:
+    """Crawl one portal into the archive at ``db_path``; return the run's record.
+
+    ``full`` fetches everything again (default: incremental, or a resume of an
+    interrupted crawl). ``jobdir`` keeps the crawl's queue on disk under
+    ``<db folder>/jobs/<portal>/`` so that an interrupted crawl continues where
+    it stopped; it is removed when the crawl finishes.
+    """
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     archive = Archive(db_path)
     try:
         archive.ensure_portal(portal)
-        all_settings = crawl_settings(portal, db_path, 0, settings)
+        mode = choose_mode(archive, portal, full=full)
+        archive.interrupt_stale_runs(portal.id)
+        all_settings = crawl_settings(portal, db_path, 0, {"PORTAL_ARCHIVE_MODE": mode,
+                                                           **(settings or {})})
+        jobs = job_dir(db_path, portal.id)
+        if jobdir and "JOBDIR" not in all_settings:
+            resumed = _prepare_jobdir(jobs, mode)
+            all_settings["JOBDIR"] = str(jobs)
+            all_settings["PORTAL_ARCHIVE_JOB_RESUMED"] = resumed
         run_id = archive.start_run(portal.id, _settings_that_matter(all_settings, portal))
     finally:
         archive.close()
@@ -99,9 +149,58 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
             )
         #: Not stored: how the crawl process ran (seconds, max_rss_kb, cpu_seconds).
         run["process"] = proc.process
+        if not (run.get("stats") or {}).get("downloader/response_count"):
+            archive.finish_run(run_id, {**run["stats"], "error": "the portal did not answer"},
+                               status="failed")
+            raise CrawlError(f"crawl of {portal.id} failed: {portal.base_url} did not answer")
+        if run.get("status") == "finished" and "JOBDIR" in all_settings and jobdir:
+            shutil.rmtree(all_settings["JOBDIR"], ignore_errors=True)
+            with contextlib.suppress(OSError):
+                Path(all_settings["JOBDIR"]).parent.rmdir()  # jobs/, when no other job is left
         return run
     finally:
         archive.close()
+
+
+@dataclass
+class PortalOutcome:
+    """How the crawl of one portal of ``crawl --all`` went."""
+
+    portal: Portal
+    ok: bool
+    seconds: float
+    run: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+def run_all(portals: list[Portal], db_path: str | Path, *, parallel: int = 1,
+            settings: dict[str, Any] | None = None, full: bool = False, quiet: bool = True,
+            on_done: Callable[[PortalOutcome], None] | None = None) -> list[PortalOutcome]:
+    """Crawl every portal (``parallel`` at a time, each with its own polite limits).
+
+    A portal that fails does not stop the others; the outcomes come back in
+    the order of ``portals``.
+    """
+
+    def one(portal: Portal) -> PortalOutcome:
+        started = time.monotonic()
+        try:
+            run = run_crawl(portal, db_path, settings=settings, quiet=quiet, full=full)
+            outcome = PortalOutcome(portal, True, time.monotonic() - started, run)
+        except Exception as exc:  # one portal's failure is reported, not raised
+            outcome = PortalOutcome(portal, False, time.monotonic() - started,
+                                    error=" ".join(str(exc).split()) or type(exc).__name__)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    if parallel <= 1:
+        return [one(p) for p in portals]
+    # Create (migrate) the archive once, before the crawls open it at the same time.
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    Archive(db_path).close()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(one, portals))
 
 
 def demo_portal(base_url: str) -> Portal:

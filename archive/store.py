@@ -1128,6 +1128,57 @@ class Archive:
             "size_bytes": size,
         }
 
+    # -- crawl state (incremental and resumable crawls; issue 5 §1-2) ------------
+    def known_urls(self, portal_id: str) -> Iterator[str]:
+        """The URLs (canonical and as fetched) of the portal's archived articles, streamed."""
+        cursor = self.conn.execute(
+            "SELECT canonical_url, url FROM articles WHERE portal_id = ?", [portal_id])
+        for canonical, url in cursor:
+            yield canonical
+            if url != canonical:
+                yield url
+
+    def live_urls(self, portal_id: str) -> Iterator[str]:
+        """Canonical URLs of the portal's articles not marked gone, streamed."""
+        cursor = self.conn.execute(
+            "SELECT canonical_url FROM articles WHERE portal_id = ? AND status != 'gone'",
+            [portal_id])
+        for (canonical,) in cursor:
+            yield canonical
+
+    def mark_gone(self, urls: Iterable[str], *, run_id: int | None = None) -> int:
+        """Mark articles the portal no longer serves (404/410) as ``status = 'gone'``.
+
+        They stay in the archive. ``last_seen`` keeps when the portal last
+        served them; ``last_run_id`` becomes the run that found them gone (its
+        ``started``/``finished`` say when). Returns how many rows changed.
+        """
+        changed = 0
+        with self.db.atomic():
+            for url in urls:
+                cur = self.conn.execute(
+                    "UPDATE articles SET status = 'gone', last_run_id = coalesce(?, last_run_id) "
+                    "WHERE (canonical_url = ? OR url = ?) AND status != 'gone'",
+                    [run_id or None, url, url])
+                changed += cur.rowcount
+        return changed
+
+    def last_run_status(self, portal_id: str) -> str | None:
+        """Status of the portal's latest crawl run (None: never crawled)."""
+        row = self.conn.execute(
+            "SELECT status FROM crawl_runs WHERE portal_id = ? ORDER BY id DESC LIMIT 1",
+            [portal_id]).fetchone()
+        return str(row[0]) if row else None
+
+    def interrupt_stale_runs(self, portal_id: str) -> int:
+        """Runs of the portal still ``running`` (their process was killed) become ``interrupted``."""
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "UPDATE crawl_runs SET status = 'interrupted', finished = ? "
+                "WHERE portal_id = ? AND status = 'running'",
+                [utc_iso(datetime.now(UTC)), portal_id])
+        return cur.rowcount
+
 
 _RUN_JSON = ("settings", "stats", "responses_by_status", "dropped_reasons", "warc_files")
 

@@ -95,3 +95,14 @@ PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS = 5
 # (`portal-archive crawl` turns it on and shows it; 0 = off).
 PORTAL_ARCHIVE_PROGRESS_INTERVAL = 0
 # --- end of issue 5 §3-5 settings -------------------------------------------
+
+# --- incremental, resumable crawls (issue 5 §1-2; spiders/portal.py) ---------
+#: incremental (skip archived articles, stop paging after KNOWN_PAGES pages with
+#: nothing new), resume (skip archived articles, walk listings to the end) or
+#: full (fetch everything, revisit archived articles to find deleted ones).
+#: `portal-archive crawl` chooses: full with --full, resume after an interrupted run.
+PORTAL_ARCHIVE_MODE = "incremental"
+PORTAL_ARCHIVE_KNOWN_PAGES = 2
+#: In full/resume mode: pages in a row with no new article link before the
+#: crawl stops following (endless pagination, calendar traps).
+PORTAL_ARCHIVE_TRAP_PAGES = 5

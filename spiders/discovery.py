@@ -157,7 +157,7 @@ class Discovery:
 
     def _page_request(self, url: str) -> Request | None:
         url = canonicalize_url(url)
-        if not self.spider._on_portal(url):
+        if not self.spider._on_portal(url) or not self.spider.wants(url):
             return None
         kind = url_kind(url)
         return Request(url, callback=self.spider.parse, priority=10 if kind == "article" else 0)

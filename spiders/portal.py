@@ -4,6 +4,26 @@ Stays on the portal's host, obeys robots.txt (Scrapy's middleware), hands
 every article page to the pipelines as a :class:`PageItem`. The portal is
 given as JSON (``-a portal='{...}'``) by ``portal-archive crawl``, or by id
 (``-a portal=demo``) with an optional ``-a base_url=``.
+
+Crawl modes (setting ``PORTAL_ARCHIVE_MODE``, or ``-a mode=``):
+
+``incremental`` (default)
+    The archive's URLs for this portal are read at start. Known articles are
+    not requested again, and a listing stops paging once it has shown
+    ``PORTAL_ARCHIVE_KNOWN_PAGES`` pages in a row holding nothing new: a
+    re-crawl of an unchanged portal costs a few listing pages.
+``resume``
+    After an interrupted crawl: known articles are skipped, but listings are
+    walked to their end (what the killed crawl never reached is still there).
+``full``
+    Everything is fetched again, and every live archived article of the
+    portal is revisited, so that one the portal deleted (404/410) is marked
+    ``gone`` (it stays in the archive).
+
+In every mode a page leads on only while it shows article links not seen
+yet in this crawl (or, incremental, not archived): a pagination that never
+ends, a calendar with infinite date links, a redirect loop or session ids
+in URLs cannot keep the crawl going for ever (``PORTAL_ARCHIVE_TRAP_PAGES``).
 """
 
 from __future__ import annotations
@@ -11,25 +31,34 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
+from archive.crawl import RESUMABLE_MARK
+from archive.store import Archive
 from scraper.extract.steps import canonicalize_url
 from scraper.items import PageItem
 from scraper.portals import Portal, resolve_portal
 from spiders.discovery import Discovery, url_kind
 from spiders.linkrules import rules_for
 
+MODES = ("incremental", "resume", "full")
+STATS = "portal_archive"
+
 
 class PortalSpider(scrapy.Spider):
     name = "portal"
+    #: A deleted article answers 404/410: the spider sees it to mark it gone.
+    handle_httpstatus_list = [404, 410]
 
     def __init__(self, portal: str = "", base_url: str = "", portals_file: str = "",
-                 **kwargs: Any) -> None:
+                 mode: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not portal:
             raise ValueError("give the portal: -a portal=ID (or a JSON object, or a URL)")
@@ -43,46 +72,227 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = [self.portal.host]
         # Host filtering is ours (_on_portal): LinkExtractor's compares host:port.
         self.links = LinkExtractor(unique=True)
+        self.mode_arg = mode
+        self.mode = "incremental"
+        self.margin = 2
+        #: Keys of the archived URLs of this portal (incremental/resume: not fetched again).
+        self.known: set[int] = set()
+        #: Keys of the article URLs met in this crawl.
+        self.seen: set[int] = set()
+        #: Archived articles that answered 404/410.
+        self.gone: list[str] = []
+        self.db_path = ""
+        self.run_id = 0
         # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
         self.discovery = Discovery(self) if self.rules.article is None else None
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        mode = spider.mode_arg or settings.get("PORTAL_ARCHIVE_MODE", "incremental")
+        if mode not in MODES:
+            raise ValueError(f"unknown crawl mode {mode!r} (use {', '.join(MODES)})")
+        spider.mode = mode
+        spider.margin = (settings.getint("PORTAL_ARCHIVE_KNOWN_PAGES", 2) if mode == "incremental"
+                         else settings.getint("PORTAL_ARCHIVE_TRAP_PAGES", 5))
+        spider.db_path = settings.get("PORTAL_ARCHIVE_DB", "")
+        spider.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
+        return spider
+
+    # ------------------------------------------------------------------ state
+    @staticmethod
+    def _key(url: str) -> int:
+        # An int per URL, not the string: a 100 000-article portal's sets stay small.
+        return hash(url)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"{STATS}/{key}", count)
+
+    def _archive(self) -> Archive | None:
+        """The archive this crawl writes to, when it exists (read known URLs, mark gone)."""
+        if not self.db_path or not Path(self.db_path).is_file():
+            return None
+        return Archive(self.db_path)
+
+    def _load_known(self) -> None:
+        archive = self._archive()
+        if archive is None:
+            return
+        try:
+            self.known = {self._key(u) for u in archive.known_urls(self.portal.id)}
+        finally:
+            archive.close()
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"{STATS}/known_urls", len(self.known))
+
     async def start(self) -> AsyncIterator[Any]:
-        yield scrapy.Request(self.portal.base_url, callback=self.parse)
+        mark = self._resumable_mark()
+        if mark is not None:
+            mark.unlink(missing_ok=True)  # from now on only a clean stop makes it resumable
+        self._load_known()
+        # dont_filter: a crawl resumed from its JOBDIR starts from its queue,
+        # the home page must still be fetched when the job is new.
+        yield scrapy.Request(self.portal.base_url, callback=self.parse, dont_filter=True)
         if self.discovery is not None:
             for request in self.discovery.start_requests():
                 yield request
+        if self.mode != "full":
+            return
+        archive = self._archive()
+        if archive is None:
+            return
+        try:
+            # Revisit what the archive holds: an article the portal deleted
+            # is linked from nowhere any more, and answers 404 here.
+            for url in archive.live_urls(self.portal.id):
+                yield scrapy.Request(url, callback=self.parse, priority=-10,
+                                     cb_kwargs={"stale": 0})
+        finally:
+            archive.close()
 
+    # ------------------------------------------------------------------ crawl
     def _on_portal(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.hostname == self.portal.host and parts.path.startswith(
             urlsplit(self.portal.base_url).path
         )
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+    def _normalise(self, raw: str, count: bool = False) -> str:
+        url = canonicalize_url(raw)
+        if count and url != raw:
+            self._inc("links/canonicalised")  # session ids, tracking parameters
+        same = self.rules.same_page(url)
+        if count and same != url:
+            self._inc("links/same_page")  # the same article under another URL
+        return same
+
+    def parse(self, response: Response, stale: int = 0, **kwargs: Any) -> Iterator[Any]:
+        if response.status >= 400:
+            self._gone_or_error(response)
+            return
         if not isinstance(response, HtmlResponse):
             return
-        kind = self.rules.classify(response.url)
+        latency = response.meta.get("download_latency")
+        if latency is not None and self.crawler.stats is not None:
+            self.crawler.stats.max_value(f"{STATS}/slowest_response_ms", int(latency * 1000))
+        self._check_charset(response)
+        url = self._normalise(response.url)
+        kind = self.rules.classify(url)
         if self.discovery is not None:
             yield from self.discovery.from_page(response)
             if kind == "page" and self.discovery.is_listing(response):
                 kind = "listing"
         if kind in ("article", "page"):
             yield PageItem(
-                url=response.url,
+                # As fetched (the WARC record's URL), unless only the layout's
+                # rules know it as another spelling of an article's URL.
+                url=response.url if canonicalize_url(response.url) == url else url,
                 portal_id=self.portal.id,
                 html=response.body,
                 status=response.status,
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
+        links: list[tuple[str, str]] = []
         for link in self.links.extract_links(response):
-            url = canonicalize_url(link.url)
-            if not self._on_portal(url):
+            if not self._on_portal(link.url):
                 continue
-            link_kind = self.rules.classify(url)
-            if link_kind == "skip":
-                continue
-            # Articles first: a listing page only leads to more work.
+            target = self._normalise(link.url, count=True)
+            link_kind = self.rules.classify(target)
             if link_kind == "page" and self.discovery is not None:
-                link_kind = url_kind(url)
-            yield response.follow(url, callback=self.parse,
-                                  priority=10 if link_kind == "article" else 0)
+                link_kind = url_kind(target)  # guessed from the URL's shape
+            if link_kind != "skip":
+                links.append((target, link_kind))
+
+        # Does this page show anything new? Known articles count as new only
+        # when the crawl must walk past them (resume, full). Where the layout
+        # knows no article URLs (discovery), any page not met yet is news.
+        fresh = False
+        for target, link_kind in links:
+            if link_kind != "article" and not (self.discovery is not None and link_kind == "page"):
+                continue
+            key = self._key(target)
+            if key not in self.seen and (self.mode != "incremental" or key not in self.known):
+                fresh = True
+            self.seen.add(key)
+        streak = 0 if fresh else stale + 1
+        if streak > self.margin:
+            self._inc("pages/not_followed")  # nothing new for `margin` pages: stop here
+            return
+        here = self.rules.listing_page(url)
+        for target, link_kind in links:
+            if link_kind == "page" and self.discovery is not None:
+                # Unknown kind (discovery): an archived article is not fetched again.
+                if self.wants(target):
+                    yield response.follow(target, callback=self.parse,
+                                          cb_kwargs={"stale": streak})
+                continue
+            if link_kind == "article":
+                if not self.wants(target):
+                    continue
+                # Articles first: a listing page only leads to more work.
+                yield response.follow(target, callback=self.parse, priority=10,
+                                      cb_kwargs={"stale": streak})
+                continue
+            there = self.rules.listing_page(target)
+            child = streak
+            if there is not None and there[1] == 1 and (here is None or here[0] != there[0]):
+                child = 0  # the first page of another listing: its own count starts
+            elif streak and here is not None and there is not None and there[0] == here[0] \
+                    and there[1] > here[1] + 1 and self.mode == "incremental":
+                # Nothing new here: walk on to the next page only, no jumps
+                # to the far end of the listing.
+                continue
+            yield response.follow(target, callback=self.parse, cb_kwargs={"stale": child})
+
+    def wants(self, url: str) -> bool:
+        """Fetch this article? Not when the archive holds it (except --full)."""
+        if self.mode != "full" and self._key(url) in self.known:
+            self._inc("articles/known_skipped")
+            return False
+        return True
+
+    def _gone_or_error(self, response: Response) -> None:
+        self._inc(f"http_status/{response.status}")
+        if response.status in (404, 410):
+            url = self._normalise(response.url)
+            if self._key(url) in self.known:
+                self.gone.append(url)
+                self._inc("articles/gone")
+
+    def _check_charset(self, response: HtmlResponse) -> None:
+        """Count pages whose declared charset is not what they are written in."""
+        declared = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if "charset=" not in declared:
+            return
+        charset = declared.split("charset=", 1)[1].split(";")[0].strip()
+        if charset.replace("-", "") in ("utf8", ""):
+            return
+        try:
+            response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        if not response.body.isascii():
+            self._inc("pages/charset_mismatch")
+
+    def _resumable_mark(self) -> Path | None:
+        jobdir = self.crawler.settings.get("JOBDIR")
+        return Path(jobdir) / RESUMABLE_MARK if jobdir else None
+
+    def closed(self, reason: str) -> None:
+        mark = self._resumable_mark()
+        if mark is not None and reason != "finished":
+            # Stopped cleanly before the end: Scrapy saved the queue, the next
+            # crawl continues from it (after a SIGKILL this file is missing).
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.write_text(reason + "\n", encoding="utf-8")
+        if not self.gone:
+            return
+        archive = self._archive()
+        if archive is None:
+            return
+        try:
+            archive.mark_gone(self.gone, run_id=self.run_id or None)
+        finally:
+            archive.close()

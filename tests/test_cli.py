@@ -201,7 +201,8 @@ def test_crawl_resolves_the_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 0, result.output
     portal, db_path, kw = calls[0]
     assert (portal.id, portal.base_url) == ("demo", "http://127.0.0.1:9999/")
-    assert db_path == db and kw == {"settings": {"DEPTH_LIMIT": 2, "NAME": "x"}, "quiet": False}
+    assert db_path == db and kw == {"settings": {"DEPTH_LIMIT": 2, "NAME": "x"}, "quiet": False,
+                                    "full": False, "jobdir": True}
     assert "3 new" in result.stdout and "1 pages that are not articles" in result.stdout
 
     run("crawl", "https://example.gov.vn/tin-tuc/", "--db", db)

@@ -357,7 +357,7 @@ def test_bad_site_arguments() -> None:
     with pytest.raises(ValueError, match="unknown layout"):
         DemoSite(layout="nope")
     with pytest.raises(ValueError, match="not implemented"):
-        DemoServer(DemoSite(), faults=frozenset({"slow"}))
+        DemoServer(DemoSite(), faults=frozenset({"sloww"}))
     with pytest.raises(NotFound):
         DemoSite(size=20).article(21)
     assert get_layout("thanhhoa") is LAYOUTS["thanhhoa"]

@@ -32,7 +32,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         portal = demo_portal(server.base_url)
         first = run_crawl(portal, db, quiet=True)
         hits_after_first = dict(server.hits)
-        second = run_crawl(portal, db, quiet=True)
+        # --full: every page fetched again (an incremental re-crawl would skip them all).
+        second = run_crawl(portal, db, quiet=True, full=True)
         base_url = server.base_url
     return {"site": site, "db": db, "base": base_url, "first": first, "second": second,
             "hits": hits_after_first}

@@ -1,4 +1,4 @@
-"""``python -m scraper.demo serve [--host H] [--port P] [--size N] [--seed S] [--layout L]``.
+"""``python -m scraper.demo serve [--host H] [--port P] [--size N] [--seed S] [--layout L] [--fault X]``.
 
 Runs the demo portal in the foreground. Once listening it prints exactly one
 line, ``serving http://HOST:PORT/``, and serves until SIGTERM or SIGINT.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
 
+from scraper.demo.app import FAULT_MODES
 from scraper.demo.layouts import LAYOUTS
 from scraper.demo.server import DemoServer
 from scraper.demo.site import MAX_SIZE, MIN_SIZE, DemoSite
@@ -57,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--size", type=_size, default=200, help="number of articles")
     serve.add_argument("--seed", type=_int, default=1, help="content seed")
     serve.add_argument("--layout", choices=sorted(LAYOUTS), default="thanhhoa")
+    serve.add_argument("--fault", action="append", choices=sorted(FAULT_MODES), default=[],
+                       help="misbehave like a real portal (repeatable; see scraper.demo.app)")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -70,7 +73,8 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     site = DemoSite(size=args.size, seed=args.seed, layout=args.layout)
-    server = DemoServer(site, host=args.host, port=args.port, quiet=not args.verbose)
+    server = DemoServer(site, host=args.host, port=args.port, quiet=not args.verbose,
+                        faults=frozenset(args.fault))
     try:
         server.start()
     except OSError as exc:

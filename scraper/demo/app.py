@@ -4,11 +4,32 @@
 and counts what it served. :class:`scraper.demo.server.DemoServer` puts it
 on a real socket; tests may also call :meth:`DemoApp.handle` directly.
 
-Fault modes (500 bursts, slow or truncated responses, endless pagination,
-redirect loops, session ids, duplicate URLs, deleted articles, wrong
-charset …) will hook in at :meth:`DemoApp._apply_faults`, the one place
-every response passes through. None is implemented yet: ``faults`` must be
-empty or name only modes in :data:`FAULT_MODES`.
+Fault modes (:data:`FAULT_MODES`, switched on with ``DemoServer(site,
+faults=frozenset({...}))`` or ``python -m scraper.demo serve --fault X``)
+make the portal misbehave the way real district portals do. Requests pass
+through :meth:`DemoApp._before_routing` (URL spellings the portal accepts)
+and every response through :meth:`DemoApp._apply_faults`:
+
+``error_burst``         the first ``burst`` requests of every page answer 503 / 500
+``timeout``             the first request of every 10th article (ids ending in 1)
+                        stalls ``timeout_delay`` seconds (longer than the crawl waits)
+``slow``                every page takes ``slow_delay`` seconds
+``truncated``           the first response of every 10th article (ids ending in 2)
+                        declares a longer Content-Length than it sends, then hangs up
+``endless_pagination``  listings link a "next page" for ever; past the last page
+                        the last page is served again
+``calendar``            every page links a calendar whose days link the next and
+                        previous day, without end (a crawler trap)
+``redirect_loop``       every page links a page that redirects to itself (via a
+                        query variant) for ever
+``session_path``        every link carries an ASP.NET cookieless session id,
+                        ``/(S(xxxx))/…``, new on every page view
+``session_query``       every link carries ``?sid=…``, new on every page view
+``duplicate_urls``      articles are linked under several URLs: with query strings
+                        (``?ref=…``) and under their category's path
+``deleted``             articles in ``deleted_ids`` (default: every 20th) answer 404
+``wrong_charset``       pages declare windows-1258 (header) and iso-8859-1 (meta)
+                        but are UTF-8
 """
 
 from __future__ import annotations
@@ -33,8 +54,17 @@ _SITEMAP_PAGE = re.compile(r"^/sitemap-(\d{1,7})\.xml$")
 SITEMAP_SIZE = 1000
 FEED_PATH = "/rss.xml"
 FEED_SIZE = 20
-#: Fault modes implemented so far (see the module docstring).
-FAULT_MODES: frozenset[str] = frozenset()
+#: Fault modes (see the module docstring).
+FAULT_MODES: frozenset[str] = frozenset({
+    "error_burst", "timeout", "slow", "truncated", "endless_pagination", "calendar",
+    "redirect_loop", "session_path", "session_query", "duplicate_urls", "deleted",
+    "wrong_charset",
+})
+CALENDAR_PATH = "/portal/Pages/Lich-cong-tac.aspx"
+LOOP_PATH = "/portal/Pages/Chuyen-trang.aspx"
+_SESSION_PATH = re.compile(r"^/\(S\([a-z0-9]+\)\)(?=/)", re.I)
+_CATEGORY_ARTICLE = re.compile(r"^(/portal/Pages/)[A-Za-z0-9-]+/(\d{4}-\d{1,2}-\d{1,2}/[^/]+\.aspx)$")
+_LOCAL_HREF = re.compile(r'href="(/[^"]*)"')
 
 STYLESHEET = b"""body{font-family:Arial,sans-serif;font-size:13px;margin:0}
 .news-title{color:#a50000;font-size:18px}.news-date{color:#777;font-style:italic}
@@ -66,6 +96,10 @@ class Response:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    #: Send only half the body (Content-Length still says all), then close.
+    truncate: bool = False
+    #: Seconds to wait before answering.
+    delay: float = 0.0
 
 
 class DemoApp:
@@ -96,9 +130,21 @@ class DemoApp:
         self.hits: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.recent: deque[tuple[str, str, int]] = deque(maxlen=1000)
+        # Fault mode parameters (tests may change them).
+        #: error_burst: failures before a page is served.
+        self.burst = 2
+        #: timeout: how long a stalled response waits.
+        self.timeout_delay = 3.0
+        #: slow: delay of every page.
+        self.slow_delay = 0.05
+        #: deleted: article ids that answer 404.
+        self.deleted_ids: frozenset[int] | None = None
+        #: Requests seen per path (error_burst, timeout, truncated).
+        self._path_hits: Counter[str] = Counter()
 
     def handle(self, method: str, target: str) -> Response:
         """Answer one request; ``target`` is the request line's path and query."""
+        target = self._before_routing(target)
         parts = urlsplit(target)
         path = unquote(parts.path) or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -121,6 +167,7 @@ class DemoApp:
             self.hits.clear()
             self.statuses.clear()
             self.recent.clear()
+            self._path_hits.clear()
 
     # --------------------------------------------------------------- routing
     def _respond(self, route: Route, path: str, target: str) -> Response:
@@ -214,9 +261,131 @@ class DemoApp:
             text = text.replace("</head>", link + "\n</head>", 1)
         return _html(text)
 
+    # ---------------------------------------------------------------- faults
+    def _before_routing(self, target: str) -> str:
+        """The spellings of a URL the portal accepts besides its own."""
+        if "session_path" in self.faults:
+            target = _SESSION_PATH.sub("", target)
+        if "duplicate_urls" in self.faults:
+            parts = urlsplit(target)
+            m = _CATEGORY_ARTICLE.match(unquote(parts.path))
+            if m:
+                target = m.group(1) + m.group(2) + ("?" + parts.query if parts.query else "")
+        return target
+
+    def _nth_hit(self, path: str) -> int:
+        with self._lock:
+            self._path_hits[path] += 1
+            return self._path_hits[path]
+
     def _apply_faults(self, route: Route | None, target: str, response: Response) -> Response:
-        """The one seam where fault modes will alter responses (none yet)."""
+        """The one seam where fault modes alter responses (see the module docstring)."""
+        if not self.faults:
+            return response
+        f = self.faults
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        kind = route.kind if route else "other"
+        page_kinds = ("home", "listing", "article")
+        article_id = route.article_id if route and route.kind == "article" else None
+
+        # Pages that exist only in a fault mode.
+        if "calendar" in f and path == CALENDAR_PATH:
+            response = self._calendar(parse_qs(parts.query).get("ngay", [""])[0])
+        elif "redirect_loop" in f and path == LOOP_PATH:
+            loc = LOOP_PATH if parts.query else LOOP_PATH + "?lan=2"
+            return Response(302, HTML, b"", {"Location": loc})
+        elif "endless_pagination" in f and route and route.kind == "listing" \
+                and response.status == 404 and route.category and route.page > 1:
+            last = self.site.page_count(route.category)
+            response = _html(self.renderer.listing(route.category, last, target, self._visit()))
+        if "deleted" in f and article_id is not None and article_id in self._deleted():
+            return self.not_found(path)
+
+        # Failures before the page is served.
+        if kind in page_kinds and ({"error_burst", "timeout", "truncated"} & f):
+            n = self._nth_hit(path)
+            if "error_burst" in f and n <= self.burst:
+                status = 503 if n % 2 else 500
+                return Response(status, HTML, _small_page(
+                    "Service Unavailable", f"<p>HTTP {status}</p>").encode())
+            first_ok = n == 1 + (self.burst if "error_burst" in f else 0)
+            if "timeout" in f and first_ok and article_id is not None and article_id % 10 == 1:
+                response = Response(response.status, response.content_type, response.body,
+                                    response.headers, delay=self.timeout_delay)
+            if "truncated" in f and first_ok and article_id is not None and article_id % 10 == 2:
+                response = Response(response.status, response.content_type, response.body,
+                                    response.headers, truncate=True)
+
+        if response.status == 200 and response.content_type == HTML:
+            response = self._alter_page(response, route, target)
+        if "slow" in f and kind in page_kinds and not response.delay:
+            response.delay = self.slow_delay
         return response
+
+    def _deleted(self) -> frozenset[int]:
+        if self.deleted_ids is None:
+            return frozenset(range(20, self.site.size + 1, 20))
+        return self.deleted_ids
+
+    def _alter_page(self, response: Response, route: Route | None, target: str) -> Response:
+        f = self.faults
+        text = response.body.decode("utf-8")
+        extra: list[str] = []
+        if "calendar" in f:
+            extra.append(f'<a href="{CALENDAR_PATH}?ngay=2025-06-30">Lịch công tác</a>')
+        if "redirect_loop" in f:
+            extra.append(f'<a href="{LOOP_PATH}">Trang chuyển tiếp</a>')
+        if "endless_pagination" in f and route and route.kind == "listing" and route.category:
+            nxt = self.site.listing_path(route.category, max(route.page, 1) + 1)
+            text = text.replace('<div class="paging">',
+                                f'<div class="paging"><a href="{nxt}">Trang sau</a> ', 1)
+        if extra:
+            text = text.replace("</body>", "<div class=\"footer-links\">" + " | ".join(extra)
+                                + "</div></body>", 1)
+        if "duplicate_urls" in f:
+            text = self._duplicate_links(text)
+        if "session_path" in f or "session_query" in f:
+            token = f"{(self._visit() * 2654435761) % (36 ** 12):012x}"[-12:]
+            text = _LOCAL_HREF.sub(lambda m: f'href="{_with_session(m.group(1), token, f)}"',
+                                   text)
+        content_type = response.content_type
+        body = text.encode("utf-8")
+        if "wrong_charset" in f:
+            content_type = "text/html; charset=windows-1258"
+            body = body.replace(b"charset=utf-8", b"charset=iso-8859-1", 1)
+        return Response(response.status, content_type, body, response.headers,
+                        truncate=response.truncate, delay=response.delay)
+
+    def _duplicate_links(self, text: str) -> str:
+        """Article links with a query string, or under their category's path, in turn."""
+        count = itertools.count()
+
+        def variant(m: re.Match[str]) -> str:
+            href = m.group(1)
+            if not re.match(r"^/portal/Pages/\d{4}-\d{1,2}-\d{1,2}/", href):
+                return m.group(0)
+            i = next(count)
+            if i % 3 == 1:
+                return f'href="{href}?ref=tin-lien-quan"'
+            if i % 3 == 2:
+                return f'href="/portal/Pages/Tin-tuc-Su-kien/{href[len("/portal/Pages/"):]}"'
+            return m.group(0)
+
+        return _LOCAL_HREF.sub(variant, text)
+
+    def _calendar(self, day: str) -> Response:
+        from datetime import date, timedelta
+
+        try:
+            current = date.fromisoformat(day)
+        except ValueError:
+            current = date(2025, 6, 30)
+        prev, nxt = current - timedelta(days=1), current + timedelta(days=1)
+        body = (f"<p>Lịch công tác ngày {current:%d/%m/%Y}: không có lịch.</p>"
+                f'<p><a href="{CALENDAR_PATH}?ngay={prev.isoformat()}">Ngày trước</a> | '
+                f'<a href="{CALENDAR_PATH}?ngay={nxt.isoformat()}">Ngày sau</a></p>')
+        return _html(_small_page("Lịch công tác", body))
 
     def not_found(self, path: str) -> Response:
         body = _small_page("404 - Không tìm thấy trang",
@@ -227,6 +396,14 @@ class DemoApp:
     def _visit(self) -> int:
         with self._lock:
             return next(self._visits)
+
+
+def _with_session(href: str, token: str, faults: frozenset[str]) -> str:
+    if "session_path" in faults:
+        href = f"/(S({token}))" + href
+    if "session_query" in faults:
+        href += ("&" if "?" in href else "?") + f"sid={token}"
+    return href
 
 
 def _html(text: str) -> Response:

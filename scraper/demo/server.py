@@ -11,6 +11,7 @@ connection, HTTP/1.1 keep-alive) running in a background thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -24,6 +25,11 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
     app: DemoApp
     quiet: bool = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (a crawler's timeout) is not a server error.
+        if not self.quiet:
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,14 +52,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(self.server.app.handle("HEAD", self.path), with_body=False)
 
     def _send(self, response: Response, with_body: bool) -> None:
+        if response.delay:
+            time.sleep(response.delay)  # fault modes: slow pages, stalled responses
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if with_body:
-            self.wfile.write(response.body)
+        if not with_body:
+            return
+        if response.truncate:
+            # Fault mode: half the promised body, then hang up.
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         if not self.server.quiet:
@@ -63,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
 class DemoServer:
     """Serves a :class:`DemoSite` on ``host:port`` (port 0: a free one) until stopped.
 
-    ``faults`` names fault modes for :class:`DemoApp` (none implemented yet).
+    ``faults`` names fault modes of :class:`DemoApp` (:data:`scraper.demo.app.FAULT_MODES`).
     ``hits`` / ``statuses`` count what was served (see :class:`DemoApp`).
     """
 

@@ -253,10 +253,16 @@ class DemoSite:
     def __init__(self, size: int = 200, seed: int = 1, layout: str = "thanhhoa",
                  portal: PortalInfo | None = None, cache_size: int = 2048,
                  revisions: dict[int, int] | None = None,
-                 missing_images: set[str] | None = None) -> None:
+                 missing_images: set[str] | None = None,
+                 visible: int | None = None) -> None:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, not {size}")
+        if visible is not None and not 1 <= visible <= size:
+            raise ValueError(f"visible must be between 1 and size ({size}), not {visible}")
         self.size = size
+        #: Articles published so far (ids 1..visible); the newest ``size - visible``
+        #: appear later, with the same content and dates (re-crawl tests).
+        self.visible = size if visible is None else visible
         #: ``{article id: revision}``: an article with a revision > 0 has an
         #: extra closing paragraph naming it (an edit between two crawls).
         #: Mutable: a test may edit articles while the portal is served.
@@ -277,7 +283,7 @@ class DemoSite:
     # ----------------------------------------------------------- public queries
     @property
     def article_count(self) -> int:
-        return self.size
+        return self.visible
 
     @property
     def seed_ids(self) -> dict[str, int]:
@@ -306,7 +312,7 @@ class DemoSite:
     def category_ids(self, slug: str) -> range:
         """Ids of a category, oldest first (a lazy ``range``)."""
         c = self.category(slug)
-        return range(c.index + 1, self.size + 1, len(self.categories))
+        return range(c.index + 1, self.visible + 1, len(self.categories))
 
     def page_count(self, slug: str) -> int:
         """Listing pages of a category (at least 1)."""
@@ -333,7 +339,7 @@ class DemoSite:
 
     def iter_articles(self, newest_first: bool = False) -> Iterator[DemoArticle]:
         """Every article lazily, oldest first (by id) unless ``newest_first``."""
-        ids = range(self.size, 0, -1) if newest_first else range(1, self.size + 1)
+        ids = range(self.visible, 0, -1) if newest_first else range(1, self.visible + 1)
         for n in ids:
             yield self.article(n)
 
@@ -400,6 +406,8 @@ class DemoSite:
 
     # --------------------------------------------------------------- building
     def _build(self, n: int) -> DemoArticle:
+        if not 1 <= n <= self.visible:
+            raise NotFound(f"no article {n} (ids are 1..{self.visible})")
         if n in self._seeds:
             return self._build_seed(n, self._seeds[n])
         head, rng, writer = self._head(n)
@@ -408,6 +416,8 @@ class DemoSite:
                            layout=self.layout.name)
 
     def _build_head(self, n: int) -> Headline:
+        if not 1 <= n <= self.visible:
+            raise NotFound(f"no article {n} (ids are 1..{self.visible})")
         if n in self._seeds:
             a = self.article(n)
             return Headline(a.id, a.path, a.title, a.published, a.category)
@@ -415,8 +425,8 @@ class DemoSite:
 
     def _head(self, n: int) -> tuple[Headline, random.Random, Writer]:
         """Article ``n``'s headline, and its RNG and writer positioned to write the body."""
-        if not 1 <= n <= self.size:
-            raise NotFound(f"no article {n} (ids are 1..{self.size})")
+        if not 1 <= n <= self.visible:
+            raise NotFound(f"no article {n} (ids are 1..{self.visible})")
         rng = random.Random(f"{self.seed}:{n}")
         published = self._published(n, rng)
         category = self.category_of(n)

@@ -1,0 +1,305 @@
+"""Crawl benchmark: the demo portal on loopback, real Scrapy processes.
+
+Measures, and writes to bench/results/crawl.md:
+
+1. end-to-end archive rate (fetch, extract, store; articles/s) against a bare
+   spider that fetches the same pages and discards them, in the same run
+   (target: archive ≥ 80% of the bare rate);
+2. peak memory (max RSS of the crawl process, from wait4) of first crawls at
+   two sizes (target: flat within 10%);
+3. the incremental re-crawl of the unchanged portal: requests and time as a
+   share of the first crawl (target: ≤ 5% of both), then the same portal with
+   K newer articles published: all K found, nothing stored twice;
+4. WARC bytes per article (when the archive writes WARC files).
+
+Usage::
+
+    python bench/crawl_bench.py                      # 10 000 articles; memory at 10k and 100k
+    python bench/crawl_bench.py --quick              # 1 000 articles; memory at 500 and 2 000
+    CRAWL_BENCH_QUICK=1 python bench/crawl_bench.py  # same
+    python bench/crawl_bench.py --size 10000 --memory-sizes 10000,100000 --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import pstats
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archive.crawl import crawl_settings, demo_portal, run_crawl  # noqa: E402
+from scraper.demo.server import DemoServer  # noqa: E402
+from scraper.demo.site import DemoSite  # noqa: E402
+from scraper.portals import Portal  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "crawl.md"
+#: Newer articles published between the first crawl and the re-crawl.
+NEW_ARTICLES = 50
+
+
+def _count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
+    """The same spider and settings with no pipeline: fetch the pages, discard them."""
+    settings = crawl_settings(portal, workdir / "none.db", 0, {
+        "ITEM_PIPELINES": {}, "PORTAL_ARCHIVE_MODE": "full", "JOBDIR": str(workdir / "bare-job"),
+        "PORTAL_ARCHIVE_WARC": False,
+    })
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portal",
+           "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"]
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="scraper.settings", PYTHONPATH=str(ROOT))
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"bare crawl failed (exit {proc.returncode})")
+    return {"seconds": time.monotonic() - started, "max_rss_kb": usage.ru_maxrss}
+
+
+def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
+                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Bare crawl, archive crawl, unchanged re-crawl, re-crawl with new articles."""
+    out: dict[str, Any] = {"size": size}
+    db = workdir / f"archive-{size}.db"
+    before = DemoSite(size=size + NEW_ARTICLES, seed=1, visible=size)
+    with DemoServer(before) as server:
+        portal = demo_portal(server.base_url)
+        if with_bare:
+            bare = bare_crawl(portal, workdir)
+            out["bare_hits"] = dict(server.hits)
+            out["bare"] = bare
+            server.app.reset_counts()
+        print(f"  first crawl of {size} articles …", flush=True)
+        first = run_crawl(portal, db, quiet=True, settings=settings)
+        out["first"] = {**first["process"], "requests": sum(server.hits.values()),
+                        "hits": dict(server.hits), "articles": first["articles_new"]}
+        out["warc_bytes"] = _warc_bytes(workdir)
+        print(f"    bare: {out.get('bare')}\n    first: {out['first']}\n"
+              f"    WARC bytes: {out['warc_bytes']}", flush=True)
+        server.app.reset_counts()
+        print("  re-crawl, unchanged …", flush=True)
+        again = run_crawl(portal, db, quiet=True, settings=settings)
+        out["again"] = {**again["process"], "requests": sum(server.hits.values()),
+                        "hits": dict(server.hits), "new": again["articles_new"]}
+        base = server.base_url
+    after = DemoSite(size=size + NEW_ARTICLES, seed=1)
+    port = int(base.rstrip("/").rsplit(":", 1)[1])
+    with DemoServer(after, port=port) as server:
+        print(f"  re-crawl, {NEW_ARTICLES} articles published since …", flush=True)
+        newer = run_crawl(portal, db, quiet=True, settings=settings)
+        out["newer"] = {**newer["process"], "requests": sum(server.hits.values()),
+                        "new": newer["articles_new"], "hits": dict(server.hits)}
+    out["stored"] = _count(db, "SELECT count(*) FROM articles")
+    out["distinct"] = _count(db, "SELECT count(DISTINCT canonical_url) FROM articles")
+    return out
+
+
+def memory_crawl(size: int, workdir: Path) -> dict[str, Any]:
+    db = workdir / f"memory-{size}.db"
+    with DemoServer(DemoSite(size=size, seed=1)) as server:
+        print(f"  first crawl of {size} articles (memory) …", flush=True)
+        run = run_crawl(demo_portal(server.base_url), db, quiet=True)
+    print(f"    {size}: {run['process']}", flush=True)
+    return {"size": size, **run["process"], "articles": run["articles_new"],
+            "memusage_max": run["stats"].get("memusage/max")}
+
+
+def _warc_bytes(workdir: Path) -> int | None:
+    files = [p for p in workdir.rglob("*.warc.gz")]
+    return sum(p.stat().st_size for p in files) if files else None
+
+
+#: Where a crawl process's time goes: (label, file suffix, function name).
+PROFILE_ROWS = (
+    ("whole crawl process", "runpy>", "_run_code"),
+    ("item pipelines (all stages + store)", "scrapy/pipelines/__init__.py", "process_item_async"),
+    ("  extraction steps (scraper.extract.steps.run)", "scraper/extract/steps.py", "run"),
+    ("  store batches (StorePipeline.flush)", "scraper/pipelines.py", "flush"),
+    ("spider parse (links, item)", "spiders/portal.py", "parse"),
+    ("  link extraction (LinkExtractor)", "scrapy/linkextractors/lxmlhtml.py", "extract_links"),
+    ("scheduling requests (engine.crawl)", "scrapy/core/engine.py", "crawl"),
+)
+
+
+def profile_crawl(size: int, workdir: Path) -> str:
+    """cProfile of a real crawl process (archive mode): cumulative seconds per part."""
+    with DemoServer(DemoSite(size=size, seed=1)) as server:
+        portal = demo_portal(server.base_url)
+        settings = crawl_settings(portal, workdir / "profile.db", 0, {
+            "PORTAL_ARCHIVE_MODE": "full", "JOBDIR": str(workdir / "profile-job")})
+        out = workdir / "crawl.prof"
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "scrapy", "crawl",
+               "portal", "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"]
+        env = dict(os.environ, SCRAPY_SETTINGS_MODULE="scraper.settings", PYTHONPATH=str(ROOT))
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    rows = [f"cProfile of one archive crawl of {size} articles (profiler overhead included; "
+            "cumulative seconds, nested parts indented):", "",
+            "| part | seconds | per article (ms) |", "|---|---:|---:|"]
+    for label, suffix, name in PROFILE_ROWS:
+        total = max((v[3] for (file, _, fn), v in stats.items()
+                     if fn == name and file.endswith(suffix)), default=0.0)
+        rows.append(f"| {label} | {total:.1f} | {1000 * total / size:.1f} |")
+    return "\n".join(rows)
+
+
+def _rate(articles: int, seconds: float) -> float:
+    return articles / seconds if seconds else 0.0
+
+
+def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
+           profile: str | None) -> str:
+    first, again, newer = result["first"], result["again"], result["newer"]
+    lines = [
+        "# Crawl benchmark",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores (shared with other work), Python {platform.python_version()}; "
+        "demo portal on 127.0.0.1 (served from the benchmark process), real Scrapy processes.",
+        "",
+        f"Reproduce: `{command}`",
+        "",
+        "## End-to-end rate vs a bare spider (same run, same pages)",
+        "",
+        "| crawl | article pages | seconds | articles/s | max RSS (MiB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    arch_rate = _rate(first["articles"], first["seconds"])
+    if "bare" in result:
+        bare = result["bare"]
+        pages = result["bare_hits"].get("article", 0)
+        bare_rate = _rate(pages, bare["seconds"])
+        lines.append(f"| bare spider (fetch + links, items discarded) | {pages} | "
+                     f"{bare['seconds']:.1f} | {bare_rate:.0f} | {bare['max_rss_kb'] / 1024:.0f} |")
+    if first["hits"].get("image"):
+        lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) | | | | |")
+    lines.append(f"| archive (fetch, extract, store) | {first['articles']} | "
+                 f"{first['seconds']:.1f} | {arch_rate:.0f} | {first['max_rss_kb'] / 1024:.0f} |")
+    if "bare" in result:
+        share = arch_rate / bare_rate if bare_rate else 0
+        lines += ["", f"Archive rate = **{share:.0%}** of the bare rate "
+                      f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'})."]
+    lines += [
+        "",
+        "## Incremental re-crawl",
+        "",
+        "| crawl | requests | seconds | new articles |",
+        "|---|---:|---:|---:|",
+        f"| first crawl | {first['requests']} | {first['seconds']:.1f} | {first['articles']} |",
+        f"| re-crawl, unchanged portal | {again['requests']} | {again['seconds']:.1f} | "
+        f"{again['new']} |",
+        f"| re-crawl, {NEW_ARTICLES} newer articles published | {newer['requests']} | "
+        f"{newer['seconds']:.1f} | {newer['new']} |",
+        "",
+        f"Unchanged re-crawl: **{again['requests'] / first['requests']:.2%}** of the first "
+        f"crawl's requests, **{again['seconds'] / first['seconds']:.2%}** of its time "
+        f"(target ≤ 5% of both: "
+        f"{'met' if again['requests'] <= 0.05 * first['requests'] and again['seconds'] <= 0.05 * first['seconds'] else 'NOT met'}). "
+        f"New articles found: {newer['new']} of {NEW_ARTICLES}; archive holds "
+        f"{result['stored']} rows for {result['distinct']} distinct URLs "
+        f"({'nothing duplicated' if result['stored'] == result['distinct'] else 'DUPLICATES'}).",
+        "",
+        "## Peak memory of a first crawl",
+        "",
+        "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for m in memory:
+        mu = f"{m['memusage_max'] / 1048576:.0f}" if m.get("memusage_max") else "–"
+        lines.append(f"| {m['size']} | {m['seconds']:.1f} | {_rate(m['articles'], m['seconds']):.0f} "
+                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} |")
+    if len(memory) >= 2:
+        lo, hi = memory[0]["max_rss_kb"], memory[-1]["max_rss_kb"]
+        growth = hi / lo - 1
+        lines += ["", f"Growth from {memory[0]['size']} to {memory[-1]['size']} articles: "
+                      f"**{growth:+.1%}** (target within 10%: "
+                      f"{'met' if abs(growth) <= 0.10 else 'NOT met'})."]
+    lines += ["", "## WARC bytes per article", ""]
+    if result.get("warc_bytes"):
+        lines.append(f"{result['warc_bytes'] / max(1, first['articles']):.0f} bytes per article "
+                     f"(all gzip WARC files of the first crawl: article pages, listings, robots.txt"
+                     f"{' and images' if first['hits'].get('image') else ''}; "
+                     f"{result['warc_bytes'] / 1048576:.1f} MiB in all).")
+    else:
+        lines.append("No WARC files were written (PORTAL_ARCHIVE_WARC off, or a code base "
+                     "without WARC output).")
+    if profile:
+        lines += ["", "## Where the crawl process spends its time", "", profile.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", default=bool(
+        os.environ.get("CRAWL_BENCH_QUICK")), help="small sizes (also CRAWL_BENCH_QUICK=1)")
+    parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
+    parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
+    parser.add_argument("--profile", action="store_true", help="profile the pipeline too")
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="a setting of the archive crawls, e.g. "
+                        "-s PORTAL_ARCHIVE_IMAGES=false (repeatable)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    size = args.size or (1000 if args.quick else 10_000)
+    memory_sizes = [int(s) for s in (args.memory_sizes or (
+        "500,2000" if args.quick else "10000,100000")).split(",") if s]
+    command = "python bench/crawl_bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    workdir = Path(tempfile.mkdtemp(prefix="crawl-bench-"))
+    try:
+        print(f"crawl benchmark: {size} articles, memory at {memory_sizes}", flush=True)
+        settings = {k: _value(v) for k, _, v in (pair.partition("=") for pair in args.settings)}
+        result = first_and_recrawl(size, workdir, with_bare=not args.no_bare,
+                                   settings=settings or None)
+        memory = []
+        for n in memory_sizes:
+            if n == size:
+                memory.append({"size": n, **result["first"]})
+            else:
+                memory.append(memory_crawl(n, workdir))
+        profile = profile_crawl(400, workdir) if args.profile else None
+        text = report(result, memory, command.strip(), profile)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
