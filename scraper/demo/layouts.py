@@ -71,7 +71,15 @@ class UrlScheme(ABC):
     def search(self) -> str:
         """Path of the search page (disallowed by robots.txt)."""
 
-    @abstractmethod
+    #: Paths of the home page.
+    home_paths: tuple[str, ...] = ("/",)
+    #: Article path → article id (group 1); image path → file name (group 1);
+    #: listing path (groups read by :meth:`listing_route`); static assets.
+    _ARTICLE: re.Pattern[str]
+    _IMAGE: re.Pattern[str]
+    _LISTING: re.Pattern[str]
+    _STATIC: Mapping[str, str] = {}
+
     def match(self, path: str, query: Mapping[str, Sequence[str]],
               categories: Mapping[str, str]) -> Route | None:
         """The route of a request (``path`` percent-decoded, ``query`` parsed).
@@ -79,6 +87,26 @@ class UrlScheme(ABC):
         ``categories`` maps category slug → display name. ``None`` means the
         path is nothing this layout serves (404).
         """
+        if path in self.home_paths:
+            return Route("home")
+        if path == self.banner():
+            return Route("image")
+        if self.disallow and path.startswith(self.disallow):
+            return Route("search")
+        if path in self._STATIC:
+            return Route("static", file=self._STATIC[path])
+        if m := self._ARTICLE.match(path):
+            return Route("article", article_id=int(m.group(1)))
+        if m := self._IMAGE.match(path):
+            return Route("image", file=m.group(1))
+        if m := self._LISTING.match(path):
+            return self.listing_route(m, query, categories)
+        return None
+
+    @abstractmethod
+    def listing_route(self, m: re.Match[str], query: Mapping[str, Sequence[str]],
+                      categories: Mapping[str, str]) -> Route | None:
+        """The listing route of a path ``_LISTING`` matched (None: no such category)."""
 
 
 class ThanhHoaScheme(UrlScheme):
@@ -116,24 +144,13 @@ class ThanhHoaScheme(UrlScheme):
     def search(self) -> str:
         return "/portal/_layouts/OSSSearchResults.aspx"
 
-    def match(self, path: str, query: Mapping[str, Sequence[str]],
-              categories: Mapping[str, str]) -> Route | None:
-        if path in ("/", "/portal", "/portal/", "/portal/Pages/default.aspx"):
-            return Route("home")
-        if path == self.banner():
-            return Route("image")
-        if path.startswith(self.disallow):
-            return Route("search")
-        if path in self._STATIC:
-            return Route("static", file=self._STATIC[path])
-        if m := self._ARTICLE.match(path):
-            return Route("article", article_id=int(m.group(1)))
-        if m := self._IMAGE.match(path):
-            return Route("image", file=m.group(1))
-        if m := self._LISTING.match(path):
-            for slug, name in categories.items():
-                if slugify(name) == m.group(1):
-                    return Route("listing", category=slug, page=_page_number(query))
+    home_paths = ("/", "/portal", "/portal/", "/portal/Pages/default.aspx")
+
+    def listing_route(self, m: re.Match[str], query: Mapping[str, Sequence[str]],
+                      categories: Mapping[str, str]) -> Route | None:
+        for slug, name in categories.items():
+            if slugify(name) == m.group(1):
+                return Route("listing", category=slug, page=_page_number(query))
         return None
 
 
@@ -179,23 +196,11 @@ class DnnScheme(UrlScheme):
     def search(self) -> str:
         return "/tim-kiem"
 
-    def match(self, path: str, query: Mapping[str, Sequence[str]],
-              categories: Mapping[str, str]) -> Route | None:
-        if path in ("/", "/trang-chu"):
-            return Route("home")
-        if path == self.banner():
-            return Route("image")
-        if path.startswith(self.disallow):
-            return Route("search")
-        if path in self._STATIC:
-            return Route("static", file=self._STATIC[path])
-        if m := self._ARTICLE.match(path):
-            return Route("article", article_id=int(m.group(1)))
-        if m := self._IMAGE.match(path):
-            return Route("image", file=m.group(1))
-        if m := self._LISTING.match(path):
-            return _listing_route(m.group(1), query, categories, "page", lower=True)
-        return None
+    home_paths = ("/", "/trang-chu")
+
+    def listing_route(self, m: re.Match[str], query: Mapping[str, Sequence[str]],
+                      categories: Mapping[str, str]) -> Route | None:
+        return _listing_route(m.group(1), query, categories, "page", lower=True)
 
 
 class Html5Scheme(UrlScheme):
@@ -231,26 +236,14 @@ class Html5Scheme(UrlScheme):
     def search(self) -> str:
         return "/tim-kiem/"
 
-    def match(self, path: str, query: Mapping[str, Sequence[str]],
-              categories: Mapping[str, str]) -> Route | None:
-        if path == "/":
-            return Route("home")
-        if path == self.banner():
-            return Route("image")
-        if path.startswith(self.disallow):
-            return Route("search")
-        if path in self._STATIC:
-            return Route("static", file=self._STATIC[path])
-        if m := self._ARTICLE.match(path):
-            return Route("article", article_id=int(m.group(1)))
-        if m := self._IMAGE.match(path):
-            return Route("image", file=m.group(1))
-        if m := self._LISTING.match(path):
-            number = m.group(2)
-            page = 1 if number is None else int(number) if not number.startswith("0") else 0
-            route = _listing_route(m.group(1), {}, categories, "page", lower=True)
-            return Route("listing", category=route.category, page=page) if route else None
-        return None
+    home_paths = ("/",)
+
+    def listing_route(self, m: re.Match[str], query: Mapping[str, Sequence[str]],
+                      categories: Mapping[str, str]) -> Route | None:
+        number = m.group(2)
+        page = 1 if number is None else int(number) if not number.startswith("0") else 0
+        route = _listing_route(m.group(1), {}, categories, "page", lower=True)
+        return Route("listing", category=route.category, page=page) if route else None
 
 
 class DualScheme(UrlScheme):
@@ -286,23 +279,11 @@ class DualScheme(UrlScheme):
     def search(self) -> str:
         return "/search.htm"
 
-    def match(self, path: str, query: Mapping[str, Sequence[str]],
-              categories: Mapping[str, str]) -> Route | None:
-        if path in ("/", "/index.htm"):
-            return Route("home")
-        if path == self.banner():
-            return Route("image")
-        if path.startswith(self.disallow):
-            return Route("search")
-        if path in self._STATIC:
-            return Route("static", file=self._STATIC[path])
-        if m := self._ARTICLE.match(path):
-            return Route("article", article_id=int(m.group(1)))
-        if m := self._IMAGE.match(path):
-            return Route("image", file=m.group(1))
-        if m := self._LISTING.match(path):
-            return _listing_route(m.group(1), query, categories, "p", lower=True)
-        return None
+    home_paths = ("/", "/index.htm")
+
+    def listing_route(self, m: re.Match[str], query: Mapping[str, Sequence[str]],
+                      categories: Mapping[str, str]) -> Route | None:
+        return _listing_route(m.group(1), query, categories, "p", lower=True)
 
 
 def _listing_route(slug: str, query: Mapping[str, Sequence[str]], categories: Mapping[str, str],
