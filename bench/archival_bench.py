@@ -123,7 +123,8 @@ def main() -> None:
         f"({result.pages / re_s:.0f} pages/s), {result.saved.new} articles.",
         "",
     ]
-    out = ROOT / "bench" / "results" / "archival.md"
+    # A quick run never overwrites the real results.
+    out = ROOT / "bench" / "results" / ("archival-quick.md" if quick else "archival.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

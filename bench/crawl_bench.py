@@ -265,7 +265,8 @@ def _value(text: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", default=bool(
-        os.environ.get("CRAWL_BENCH_QUICK")), help="small sizes (also CRAWL_BENCH_QUICK=1)")
+        os.environ.get("CRAWL_BENCH_QUICK") or os.environ.get("BENCH_QUICK") == "1"),
+        help="small sizes, written to crawl-quick.md (also CRAWL_BENCH_QUICK=1 or BENCH_QUICK=1)")
     parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
@@ -273,8 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE", help="a setting of the archive crawls, e.g. "
                         "-s PORTAL_ARCHIVE_IMAGES=false (repeatable)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.out is None:  # a quick run never overwrites the real results
+        args.out = RESULTS.with_name("crawl-quick.md") if args.quick else RESULTS
     size = args.size or (1000 if args.quick else 10_000)
     memory_sizes = [int(s) for s in (args.memory_sizes or (
         "500,2000" if args.quick else "10000,100000")).split(",") if s]

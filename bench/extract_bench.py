@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 RESULTS = ROOT / "bench" / "results" / "extract.md"
 VN = timezone(timedelta(hours=7))
-QUICK = os.environ.get("EXTRACT_BENCH_QUICK", "") not in ("", "0")
+QUICK = any(os.environ.get(k, "") not in ("", "0") for k in ("EXTRACT_BENCH_QUICK", "BENCH_QUICK"))
 PASSES = 1 if QUICK else 3
 
 sys.path.insert(0, str(ROOT))
@@ -390,9 +390,11 @@ def write_report(cases: list[Case], table: dict[str, dict[str, Any]],
         for name, items in failures.items():
             lines.append(f"- {name}: {len(items)} page(s), e.g. {'; '.join(items[:3])}")
         lines.append("")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), "utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    # A quick run never overwrites the real results.
+    out = RESULTS.with_name("extract-quick.md") if QUICK else RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), "utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

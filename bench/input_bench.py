@@ -43,7 +43,8 @@ from scraper.extract import (  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1" or "--quick" in sys.argv
 FIXTURES = ROOT / "tests" / "fixtures"
-OUT = ROOT / "bench" / "results" / "input.md"
+# A quick run never overwrites the real results.
+OUT = ROOT / "bench" / "results" / ("input-quick.md" if QUICK else "input.md")
 
 
 def cpu_ms(fn: Callable[[], object], repeat: int) -> float:
