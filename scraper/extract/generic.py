@@ -100,7 +100,9 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
 
 def _span(text: str | None) -> int:
     """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
-    return len(" ".join(text.split())) if text else 0
+    if not text or text.isspace():  # tails between tags: no split needed
+        return 0
+    return len(" ".join(text.split()))
 
 
 def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:

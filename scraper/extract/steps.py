@@ -515,7 +515,11 @@ def _holds_article_text(node: HtmlElement) -> bool:
 
 
 def _span(text: str | None) -> int:
-    return len(" ".join(text.split())) if text else 0
+    """Length of ``text`` with runs of spaces folded (blank text, the common
+    case of tails between tags, is 0 without splitting)."""
+    if not text or text.isspace():
+        return 0
+    return len(" ".join(text.split()))
 
 
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
@@ -589,10 +593,19 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     marked: list[tuple[HtmlElement, WidgetRule]] = []
     if pattern is not None:
         names = _NAMES(scope) if scope.getparent() is None else _NAMES_IN(scope)
+        # A page repeats its class values (item, row, col-md-4 …): each
+        # distinct value is matched once.
+        seen: dict[str, WidgetRule | None] = {}
         for value in names:  # class and id values (cheaper than element proxies)
-            m = pattern.search(value.lower())
-            if m is not None and m.lastgroup is not None:
-                marked.append((value.getparent(), by_class[int(m.lastgroup[1:])]))
+            if value in seen:
+                hit = seen[value]
+            else:
+                m = pattern.search(value.lower())
+                hit = by_class[int(m.lastgroup[1:])] \
+                    if m is not None and m.lastgroup is not None else None
+                seen[str(value)] = hit
+            if hit is not None:
+                marked.append((value.getparent(), hit))
     for el, rule in marked:
         drop(el, rule)
 
@@ -733,7 +746,22 @@ def _label_key(text: str) -> str:
     """A label compared the way a reader would: case, diacritics, đ, spaces and a
     trailing colon ignored (``"THỐNG KÊ TRUY CẬP:"`` ≡ ``"Thống kê truy cập"``).
     Labels are Vietnamese words, so dropping every non-ASCII mark is exact here
-    and much cheaper than :func:`fold`."""
+    and much cheaper than :func:`fold`.
+
+    Short texts repeat across pages (menu items, counter fields): they are
+    memoised, keyed on a plain ``str`` copy (an lxml "smart string" would keep
+    its document alive)."""
+    if len(text) <= 2 * _LABEL_MAX:
+        return _short_label_key(str(text))
+    return _label_key_of(text)
+
+
+@lru_cache(maxsize=4096)
+def _short_label_key(text: str) -> str:
+    return _label_key_of(text)
+
+
+def _label_key_of(text: str) -> str:
     ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
 

@@ -20,6 +20,16 @@ from scraper.extract.rules import WidgetRule
 from scraper.extract.xpaths import compiled
 
 
+def has_class(name: str) -> str:
+    """XPath predicate: the element's ``class`` holds the word ``name``.
+
+    The plain ``contains(@class, name)`` is tested first: it is implied by the
+    word test and far cheaper, so most elements are rejected without building
+    ``concat(' ', normalize-space(@class), ' ')``."""
+    return (f"contains(@class, '{name}') and "
+            f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
+
+
 @dataclass(frozen=True)
 class Profile:
     #: Layout family name, as used in portals.toml.
