@@ -13,7 +13,6 @@ from __future__ import annotations
 from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 
-
 _cls = has_class
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from scraper.extract.profiles import Profile, has_class
 
-
 _cls = has_class
 
 
