@@ -522,12 +522,25 @@ def _span(text: str | None) -> int:
     return len(" ".join(text.split()))
 
 
+def _capped_span(text: str | None, cap: int) -> int:
+    """``_span(text)``, or a lower bound of it above ``cap``: of a long text
+    (an article column beside a widget) only the head is measured when that
+    already exceeds ``cap`` (the spaced length of a prefix never exceeds the
+    whole's)."""
+    if text and len(text) > 2 * cap + 200:
+        head = _span(text[: 2 * cap + 200])
+        if head > cap:
+            return head
+    return _span(text)
+
+
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
     """The largest box around a widget label that holds no article text.
 
     Climbing one level adds the parent's own text and its other children; only
     that new part is measured and searched for prose, so the climb costs the
-    size of the final box, not its square."""
+    size of the final box, not its square. A level stops being measured as soon
+    as it holds prose or passes the size limit (either ends the climb)."""
     box: HtmlElement | None = None
     node: HtmlElement | None = el
     prev: HtmlElement | None = None
@@ -536,7 +549,9 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
         if _contains(node, protected):
             break
         if prev is None:
-            size = _span(node.text_content())
+            size = _capped_span(node.text_content(), _LABEL_BOX_LIMIT)
+            if size > _LABEL_BOX_LIMIT:
+                break
             holds = node.tag == "h1" or node.find(".//h1") is not None or \
                 (size >= _PROSE_LINE and _holds_article_text(node))
         else:
@@ -546,15 +561,18 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
                 n = _span(part)
                 size += n
                 holds = holds or n >= _PROSE_LINE
-            for child in node:
-                if child is prev or not isinstance(child.tag, str):
-                    continue
-                n = _span(child.text_content())
-                size += n
-                if child.tag == "h1" or child.find(".//h1") is not None or \
-                        (n >= _PROSE_LINE and _holds_article_text(child)):
-                    holds = True
-                    break
+            if not holds and size <= _LABEL_BOX_LIMIT:
+                for child in node:
+                    if child is prev or not isinstance(child.tag, str):
+                        continue
+                    n = _capped_span(child.text_content(), _LABEL_BOX_LIMIT - size)
+                    size += n
+                    if size > _LABEL_BOX_LIMIT:
+                        break
+                    if child.tag == "h1" or child.find(".//h1") is not None or \
+                            (n >= _PROSE_LINE and _holds_article_text(child)):
+                        holds = True
+                        break
         if holds or size > _LABEL_BOX_LIMIT:
             break
         box = node
