@@ -745,12 +745,14 @@ def _precedes(a: HtmlElement, b: HtmlElement) -> bool:
 
 
 #: Elements whose text is short enough to be a widget label (filtered in C).
+#: (``descendant::text()`` is ``//text()`` without the intermediate step over
+#: every node.)
 _SHORT_TEXT = etree.XPath(
-    f"//body//text()[string-length(normalize-space(.)) > 1]"
+    f"//body/descendant::text()[string-length(normalize-space(.)) > 1]"
     f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
 )
 _SHORT_TEXT_IN = etree.XPath(
-    f".//text()[string-length(normalize-space(.)) > 1]"
+    f"descendant::text()[string-length(normalize-space(.)) > 1]"
     f"[string-length(normalize-space(.)) <= {_LABEL_MAX}]"
 )
 
