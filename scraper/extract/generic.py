@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -192,14 +194,25 @@ def _innermost(el: HtmlElement, text: str) -> HtmlElement:
         el = inner
 
 
+def _following(el: HtmlElement) -> Iterator[Any]:
+    """The nodes after ``el`` in document order (its descendants, then what
+    follows it), as ``doc.iter()`` yields them after ``el``."""
+    yield from el.iterdescendants()
+    node: HtmlElement | None = el
+    while node is not None:
+        for sib in node.itersiblings():
+            yield sib
+            yield from sib.iterdescendants()
+        node = node.getparent()
+
+
 def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement | None:
-    started = title is None
     seen = 0
-    for el in doc.iter():
-        if el is title:
-            started = True
-            continue
-        if not started or not isinstance(el.tag, str):
+    # After the title: walked from the title itself, not from the page's top.
+    nodes = _following(title) if title is not None and title.getroottree().getroot() is doc \
+        else doc.iter() if title is None else iter(())
+    for el in nodes:
+        if not isinstance(el.tag, str):
             continue
         seen += 1
         if seen > 60:

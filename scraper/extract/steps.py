@@ -329,7 +329,7 @@ def _meta(metas: dict[tuple[str, str], str], *names: str) -> str | None:
 
 def _json_ld(doc: HtmlElement) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for script in compiled("//script[@type='application/ld+json']")(doc):
+    for script in compiled("/descendant::script[@type='application/ld+json']")(doc):
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -379,7 +379,7 @@ def _breadcrumb_attrs(html: str) -> list[tuple[str, str]]:
 
 def _breadcrumb(doc: HtmlElement, html: str) -> list[str]:
     for tag_attr, value in _breadcrumb_attrs(html):
-        els = compiled(f"//{tag_attr}=$v]")(doc, v=value)
+        els = compiled(f"/descendant::{tag_attr}=$v]")(doc, v=value)
         if els:
             return [clean_line(a.text_content()) for a in els[0].iter("a")]
     return []
@@ -389,10 +389,12 @@ _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 
 
 def read_metadata(page: Page) -> Page:
+    # Paths by the ``descendant`` axis: the nodes of ``//x``, without a step
+    # over every node of the page first.
     doc = page.need_doc()
     meta = page.meta
     metas = _meta_map(doc)
-    canon = compiled("//link[@rel='canonical']/@href")(doc)
+    canon = compiled("/descendant::link[@rel='canonical']/@href")(doc)
     meta.canonical = str(canon[0]).strip() if canon else None
     meta.og_url = _meta(metas, "og:url")
     meta.declared_title = _meta(metas, "og:title", "twitter:title")
@@ -422,7 +424,7 @@ def read_metadata(page: Page) -> Page:
             author = author.get("name") if kind in (None, "Person") else None
         if isinstance(author, str) and author.strip() and not meta.author:
             meta.author = clean_line(author)
-    for t in compiled("//time[@datetime]/@datetime")(doc):
+    for t in compiled("/descendant::time[@datetime]/@datetime")(doc):
         parsed = parse_iso(str(t))
         if parsed:
             meta.published.append(parsed)
@@ -432,11 +434,12 @@ def read_metadata(page: Page) -> Page:
     meta.section = _meta(metas, "article:section")
     if not meta.section:  # WordPress and friends: <a rel="category tag">
         cat = compiled(
-            "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")(doc)
+            "/descendant::a[contains(@rel, 'category') and "
+            "contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")(doc)
         meta.section = clean_line(cat[0].text_content()) if cat else None
     lang = doc.get("lang") or _meta(metas, "og:locale", "language", "content-language")
     meta.language = lang.split("_")[0].split("-")[0].lower() if lang else None
-    base = compiled("//base/@href")(doc)
+    base = compiled("/descendant::base/@href")(doc)
     meta.base_href = str(base[0]).strip() if base else None
     at = max(page.html.find("Đăng lúc"), page.html.find("đăng lúc"), page.html.find("ĐĂNG LÚC"))
     m = _PRINT_DATE.match(page.html, at) if at >= 0 else None
