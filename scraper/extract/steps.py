@@ -509,10 +509,16 @@ _PROSE_XPATH = etree.XPath(
 )
 
 
+def _has_h1(node: HtmlElement) -> bool:
+    """``node`` is or holds an ``h1`` (a C-level iterator: cheaper than
+    ``node.find(".//h1")``, which goes through ElementPath)."""
+    return next(node.iter("h1"), None) is not None
+
+
 def _holds_article_text(node: HtmlElement) -> bool:
     """Whether ``node`` holds what no widget holds: a page title (``h1``) or a
     line of prose (a paragraph-like element with long non-link text)."""
-    if node.tag == "h1" or node.find(".//h1") is not None:
+    if _has_h1(node):
         return True
     return bool(_PROSE_XPATH(node))
 
@@ -530,8 +536,8 @@ def _capped_span(text: str | None, cap: int) -> int:
     (an article column beside a widget) only the head is measured when that
     already exceeds ``cap`` (the spaced length of a prefix never exceeds the
     whole's)."""
-    if text and len(text) > 2 * cap + 200:
-        head = _span(text[: 2 * cap + 200])
+    if text and len(text) > cap + cap // 2 + 100:
+        head = _span(text[: cap + cap // 2 + 100])
         if head > cap:
             return head
     return _span(text)
@@ -555,8 +561,7 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
             size = _capped_span(node.text_content(), _LABEL_BOX_LIMIT)
             if size > _LABEL_BOX_LIMIT:
                 break
-            holds = node.tag == "h1" or node.find(".//h1") is not None or \
-                (size >= _PROSE_LINE and _holds_article_text(node))
+            holds = _has_h1(node) or (size >= _PROSE_LINE and _holds_article_text(node))
         else:
             holds = node.tag == "h1"
             own = [node.text] + [c.tail for c in node]
@@ -572,8 +577,7 @@ def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | N
                     size += n
                     if size > _LABEL_BOX_LIMIT:
                         break
-                    if child.tag == "h1" or child.find(".//h1") is not None or \
-                            (n >= _PROSE_LINE and _holds_article_text(child)):
+                    if _has_h1(child) or (n >= _PROSE_LINE and _holds_article_text(child)):
                         holds = True
                         break
         if holds or size > _LABEL_BOX_LIMIT:
