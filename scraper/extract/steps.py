@@ -612,7 +612,7 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         if rule.needs and not any(n in page.html for n in rule.needs):
             continue
         for xp in rule.xpaths:
-            for el in compiled(_relative(xp) if scope.getparent() is not None else xp)(scope):
+            for el in compiled(_rule_path(xp, scope.getparent() is not None))(scope):
                 drop(el, rule)
     by_class, pattern = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
@@ -653,6 +653,23 @@ def _scope(page: Page) -> HtmlElement:
 def _relative(xpath: str) -> str:
     """``//a | //b`` → ``.//a | .//b``: the same rule inside one element."""
     return re.sub(r"(^|\|)\s*//", r"\1 .//", xpath).strip()
+
+
+_POSITIONAL = re.compile(r"\[\s*\d|position\(|last\(")
+_LEADING_STEP = re.compile(r"(^|\|)\s*(\.?)//")
+
+
+@lru_cache(maxsize=256)
+def _rule_path(xpath: str, inside: bool) -> str:
+    """A rule's XPath as evaluated: relative to the container when ``inside``,
+    and each branch's leading ``//x`` as ``descendant::x`` (the same nodes
+    without a first step over every node of the page; not done when a
+    positional predicate would make them differ)."""
+    path = _relative(xpath) if inside else xpath
+    if _POSITIONAL.search(path):
+        return path
+    return _LEADING_STEP.sub(lambda m: m.group(1) + (" descendant::" if m.group(2)
+                                                     else " /descendant::"), path).strip()
 
 
 @lru_cache(maxsize=32)
