@@ -145,6 +145,8 @@ class _Builder:
         self.images.append(ImageRef(src, alt.strip() if alt is not None else None))
 
     def flush(self, kind: str = "text") -> None:
+        if not self.text_parts and not self.images:
+            return  # nothing since the last flush (the state is already reset)
         text = "".join(self.text_parts)
         owner = self.owner
         has_text = not is_blank(text)
@@ -175,16 +177,17 @@ class _Builder:
     # ------------------------------------------------------------------ walk
     def walk(self, el: HtmlElement, bold: bool = False, italic: bool = False,
              block_owner: HtmlElement | None = None) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
+        raw_tag = el.tag  # (a property that builds a new string on every access)
+        tag = raw_tag.lower() if isinstance(raw_tag, str) else ""
         owner = block_owner if block_owner is not None else el
         if tag in INLINE_TAGS:
             if tag == "img":
                 self.add_image(el, owner)
                 self.add_text(el.tail, owner, bold, italic)
                 return
-            b = bold or tag in BOLD_TAGS or "bold" in (el.get("style") or "")
-            i = italic or tag in ITALIC_TAGS or "italic" in (el.get("style") or "")
+            style = (el.get("style") or "") if not (bold and italic) else ""
+            b = bold or tag in BOLD_TAGS or "bold" in style
+            i = italic or tag in ITALIC_TAGS or "italic" in style
             self.add_text(el.text, owner, b, i)
             for child in el:
                 self.walk(child, b, i, owner)
@@ -199,7 +202,8 @@ class _Builder:
         kind = "heading" if tag in HEADING_TAGS else "caption" if _is_caption_box(el, tag) else "text"
         self.add_text(el.text, el, bold, italic)
         for child in el:
-            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            raw_child_tag = child.tag
+            child_tag = raw_child_tag.lower() if isinstance(raw_child_tag, str) else ""
             if child_tag in INLINE_TAGS or child_tag == "br" or not child_tag:
                 if not child_tag:  # comment / processing instruction
                     self.add_text(child.tail, el, bold, italic)
