@@ -70,31 +70,46 @@ def image_src(img: HtmlElement) -> str | None:
     return None
 
 
-def _align_of(el: HtmlElement, stop: HtmlElement,
-              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
-    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``)."""
-    if memo is not None:
-        if el in memo:
-            return memo[el]
-        memo[el] = found = _align_of(el, stop)
-        return found
-    node: HtmlElement | None = el
-    while node is not None:
-        style = node.get("style") or ""
+def _own_align(node: HtmlElement) -> str | None:
+    """The alignment ``node`` itself declares (style, ``align``, class), if any."""
+    style = node.get("style")
+    if style:
         m = _ALIGN_RE.search(style)
         if m:
             return m.group(1).lower()
-        align = (node.get("align") or "").lower()
-        if align in ("left", "right", "center", "justify"):
-            return align
-        cls = (node.get("class") or "").lower()
+    align = (node.get("align") or "").lower()
+    if align in ("left", "right", "center", "justify"):
+        return align
+    cls = (node.get("class") or "").lower()
+    if cls:
         for a in ("right", "center"):
             if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls or f"align{a}" in cls:
                 return a
-        if node is stop:
+    return None
+
+
+def _align_of(el: HtmlElement, stop: HtmlElement,
+              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
+    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``).
+
+    With ``memo`` (one per ``stop``), every element walked through is
+    remembered, so the blocks of one container share their ancestors' answers."""
+    chain: list[HtmlElement] = []
+    found: str | None = None
+    node: HtmlElement | None = el
+    while node is not None:
+        if memo is not None and node in memo:
+            found = memo[node]
+            break
+        chain.append(node)
+        found = _own_align(node)
+        if found is not None or node is stop:
             break
         node = node.getparent()
-    return None
+    if memo is not None:
+        for walked in chain:
+            memo[walked] = found
+    return found
 
 
 _CAPTION_CLASS = re.compile(
