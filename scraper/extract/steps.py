@@ -37,7 +37,7 @@ from scraper.extract.authors import (
 )
 from scraper.extract.blocks import Block, image_src, segment
 from scraper.extract.dates import ParsedDate, looks_like_dateline, parse_iso, parse_vietnamese_date
-from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_profile
+from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_match
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
 from scraper.extract.text import clean_line, fold
 from scraper.extract.xpaths import compiled
@@ -451,6 +451,7 @@ def read_metadata(page: Page) -> Page:
 # ---------------------------------------------------------------- profile
 def select_profile(page: Page) -> Page:
     doc = page.need_doc()
+    detected: HtmlElement | None = None  # what the profile's ``detect`` found
     if page.forced_profile == "generic":
         page.profile = None
     elif page.forced_profile:
@@ -458,7 +459,8 @@ def select_profile(page: Page) -> Page:
             raise ValueError(f"unknown extraction profile {page.forced_profile!r}")
         page.profile = PROFILES[page.forced_profile]
     else:
-        page.profile = detect_profile(doc, page.html)
+        match = detect_match(doc, page.html)
+        page.profile, detected = match if match else (None, None)
     if page.profile is None and shape.looks_like_listing(doc, page.url):
         # No profile vouches for the page and it is shaped like a list of headlines.
         raise NotAnArticle("listing", "the page lists articles")
@@ -469,7 +471,9 @@ def select_profile(page: Page) -> Page:
     else:
         page.meta.breadcrumb = _breadcrumb(doc, page.html)
     if page.profile is not None:
-        page.title_el = page.profile.first(doc, page.profile.title)
+        page.title_el = detected if detected is not None \
+            and page.profile.title == page.profile.detect \
+            else page.profile.first(doc, page.profile.title)
         page.date_el = page.profile.first(doc, page.profile.date)
         page.root = page.profile.first(doc, page.profile.root)
     return page
