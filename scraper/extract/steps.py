@@ -258,10 +258,21 @@ def strip_bulk(text: str) -> str:
 
 
 _PARSERS = threading.local()
+_tostring = etree.tostring
+
+
+class _Element(lxml_html.HtmlElement):
+    """The elements of a parsed page: ``HtmlElement`` with a cheaper
+    ``text_content()`` — the same text (every descendant text node, no tail),
+    serialised in C rather than through an XPath evaluation (about 40 %
+    cheaper; extraction calls it some thirty times a page)."""
+
+    def text_content(self) -> str:
+        return _tostring(self, method="text", encoding="unicode", with_tail=False)
 
 
 def _parser() -> etree.HTMLParser:
-    """An HTML parser whose elements are all plain ``HtmlElement`` (chosen in C).
+    """An HTML parser whose elements are all ``HtmlElement`` (:class:`_Element`, chosen in C).
 
     ``lxml.html``'s own parser picks each element's class in Python (form,
     input, label … classes we never use), which cost about a fifth of the
@@ -273,7 +284,7 @@ def _parser() -> etree.HTMLParser:
     if parser is None:
         parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
         parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
-            element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+            element=_Element, comment=lxml_html.HtmlComment,
             pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
         _PARSERS.parser = parser
     return parser
