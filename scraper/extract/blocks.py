@@ -193,45 +193,57 @@ class _Builder:
     def walk(self, el: HtmlElement, bold: bool = False, italic: bool = False,
              block_owner: HtmlElement | None = None) -> None:
         raw_tag = el.tag  # (a property that builds a new string on every access)
-        tag = raw_tag.lower() if isinstance(raw_tag, str) else ""
+        self._walk(el, raw_tag.lower() if isinstance(raw_tag, str) else "", bold, italic,
+                   block_owner)
+
+    def _walk(self, el: HtmlElement, tag: str, bold: bool, italic: bool,
+              block_owner: HtmlElement | None) -> None:
+        """:meth:`walk` with the element's tag (lower case) already read."""
         owner = block_owner if block_owner is not None else el
+        add_text = self.add_text
         if tag in INLINE_TAGS:
             if tag == "img":
                 self.add_image(el, owner)
-                self.add_text(el.tail, owner, bold, italic)
+                add_text(el.tail, owner, bold, italic)
                 return
             style = (el.get("style") or "") if not (bold and italic) else ""
             b = bold or tag in BOLD_TAGS or "bold" in style
             i = italic or tag in ITALIC_TAGS or "italic" in style
-            self.add_text(el.text, owner, b, i)
+            add_text(el.text, owner, b, i)
             for child in el:
-                self.walk(child, b, i, owner)
-            self.add_text(el.tail, owner, bold, italic)
+                raw_child_tag = child.tag
+                self._walk(child, raw_child_tag.lower() if isinstance(raw_child_tag, str) else "",
+                           b, i, owner)
+            add_text(el.tail, owner, bold, italic)
             return
         if tag == "br":
             self.flush()
-            self.add_text(el.tail, owner, bold, italic)
+            add_text(el.tail, owner, bold, italic)
             return
         # A block-level element: it closes the line before it and after it.
         self.flush()
         kind = "heading" if tag in HEADING_TAGS else "caption" if _is_caption_box(el, tag) else "text"
-        self.add_text(el.text, el, bold, italic)
+        add_text(el.text, el, bold, italic)
         for child in el:
             raw_child_tag = child.tag
             child_tag = raw_child_tag.lower() if isinstance(raw_child_tag, str) else ""
             if child_tag in INLINE_TAGS or child_tag == "br" or not child_tag:
                 if not child_tag:  # comment / processing instruction
-                    self.add_text(child.tail, el, bold, italic)
+                    add_text(child.tail, el, bold, italic)
                     continue
-                self.walk(child, bold, italic, el)
+                self._walk(child, child_tag, bold, italic, el)
             else:
                 self.flush(kind)
-                self.walk(child, bold, italic)
+                self._walk(child, child_tag, bold, italic, None)
         self.flush(kind)
+        tail = el.tail
+        if not tail:
+            return
         if block_owner is not None:
-            self.add_text(el.tail, block_owner, bold, italic)
+            add_text(tail, block_owner, bold, italic)
         else:
-            self.add_text(el.tail, el.getparent() if el.getparent() is not None else el, bold, italic)
+            parent = el.getparent()
+            add_text(tail, parent if parent is not None else el, bold, italic)
 
 
 def segment(root: HtmlElement) -> list[Block]:
