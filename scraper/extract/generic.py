@@ -34,12 +34,6 @@ _PARAGRAPH_XPATH = (
     " | /descendant::li")
 
 
-def _own_text_len(el: HtmlElement) -> tuple[int, int]:
-    """(text length, link text length) of an element, spaces folded."""
-    links = sum(_span(a.text_content()) for a in el.iter("a"))
-    return _span(el.text_content()), links
-
-
 def find_root(doc: HtmlElement) -> HtmlElement | None:
     """The element holding the article's paragraphs (readability-style scoring)."""
     scores: dict[HtmlElement, float] = defaultdict(float)
@@ -47,9 +41,11 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
         text = el.text_content()
         if len(text) < 25 or _FOOTER_LINE.match(text):
             continue
-        plain = _span(text)
-        if next(el.iterdescendants("a"), None) is not None:  # (cheaper than find(".//a"))
-            plain -= sum(_span(a.text_content()) for a in el.iter("a"))
+        links = sum(_span(a.text_content()) for a in el.iter("a")) \
+            if next(el.iterdescendants("a"), None) is not None else 0  # (cheaper than find)
+        # Past 500 characters of its own text a paragraph scores the same: a long
+        # one is measured by its head once that settles it.
+        plain = _capped_span(text, 500 + links) - links
         if plain < 25:
             continue
         score = 1 + min(plain / 100, 5) + text.count(",") * 0.1
@@ -64,7 +60,10 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
         return None
     best = max(scores, key=lambda e: scores[e])
     # A container much richer in link text than prose is a listing, not an article.
-    length, link_len = _own_text_len(best)
+    # Only that ratio matters: a long container is measured by its head once
+    # the head alone holds more than the links' 60 % (the rest only adds text).
+    link_len = sum(_span(a.text_content()) for a in best.iter("a"))
+    length = _capped_span(best.text_content(), int(link_len / 0.6) + 1)
     if length and link_len / length > 0.6:
         return None
     return best
@@ -112,6 +111,17 @@ def _span(text: str | None) -> int:
     if not text or text.isspace():  # tails between tags: no split needed
         return 0
     return len(" ".join(text.split()))
+
+
+def _capped_span(text: str, cap: int) -> int:
+    """``_span(text)``, or a lower bound of it above ``cap``: of a long text
+    only the head is measured when that already exceeds ``cap`` (the spaced
+    length of a prefix never exceeds the whole's)."""
+    if len(text) > cap + cap // 2 + 100:
+        head = _span(text[: cap + cap // 2 + 100])
+        if head > cap:
+            return head
+    return _span(text)
 
 
 def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
