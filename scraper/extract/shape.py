@@ -218,8 +218,12 @@ def _headline_links(doc: Any) -> list[Any]:
     out = []
     for a in _HEADLINE_LINKS(doc):
         href = (a.get("href") or "").strip()
-        if not href.startswith(("#", "javascript:")) and \
-                _words(a.text_content()) >= HEADLINE_WORDS:
+        if href.startswith(("#", "javascript:")):
+            continue
+        text = a.text_content()
+        # Every word starts a token of its own: fewer tokens than a headline's
+        # words settle it without the regular expression.
+        if len(text.split()) >= HEADLINE_WORDS and _words(text) >= HEADLINE_WORDS:
             out.append(a)
     return out
 
