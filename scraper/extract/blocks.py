@@ -70,31 +70,46 @@ def image_src(img: HtmlElement) -> str | None:
     return None
 
 
-def _align_of(el: HtmlElement, stop: HtmlElement,
-              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
-    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``)."""
-    if memo is not None:
-        if el in memo:
-            return memo[el]
-        memo[el] = found = _align_of(el, stop)
-        return found
-    node: HtmlElement | None = el
-    while node is not None:
-        style = node.get("style") or ""
+def _own_align(node: HtmlElement) -> str | None:
+    """The alignment ``node`` itself declares (style, ``align``, class), if any."""
+    style = node.get("style")
+    if style:
         m = _ALIGN_RE.search(style)
         if m:
             return m.group(1).lower()
-        align = (node.get("align") or "").lower()
-        if align in ("left", "right", "center", "justify"):
-            return align
-        cls = (node.get("class") or "").lower()
+    align = (node.get("align") or "").lower()
+    if align in ("left", "right", "center", "justify"):
+        return align
+    cls = (node.get("class") or "").lower()
+    if cls:
         for a in ("right", "center"):
             if f"text-{a}" in cls or f"align-{a}" in cls or f"text{a}" in cls or f"align{a}" in cls:
                 return a
-        if node is stop:
+    return None
+
+
+def _align_of(el: HtmlElement, stop: HtmlElement,
+              memo: dict[HtmlElement, str | None] | None = None) -> str | None:
+    """Alignment of ``el``: its own or its nearest aligned ancestor's (up to ``stop``).
+
+    With ``memo`` (one per ``stop``), every element walked through is
+    remembered, so the blocks of one container share their ancestors' answers."""
+    chain: list[HtmlElement] = []
+    found: str | None = None
+    node: HtmlElement | None = el
+    while node is not None:
+        if memo is not None and node in memo:
+            found = memo[node]
+            break
+        chain.append(node)
+        found = _own_align(node)
+        if found is not None or node is stop:
             break
         node = node.getparent()
-    return None
+    if memo is not None:
+        for walked in chain:
+            memo[walked] = found
+    return found
 
 
 _CAPTION_CLASS = re.compile(
@@ -145,6 +160,8 @@ class _Builder:
         self.images.append(ImageRef(src, alt.strip() if alt is not None else None))
 
     def flush(self, kind: str = "text") -> None:
+        if not self.text_parts and not self.images:
+            return  # nothing since the last flush (the state is already reset)
         text = "".join(self.text_parts)
         owner = self.owner
         has_text = not is_blank(text)
@@ -175,44 +192,58 @@ class _Builder:
     # ------------------------------------------------------------------ walk
     def walk(self, el: HtmlElement, bold: bool = False, italic: bool = False,
              block_owner: HtmlElement | None = None) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
+        raw_tag = el.tag  # (a property that builds a new string on every access)
+        self._walk(el, raw_tag.lower() if isinstance(raw_tag, str) else "", bold, italic,
+                   block_owner)
+
+    def _walk(self, el: HtmlElement, tag: str, bold: bool, italic: bool,
+              block_owner: HtmlElement | None) -> None:
+        """:meth:`walk` with the element's tag (lower case) already read."""
         owner = block_owner if block_owner is not None else el
+        add_text = self.add_text
         if tag in INLINE_TAGS:
             if tag == "img":
                 self.add_image(el, owner)
-                self.add_text(el.tail, owner, bold, italic)
+                add_text(el.tail, owner, bold, italic)
                 return
-            b = bold or tag in BOLD_TAGS or "bold" in (el.get("style") or "")
-            i = italic or tag in ITALIC_TAGS or "italic" in (el.get("style") or "")
-            self.add_text(el.text, owner, b, i)
+            style = (el.get("style") or "") if not (bold and italic) else ""
+            b = bold or tag in BOLD_TAGS or "bold" in style
+            i = italic or tag in ITALIC_TAGS or "italic" in style
+            add_text(el.text, owner, b, i)
             for child in el:
-                self.walk(child, b, i, owner)
-            self.add_text(el.tail, owner, bold, italic)
+                raw_child_tag = child.tag
+                self._walk(child, raw_child_tag.lower() if isinstance(raw_child_tag, str) else "",
+                           b, i, owner)
+            add_text(el.tail, owner, bold, italic)
             return
         if tag == "br":
             self.flush()
-            self.add_text(el.tail, owner, bold, italic)
+            add_text(el.tail, owner, bold, italic)
             return
         # A block-level element: it closes the line before it and after it.
         self.flush()
         kind = "heading" if tag in HEADING_TAGS else "caption" if _is_caption_box(el, tag) else "text"
-        self.add_text(el.text, el, bold, italic)
+        add_text(el.text, el, bold, italic)
         for child in el:
-            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            raw_child_tag = child.tag
+            child_tag = raw_child_tag.lower() if isinstance(raw_child_tag, str) else ""
             if child_tag in INLINE_TAGS or child_tag == "br" or not child_tag:
                 if not child_tag:  # comment / processing instruction
-                    self.add_text(child.tail, el, bold, italic)
+                    add_text(child.tail, el, bold, italic)
                     continue
-                self.walk(child, bold, italic, el)
+                self._walk(child, child_tag, bold, italic, el)
             else:
                 self.flush(kind)
-                self.walk(child, bold, italic)
+                self._walk(child, child_tag, bold, italic, None)
         self.flush(kind)
+        tail = el.tail
+        if not tail:
+            return
         if block_owner is not None:
-            self.add_text(el.tail, block_owner, bold, italic)
+            add_text(tail, block_owner, bold, italic)
         else:
-            self.add_text(el.tail, el.getparent() if el.getparent() is not None else el, bold, italic)
+            parent = el.getparent()
+            add_text(tail, parent if parent is not None else el, bold, italic)
 
 
 def segment(root: HtmlElement) -> list[Block]:

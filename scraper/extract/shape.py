@@ -90,16 +90,18 @@ def _block_of(el: Any) -> Any:
     return node
 
 
+#: (Every path below steps by ``descendant::`` rather than ``//``: the same
+#: nodes without an intermediate step over every node of the page.)
 #: In document order: candidate headline links, and the text nodes outside
 #: links and scripts that may make up a paragraph (one XPath, evaluated in C).
 _EVENTS = etree.XPath(
-    "//body//a[@href][string-length(normalize-space(.)) >= 20]"
-    " | //body//text()[string-length(normalize-space(.)) >= 10]"
+    "//body/descendant::a[@href][string-length(normalize-space(.)) >= 20]"
+    " | //body/descendant::text()[string-length(normalize-space(.)) >= 10]"
     "[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
     " or ancestor::template or ancestor::select or ancestor::textarea)]")
 #: Links short enough to be a pager's (numbers, next, last), and rel=next.
 _SHORT_LINKS = etree.XPath(
-    "//body//a[@href][string-length(normalize-space(.)) <= 12] | //body//a[@rel='next']")
+    "//body/descendant::a[@href][string-length(normalize-space(.)) <= 12] | //body/descendant::a[@rel='next']")
 
 
 def analyse(doc: Any, url: str | None = None) -> Shape:
@@ -194,30 +196,34 @@ def _summaries(body: Any, links: list[Any], plain: dict[Any, int]) -> tuple[set[
     return found, count
 
 
-_HEADLINE_LINKS = etree.XPath("//body//a[@href][string-length(normalize-space(.)) >= 20]")
-_HAS_HEADLINE = etree.XPath("boolean(.//a[string-length(normalize-space(.)) >= 20])")
+_HEADLINE_LINKS = etree.XPath("//body/descendant::a[@href][string-length(normalize-space(.)) >= 20]")
+_HAS_HEADLINE = etree.XPath("boolean(descendant::a[string-length(normalize-space(.)) >= 20])")
 #: Link-free paragraphs of 80+ characters: siblings of them may add up to
 #: an article's prose run.
-_PARAGRAPHS = etree.XPath("//body//p[not(.//a)][string-length(normalize-space(.)) >= 80]")
+_PARAGRAPHS = etree.XPath("//body/descendant::p[not(descendant::a)][string-length(normalize-space(.)) >= 80]")
 #: Prose that alone makes an article: a long paragraph with no link in it
 #: (the cheap, common case), else a long text node outside links or a long
 #: leaf table cell.
 _LONG_PARAGRAPHS = etree.XPath(
-    f"//body//p[string-length(.) >= {ARTICLE_RUN}][not(.//a)]"
+    f"//body/descendant::p[string-length(.) >= {ARTICLE_RUN}][not(descendant::a)]"
     f"[string-length(normalize-space(.)) >= {ARTICLE_RUN}]")
 _LONG_TEXT = etree.XPath(
-    f"//body//text()[string-length(normalize-space(.)) >= {ARTICLE_RUN}]"
+    f"//body/descendant::text()[string-length(normalize-space(.)) >= {ARTICLE_RUN}]"
     "[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
     " or ancestor::template or ancestor::textarea)]"
-    f" | //body//td[not(.//a or .//td)][string-length(normalize-space(.)) >= {ARTICLE_RUN}]")
+    f" | //body/descendant::td[not(descendant::a or descendant::td)][string-length(normalize-space(.)) >= {ARTICLE_RUN}]")
 
 
 def _headline_links(doc: Any) -> list[Any]:
     out = []
     for a in _HEADLINE_LINKS(doc):
         href = (a.get("href") or "").strip()
-        if not href.startswith(("#", "javascript:")) and \
-                _words(a.text_content()) >= HEADLINE_WORDS:
+        if href.startswith(("#", "javascript:")):
+            continue
+        text = a.text_content()
+        # Every word starts a token of its own: fewer tokens than a headline's
+        # words settle it without the regular expression.
+        if len(text.split()) >= HEADLINE_WORDS and _words(text) >= HEADLINE_WORDS:
             out.append(a)
     return out
 

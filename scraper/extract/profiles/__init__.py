@@ -13,11 +13,22 @@ and re-run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lxml.html import HtmlElement
 
 from scraper.extract.rules import WidgetRule
 from scraper.extract.xpaths import compiled
+
+
+def has_class(name: str) -> str:
+    """XPath predicate: the element's ``class`` holds the word ``name``.
+
+    The plain ``contains(@class, name)`` is tested first: it is implied by the
+    word test and far cheaper, so most elements are rejected without building
+    ``concat(' ', normalize-space(@class), ' ')``."""
+    return (f"contains(@class, '{name}') and "
+            f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
 
 
 @dataclass(frozen=True)
@@ -73,9 +84,17 @@ PROFILES: dict[str, Profile] = _registry()
 def detect_profile(doc: HtmlElement, html: str = "") -> Profile | None:
     """The first profile whose ``detect`` matches; ``html`` (the page's text)
     lets a profile with a ``hint`` be skipped without evaluating its XPath."""
+    match = detect_match(doc, html)
+    return match[0] if match else None
+
+
+def detect_match(doc: HtmlElement, html: str = "") -> tuple[Profile, Any] | None:
+    """:func:`detect_profile` and the first node its ``detect`` found (a profile
+    whose ``title`` is its ``detect`` has its title element already)."""
     for profile in PROFILES.values():
         if html and profile.hint and profile.hint not in html:
             continue
-        if profile.matches(doc):
-            return profile
+        found = compiled(profile.detect)(doc)
+        if found:
+            return profile, found[0] if isinstance(found, list) else None
     return None

@@ -10,12 +10,10 @@ cập), "Liên kết web" and weather modules; "Tin liên quan" follows the arti
 
 from __future__ import annotations
 
-from scraper.extract.profiles import Profile
+from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 
-
-def _cls(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+_cls = has_class
 
 
 _DETAIL = f"//div[{_cls('DnnModule')}]//div[{_cls('c_news')}]"

@@ -10,12 +10,10 @@ the mobile one. Only the day is shown ("15/01/2022"); the time is in
 
 from __future__ import annotations
 
-from scraper.extract.profiles import Profile
+from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 
-
-def _cls(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+_cls = has_class
 
 
 _DESKTOP = f"//div[{_cls('detail-desktop')}]"

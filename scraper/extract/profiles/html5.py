@@ -10,12 +10,10 @@ truy cập", weather; "Tin cùng chuyên mục" after the article.
 
 from __future__ import annotations
 
-from scraper.extract.profiles import Profile
+from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 
-
-def _cls(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+_cls = has_class
 
 
 HTML5 = Profile(

@@ -8,11 +8,9 @@ the whole article ("Đăng lúc: … (GMT+7)") after the related list.
 
 from __future__ import annotations
 
-from scraper.extract.profiles import Profile
+from scraper.extract.profiles import Profile, has_class
 
-
-def _cls(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+_cls = has_class
 
 
 THANHHOA = Profile(
