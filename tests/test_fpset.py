@@ -147,3 +147,24 @@ def test_dupefilter_is_what_the_crawl_settings_use(tmp_path: Path) -> None:
     assert df.request_seen(Request("http://127.0.0.1/a"))
     df.close("finished")
     assert (tmp_path / "requests.seen").stat().st_size == 22
+
+
+def test_spider_keeps_url_keys_in_compact_sets() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from spiders.portal import PortalSpider
+
+    crawler = get_crawler(PortalSpider)
+    spider = PortalSpider.from_crawler(crawler, portal="demo", base_url="http://127.0.0.1:8000/")
+    assert isinstance(spider.seen, FingerprintSet) and isinstance(spider.known, FingerprintSet)
+    urls = [f"http://127.0.0.1:8000/tin-tuc/bai-{i}.html" for i in range(2000)]
+    keys = [PortalSpider._key(u) for u in urls]
+    assert all(0 <= k <= MASK64 for k in keys) and len(set(keys)) == len(urls)
+    assert keys == [PortalSpider._key(u) for u in urls]  # stable within the process
+    spider.known.update(keys[:1000])
+    spider.mode = "incremental"
+    assert not spider.wants(urls[0]) and spider.wants(urls[1500])
+    spider.mode = "full"
+    assert spider.wants(urls[0])
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("portal_archive/articles/known_skipped") == 1
