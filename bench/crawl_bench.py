@@ -118,11 +118,12 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
     return out
 
 
-def memory_crawl(size: int, workdir: Path) -> dict[str, Any]:
+def memory_crawl(size: int, workdir: Path,
+                 settings: dict[str, Any] | None = None) -> dict[str, Any]:
     db = workdir / f"memory-{size}.db"
     with DemoServer(DemoSite(size=size, seed=1)) as server:
         print(f"  first crawl of {size} articles (memory) …", flush=True)
-        run = run_crawl(demo_portal(server.base_url), db, quiet=True)
+        run = run_crawl(demo_portal(server.base_url), db, quiet=True, settings=settings)
     print(f"    {size}: {run['process']}", flush=True)
     return {"size": size, **run["process"], "articles": run["articles_new"],
             "memusage_max": run["stats"].get("memusage/max")}
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             if n == size:
                 memory.append({"size": n, **result["first"]})
             else:
-                memory.append(memory_crawl(n, workdir))
+                memory.append(memory_crawl(n, workdir, settings or None))
         profile = profile_crawl(400, workdir) if args.profile else None
         text = report(result, memory, command.strip(), profile)
     finally:

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from archive.store import Archive, Capture, ImageDownload
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
+from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
 
 STATS_PREFIX = "portal_archive"
@@ -238,6 +239,10 @@ def inspect_image(url: str, status: int, body: bytes, root: Path) -> ImageDownlo
                          mime=mime, path=rel, http_status=status)
 
 
+def _url_key(url: str) -> int:
+    return hash(url) & 0xFFFF_FFFF_FFFF_FFFF
+
+
 class ImageFilesPipeline:
     """Downloads the images of stored articles, content-addressed, recorded per URL.
 
@@ -262,7 +267,8 @@ class ImageFilesPipeline:
         self.max_attempts = settings.getint("PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS", 5)
         self.archive: Archive | None = None
         self.portal_id = ""
-        self.scheduled: set[str] = set()
+        #: 64-bit keys of the image URLs scheduled in this crawl (compact, flat memory).
+        self.scheduled = FingerprintSet()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -304,7 +310,7 @@ class ImageFilesPipeline:
         if self.archive is None or not isinstance(item, PageItem):
             return item
         for url in item.image_urls:
-            if url in self.scheduled:
+            if _url_key(url) in self.scheduled:
                 continue
             state = self.archive.image_state(url)
             if state is not None and (state["status"] == "ok"
@@ -315,9 +321,9 @@ class ImageFilesPipeline:
         return item
 
     def _schedule(self, url: str) -> None:
-        if url in self.scheduled or self.crawler.engine is None:
+        if _url_key(url) in self.scheduled or self.crawler.engine is None:
             return
-        self.scheduled.add(url)
+        self.scheduled.add(_url_key(url))
         request = Request(url, callback=self._downloaded, errback=self._failed,
                           dont_filter=True, priority=-10,
                           meta={IMAGE_META: url, "allow_offsite": True,

@@ -40,6 +40,8 @@ TELNETCONSOLE_ENABLED = False
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# Scrapy's duplicate filter, its fingerprints in a compact table (flat memory).
+DUPEFILTER_CLASS = "scraper.dupefilter.CompactDupeFilter"
 
 ITEM_PIPELINES = {
     "scraper.pipelines.ParsePipeline": 100,
