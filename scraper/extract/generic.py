@@ -16,7 +16,9 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
+from scraper.extract.text import capped_spaced_len as _capped_span
 from scraper.extract.text import clean_line, fold
+from scraper.extract.text import spaced_len as _span
 from scraper.extract.xpaths import compiled
 
 #: Lines of a site footer (owner, licence, contacts): never article paragraphs.
@@ -106,22 +108,8 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
     return best
 
 
-def _span(text: str | None) -> int:
-    """Length of ``text`` with runs of spaces folded (as a reader counts it)."""
-    if not text or text.isspace():  # tails between tags: no split needed
-        return 0
-    return len(" ".join(text.split()))
 
 
-def _capped_span(text: str, cap: int) -> int:
-    """``_span(text)``, or a lower bound of it above ``cap``: of a long text
-    only the head is measured when that already exceeds ``cap`` (the spaced
-    length of a prefix never exceeds the whole's)."""
-    if len(text) > cap + cap // 2 + 100:
-        head = _span(text[: cap + cap // 2 + 100])
-        if head > cap:
-            return head
-    return _span(text)
 
 
 def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:

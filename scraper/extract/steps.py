@@ -39,7 +39,9 @@ from scraper.extract.blocks import Block, image_src, segment
 from scraper.extract.dates import ParsedDate, looks_like_dateline, parse_iso, parse_vietnamese_date
 from scraper.extract.profiles import GENERIC_VERSION, PROFILES, Profile, detect_match
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
+from scraper.extract.text import capped_spaced_len as _capped_span
 from scraper.extract.text import clean_line, fold
+from scraper.extract.text import spaced_len as _span
 from scraper.extract.xpaths import compiled
 
 #: Pages larger than this are cut before parsing (no article is this long;
@@ -538,24 +540,8 @@ def _holds_article_text(node: HtmlElement) -> bool:
     return bool(_PROSE_XPATH(node))
 
 
-def _span(text: str | None) -> int:
-    """Length of ``text`` with runs of spaces folded (blank text, the common
-    case of tails between tags, is 0 without splitting)."""
-    if not text or text.isspace():
-        return 0
-    return len(" ".join(text.split()))
 
 
-def _capped_span(text: str | None, cap: int) -> int:
-    """``_span(text)``, or a lower bound of it above ``cap``: of a long text
-    (an article column beside a widget) only the head is measured when that
-    already exceeds ``cap`` (the spaced length of a prefix never exceeds the
-    whole's)."""
-    if text and len(text) > cap + cap // 2 + 100:
-        head = _span(text[: cap + cap // 2 + 100])
-        if head > cap:
-            return head
-    return _span(text)
 
 
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:

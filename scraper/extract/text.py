@@ -62,3 +62,22 @@ _VISIBLE = re.compile(f"[^\\s{_SPACES}{_INVISIBLE}]")
 def is_blank(text: str) -> bool:
     """True when ``text`` shows nothing (only spaces and invisible characters)."""
     return _VISIBLE.search(text) is None
+
+
+def spaced_len(text: str | None) -> int:
+    """Length of ``text`` with runs of spaces folded, as a reader counts it
+    (blank text, the common case of tails between tags, is 0 without splitting)."""
+    if not text or text.isspace():
+        return 0
+    return len(" ".join(text.split()))
+
+
+def capped_spaced_len(text: str | None, cap: int) -> int:
+    """``spaced_len(text)``, or a lower bound of it above ``cap``: of a long text
+    only the head is measured when that already exceeds ``cap`` (the spaced
+    length of a prefix never exceeds the whole's)."""
+    if text and len(text) > cap + cap // 2 + 100:
+        head = spaced_len(text[: cap + cap // 2 + 100])
+        if head > cap:
+            return head
+    return spaced_len(text)
