@@ -21,7 +21,7 @@ import click
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export
 from archive.filters import ArticleFilter
-from archive.search import ORDERS, search
+from archive.search import ORDERS, RANK_WINDOW, search
 from archive.store import DEFAULT_DB, Archive
 from scraper.extract.article import NotAnArticle
 from scraper.portals import PortalConfigError, load_portals, resolve_portal
@@ -291,14 +291,19 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
               help="Skip this many results (paging).")
 @click.option("--order", type=click.Choice(ORDERS), default="relevance", show_default=True,
               help="Best matches first, or newest first.")
+@click.option("--exhaustive", is_flag=True,
+              help=f"Rank every match by relevance, not just the newest {RANK_WINDOW:,} "
+                   "(slower for broad queries in a big archive).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @db_option()
 def search_cmd(query: str, portal: str | None, since: str | None, until: str | None,
                author: str | None, category: str | None, limit: int, offset: int,
-               order: str, as_json: bool, db: str) -> None:
+               order: str, exhaustive: bool, as_json: bool, db: str) -> None:
     """Full-text search (accents optional).
 
-    Articles with the accents exactly as typed rank first.
+    Articles with the accents exactly as typed rank first. When more than
+    the rank window match, relevance orders them block by block, the newest
+    block first (--exhaustive ranks them all at once).
 
     QUERY understands words (all must match), "exact phrases", prefixes
     (xã*), OR, NOT / -word, and (grouping). A query that starts with '-'
@@ -314,18 +319,24 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
     with Archive.open(db) as archive:
         hits = search(archive, query, portal=portal, since=since, until=until, author=author,
                       category=category, limit=limit, offset=offset, order=order,
-                      markers=BRACKETS if as_json else _markers())
+                      markers=BRACKETS if as_json else _markers(),
+                      rank_window=None if exhaustive else RANK_WINDOW)
         total = archive.count_articles(ArticleFilter(
             portal=portal, since=since, until=until, author=author, category=category,
             query=query))
+    windowed = order == "relevance" and not exhaustive and total > RANK_WINDOW
     if as_json:
-        _echo_json({"query": query, "total": total, "results": [h.to_dict() for h in hits]})
+        _echo_json({"query": query, "total": total,
+                    "rank_window": RANK_WINDOW if windowed else None,
+                    "results": [h.to_dict() for h in hits]})
         return
     if not hits:
         click.echo(f"No articles match {query!r}.")
         return
     click.echo(f"{total} {'article matches' if total == 1 else 'articles match'} {query!r}; "
-               f"showing {offset + 1}–{offset + len(hits)}:\n")
+               f"showing {offset + 1}–{offset + len(hits)}"
+               + (f" (best of the newest {RANK_WINDOW:,}; --exhaustive ranks all)"
+                  if windowed else "") + ":\n")
     for hit in hits:
         when = (hit.published or "undated")[:16].replace("T", " ")
         meta = " · ".join(x for x in (when, hit.portal_id, hit.author) if x)

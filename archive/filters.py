@@ -81,17 +81,28 @@ class ArticleFilter:
     #: A search query (see :mod:`archive.query`) the articles must match.
     query: str | None = None
 
-    def where(self, alias: str = "a") -> tuple[str, list[Any]]:
-        """``(sql, params)``: a WHERE condition (``1`` when there is no filter)."""
+    def utc_range(self) -> tuple[str | None, str | None]:
+        """``(since, until)`` as UTC ISO instants, published in ``[since, until)``."""
+        since = date_bounds(self.since, option="--since date")[0] if self.since else None
+        until = date_bounds(self.until, option="--until date")[1] if self.until else None
+        if since and until and since >= until:
+            raise FilterError(f"--since {self.since} is after --until {self.until}")
+        return since, until
+
+    def where(self, alias: str = "a", *, dates: bool = True) -> tuple[str, list[Any]]:
+        """``(sql, params)``: a WHERE condition (``1`` when there is no filter).
+
+        ``dates=False`` leaves the date range out (for a caller that applies
+        it another way; it is still checked).
+        """
         clauses: list[str] = []
         params: list[Any] = []
         if self.portal:
             clauses.append(f"{alias}.portal_id = ?")
             params.append(self.portal)
-        since = date_bounds(self.since, option="--since date")[0] if self.since else None
-        until = date_bounds(self.until, option="--until date")[1] if self.until else None
-        if since and until and since >= until:
-            raise FilterError(f"--since {self.since} is after --until {self.until}")
+        since, until = self.utc_range()
+        if not dates:
+            since = until = None
         if since:
             clauses.append(f"{alias}.published_utc >= ?")
             params.append(since)
@@ -107,7 +118,8 @@ class ArticleFilter:
         if self.query is not None:
             compiled = compile_query(self.query)
             clauses.append(
-                f"{alias}.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+                f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
+                "WHERE articles_fts MATCH ?)"
             )
             params.append(compiled.match)
         return (" AND ".join(clauses) or "1"), params

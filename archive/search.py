@@ -32,16 +32,24 @@ from typing import Any
 from archive.errors import FilterError, SearchError
 from archive.filters import ArticleFilter
 from archive.query import CompiledQuery, HighlightTerm, compile_query
-from archive.store import Archive
+from archive.store import FTS_COLUMNS, SEARCH_EPOCH_MINUTES, Archive, fts_id, search_key_bounds
 from archive.textfold import fold, words
 
 #: BM25 weight of a title match relative to a body match.
 TITLE_WEIGHT = 10.0
 #: BM25 weight of an author match relative to a body match.
 AUTHOR_WEIGHT = 3.0
+#: Relevance ranking scores at most this many matches: the newest published
+#: (plus whatever the page needs beyond them). A query matching more ranks the
+#: newest RANK_WINDOW by BM25; older matches are reached with a date filter,
+#: ``order="date"`` paging, or ``rank_window=None``.
+RANK_WINDOW = 5000
 #: Largest page of results one call returns.
 MAX_LIMIT = 1000
 ORDERS = ("relevance", "date")
+#: BM25 weight per ``articles_fts`` column; the exact columns and the folded
+#: category only match, they don't score.
+_WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT}
 
 _SPACES = re.compile(r"\s+")
 
@@ -179,11 +187,15 @@ def search(
     order: str = "relevance",
     markers: tuple[str, str] = ("[", "]"),
     snippet_words: int = 30,
+    rank_window: int | None = RANK_WINDOW,
 ) -> list[SearchHit]:
     """Search the archive; see the module docstring for matching and ranking.
 
     ``order`` is ``"relevance"`` or ``"date"`` (newest first). ``since`` and
     ``until`` take ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (both inclusive).
+    ``rank_window``: relevance is computed over the newest this-many matches
+    (see :data:`RANK_WINDOW`); None ranks every match, at a cost that grows
+    with the number of matches.
     Raises :class:`SearchError` for a query with nothing to search for,
     :class:`FilterError` for a bad filter, :class:`ArchiveError` for an empty
     archive. Never lets an SQLite error through.
@@ -192,52 +204,15 @@ def search(
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query)
     filters = ArticleFilter(portal=portal, since=since, until=until, author=author,
                             category=category)
-    where, where_params = filters.where("a")
+    filters.where("a")  # validates the filters
     archive.require_articles()
     check_portal(archive, portal)
 
-    # Two steps: rank ids only (no article text is carried through the sort),
-    # then read the page of articles. The ranking step touches `articles`
-    # only when a filter needs its columns.
-    # Filters select a set of ids through the articles' indexes (portal and
-    # date, folded author, folded category); the FTS scan is checked against it.
-    # (`+f.rowid`: keep SQLite from handing the IN list to FTS5 as one
-    # lookup per id, which is orders of magnitude slower for large sets.)
-    filter_sql = (f"+f.rowid IN (SELECT a.id FROM articles a WHERE {where})"
-                  if where != "1" else "1")
-    if order == "relevance":
-        exact_sql = ("f.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
-                     if compiled.exact is not None else "0")
-        ranked = f"""
-            SELECT f.rowid AS id,
-                   bm25(articles_fts, 0, 0, 0, {TITLE_WEIGHT}, 1.0, {AUTHOR_WEIGHT}) AS score,
-                   ({exact_sql}) AS exact
-            FROM articles_fts f
-            WHERE articles_fts MATCH ? AND {filter_sql}
-            ORDER BY exact DESC, score, f.rowid DESC
-            LIMIT ? OFFSET ?"""
-        params: list[Any] = [compiled.exact] if compiled.exact is not None else []
-        params += [compiled.match, *where_params, limit, offset]
-        outer_order = "r.exact DESC, r.score, r.id DESC"
-    else:
-        # Newest first straight from the published_utc index (NULLs sort
-        # last in DESC order), checking each article against the match set.
-        ranked = f"""
-            SELECT a.id AS id, 0.0 AS score, 0 AS exact FROM articles a
-            WHERE a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)
-              AND {where}
-            ORDER BY a.published_utc DESC, a.id DESC
-            LIMIT ? OFFSET ?"""
-        params = [compiled.match, *where_params, limit, offset]
-        outer_order = "a.published_utc DESC, a.id DESC"
-    sql = f"""
-        WITH r AS MATERIALIZED ({ranked})
-        SELECT a.id, a.canonical_url, a.title, a.published, a.portal_id, a.author,
-               a.category, a.body, r.score, r.exact
-        FROM r JOIN articles a ON a.id = r.id
-        ORDER BY {outer_order}"""
+    if rank_window is not None and rank_window < 1:
+        raise FilterError(f"rank window must be 1 or more, not {rank_window}")
     try:
-        rows = archive.conn.execute(sql, params).fetchall()
+        rows = _ranked_rows(archive, compiled, filters, order=order, limit=limit,
+                            offset=offset, window=rank_window)
     except sqlite3.Error as exc:  # a safe expression should never get here
         raise SearchError(f"search failed for {compiled.text[:60]!r}: {exc}") from exc
     if order == "date" and compiled.exact is not None:
@@ -263,15 +238,130 @@ def search(
     ]
 
 
+def _scan_sql(archive: Archive, filters: ArticleFilter) -> tuple[str, list[Any]]:
+    """``(sql, params)``: the conditions on ``articles_fts f`` that the filters add.
+
+    A date range becomes a range of the index's keys (FTS5 seeks to it); the
+    other filters select keys through the articles' indexes, and the scan is
+    checked against that set.
+    """
+    since, until = filters.utc_range()
+    lo, hi = search_key_bounds(since, until)
+    # Bounds on whole minutes (every YYYY[-MM[-DD]] date is one) make the key
+    # range exactly the date range; a bound with seconds is checked as well.
+    exact_range = all(t is None or t.endswith(":00Z") for t in (since, until))
+    where, params = filters.where("a", dates=not exact_range)
+    sql = ""
+    out: list[Any] = []
+    if lo is not None:
+        sql += " AND f.rowid >= ?"
+        out.append(lo)
+    if since is not None or until is not None:  # undated articles sort last: cut them off
+        hi = min(h for h in (hi, SEARCH_EPOCH_MINUTES << 32) if h is not None)
+    if hi is not None:
+        sql += " AND f.rowid < ?"
+        out.append(hi)
+    if where != "1":
+        # The ids come from a covering index; each match's id is its key's low
+        # bits (an expression, so SQLite does not hand the list to FTS5 as one
+        # lookup per id, which is orders of magnitude slower for large sets).
+        sql += f" AND {fts_id('f.rowid')} IN (SELECT a.id FROM articles a WHERE {where})"
+        out += params
+    return sql, out
+
+
+def _nth_key(archive: Archive, match: str, scan: str, scan_params: list[Any],
+             n: int) -> int | None:
+    """The key of the ``n``-th match (1-based) in index order, or None if fewer match."""
+    row = archive.conn.execute(
+        f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
+        f"ORDER BY f.rowid LIMIT 1 OFFSET ?", [match, *scan_params, n - 1]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilter, *,
+                 order: str, limit: int, offset: int, window: int | None) -> list[Any]:
+    """The page of article rows, ranked; see :func:`search`."""
+    scan, scan_params = _scan_sql(archive, filters)
+    if order == "relevance":
+        # Blocks of `window` matches in index order (newest first), each ranked
+        # by relevance: page after page, nothing is lost or repeated.
+        rows: list[Any] = []
+        pos = offset
+        while len(rows) < limit:
+            block = 0 if window is None else pos // window
+            lo = None if not block or window is None else _nth_key(
+                archive, compiled.match, scan, scan_params, block * window)
+            hi = None if window is None else _nth_key(
+                archive, compiled.match, scan, scan_params, (block + 1) * window)
+            bounds = ("" if lo is None else " AND f.rowid > ?") + \
+                     ("" if hi is None else " AND f.rowid <= ?")
+            bound_params = [k for k in (lo, hi) if k is not None]
+            got = _rank_block(archive, compiled, scan + bounds, [*scan_params, *bound_params],
+                              limit - len(rows), pos - block * (window or 0))
+            rows += got
+            if hi is None or window is None:
+                break
+            pos = (block + 1) * window
+        return rows
+    # Newest first is the index's own order: find where the page ends, then
+    # sort the matches up to the end of that minute exactly.
+    cut = _nth_key(archive, compiled.match, scan, scan_params, offset + limit)
+    if cut is not None:
+        scan += " AND f.rowid <= ?"
+        scan_params = [*scan_params, cut | 0xFFFFFFFF]
+    ranked = f"""
+        SELECT a.search_key AS key, 0.0 AS score, 0 AS exact FROM articles a
+        WHERE a.id IN (SELECT {fts_id('f.rowid')} FROM articles_fts f
+                       WHERE articles_fts MATCH ?{scan})
+        ORDER BY a.published_utc DESC, a.id DESC
+        LIMIT ? OFFSET ?"""
+    return _page(archive, ranked, [compiled.match, *scan_params, limit, offset],
+                 "a.published_utc DESC, a.id DESC")
+
+
+def _rank_block(archive: Archive, compiled: CompiledQuery, scan: str, scan_params: list[Any],
+                limit: int, offset: int) -> list[Any]:
+    """Rank the matches within ``scan`` by relevance; a page of article rows."""
+    exact_sql = "0"
+    params: list[Any] = []
+    if compiled.exact is not None:
+        exact_sql = (f"f.rowid IN (SELECT f.rowid FROM articles_fts f "
+                     f"WHERE articles_fts MATCH ?{scan})")
+        params += [compiled.exact, *scan_params]
+    weights = ", ".join(str(_WEIGHTS.get(c, 0.0)) for c in FTS_COLUMNS)
+    # Rank keys only (no article text through the sort), then read the page.
+    ranked = f"""
+        SELECT f.rowid AS key, bm25(articles_fts, {weights}) AS score,
+               ({exact_sql}) AS exact
+        FROM articles_fts f
+        WHERE articles_fts MATCH ?{scan}
+        ORDER BY exact DESC, score, f.rowid
+        LIMIT ? OFFSET ?"""
+    params += [compiled.match, *scan_params, limit, offset]
+    return _page(archive, ranked, params, "r.exact DESC, r.score, r.key")
+
+
+def _page(archive: Archive, ranked: str, params: list[Any], order: str) -> list[Any]:
+    sql = f"""
+        WITH r AS MATERIALIZED ({ranked})
+        SELECT a.id, a.canonical_url, a.title, a.published, a.portal_id, a.author,
+               a.category, a.body, r.score, r.exact, r.key
+        FROM r JOIN articles a ON a.id = {fts_id('r.key')}
+        ORDER BY {order}"""
+    return archive.conn.execute(sql, params).fetchall()
+
+
 def _mark_exact(archive: Archive, exact: str, rows: list[Any]) -> list[Any]:
-    """Set the ``exact`` flag of a page of date-ordered rows."""
+    """Set the ``exact`` flag of a page of date-ordered rows (their keys are a
+    short run of the index: one range scan)."""
     if not rows:
         return rows
-    marks = ",".join("?" * len(rows))
-    hits = {r[0] for r in archive.conn.execute(
-        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
-        [exact, *(r[0] for r in rows)])}
-    return [(*r[:9], r[0] in hits) for r in rows]
+    keys = [r[10] for r in rows]
+    hits = {k for (k,) in archive.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? AND rowid <= ?",
+        [exact, min(keys), max(keys)])}
+    return [(*r[:9], r[10] in hits, r[10]) for r in rows]
 
 
 def count_matches(archive: Archive, query: str, **filters: Any) -> int:

@@ -26,7 +26,9 @@ Design:
 * **Full-text search**: ``articles_fts`` is an FTS5 external-content table
   over ``articles`` indexing the exact and the folded columns
   (``unicode61 remove_diacritics 0``), kept in sync by triggers, so any
-  connection that writes ``articles`` keeps the index right.
+  connection that writes ``articles`` keeps the index right. Its rowid is
+  ``articles.search_key`` (newest published first, see
+  :data:`SEARCH_KEY_SQL`), not ``articles.id``: join on ``search_key``.
 """
 
 from __future__ import annotations
@@ -361,6 +363,92 @@ def _folded_filter_indexes(db: sqlite_utils.Database) -> None:
     # or counting a million articles scans it, never the article rows.
     db.execute("""CREATE INDEX articles_facets ON articles(portal_id, published_utc,
                   author_folded, category_folded, author, category)""")
+
+
+#: Minutes after 1970 that :data:`SEARCH_KEY_SQL` counts back from (the year 2160).
+SEARCH_EPOCH_MINUTES = 100_000_000
+#: ``articles.search_key``: the article's place in the full-text index, newest
+#: published first. ``(SEARCH_EPOCH_MINUTES - minutes since 1970) * 2**32 + id``,
+#: so ascending keys run from the newest minute to the oldest (within one
+#: minute by id), undated articles last; unique because ``id`` is.
+SEARCH_KEY_SQL = (
+    f"(({SEARCH_EPOCH_MINUTES} - coalesce(CAST(strftime('%s', published_utc) AS INTEGER) / 60,"
+    f" 0)) * 4294967296 + id)"
+)
+def fts_id(rowid: str = "rowid") -> str:
+    """SQL for the article id behind an ``articles_fts`` rowid (a search key's
+    low 32 bits: no lookup needed). Ids stay below 2**32."""
+    return f"({rowid} & 4294967295)"
+
+
+#: The columns of ``articles_fts``, in order (bm25 weights follow this order).
+FTS_COLUMNS = ("title", "body", "author", "title_folded", "body_folded", "author_folded",
+               "category_folded")
+
+
+def search_key_bounds(since_utc: str | None,
+                      until_utc: str | None) -> tuple[int | None, int | None]:
+    """``(lo, hi)``: every article published in ``[since_utc, until_utc)`` has
+    ``lo <= search_key < hi`` (None: unbounded).
+
+    A superset (bounds are whole minutes): the caller still checks the dates
+    themselves; the bounds let a full-text scan seek past everything else.
+    """
+
+    def minute(iso: str, shift: int = 0) -> int:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        return (int(moment.timestamp()) + shift) // 60
+
+    lo = None if until_utc is None else (SEARCH_EPOCH_MINUTES - minute(until_utc, -1)) << 32
+    hi = None if since_utc is None else (SEARCH_EPOCH_MINUTES - minute(since_utc) + 1) << 32
+    return lo, hi
+
+
+def _fts_triggers(key: str) -> tuple[str, ...]:
+    cols = ", ".join(FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    return (
+        f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts(rowid, {cols}) VALUES (new.{key}, {new});
+        END""",
+        f"""CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, {cols})
+            VALUES ('delete', old.{key}, {old});
+        END""",
+        # Only a change of indexed text or of the date (the key) touches the index.
+        f"""CREATE TRIGGER articles_fts_update
+            AFTER UPDATE OF {cols}, published_utc ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, {cols})
+            VALUES ('delete', old.{key}, {old});
+            INSERT INTO articles_fts(rowid, {cols}) VALUES (new.{key}, {new});
+        END""",
+    )
+
+
+@migration("0009_search_order")
+def _search_order(db: sqlite_utils.Database) -> None:
+    """The full-text index in publication order, newest first, with the folded category.
+
+    ``articles_fts`` is keyed by ``articles.search_key`` (:data:`SEARCH_KEY_SQL`,
+    a virtual generated column with a unique index) instead of ``id``. FTS5
+    walks its matches in key order, so a search reads the newest matches
+    first and can stop early, and a date range is a key range the index
+    seeks to. The index is rebuilt once.
+    """
+    for name in ("articles_fts_insert", "articles_fts_delete", "articles_fts_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(f"ALTER TABLE articles ADD COLUMN search_key INTEGER "
+               f"GENERATED ALWAYS AS {SEARCH_KEY_SQL} VIRTUAL")
+    db.execute("CREATE UNIQUE INDEX articles_search_key ON articles(search_key)")
+    db.execute(f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
+            {", ".join(FTS_COLUMNS)},
+            content='articles', content_rowid='search_key',
+            tokenize='unicode61 remove_diacritics 0')""")
+    for sql in _fts_triggers("search_key"):
+        db.execute(sql)
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 def _applied(db: sqlite_utils.Database) -> list[str]:
@@ -979,7 +1067,7 @@ class Archive:
         # Drive from the full-text index; other filters select ids through indexes.
         where, params = replace(filters, query=None).where("a")
         match = compile_query(filters.query).match
-        restrict = (f"AND +rowid IN (SELECT a.id FROM articles a WHERE {where})"
+        restrict = (f"AND {fts_id()} IN (SELECT a.id FROM articles a WHERE {where})"
                     if where != "1" else "")
         return int(self.conn.execute(
             f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",

@@ -38,11 +38,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.search import count_matches, search  # noqa: E402
+from archive.search import RANK_WINDOW, count_matches, search  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from scraper.demo.site import DemoSite  # noqa: E402
 from scraper.portals import Portal  # noqa: E402
@@ -54,7 +55,7 @@ PORTALS = (
 )
 
 #: (kind, query, filters). Fixed: the same 50 queries at every size.
-QUERIES: list[tuple[str, str, dict[str, str]]] = [
+QUERIES: list[tuple[str, str, dict[str, Any]]] = [
     *[("folded", q, {}) for q in (
         "nong thon moi", "dong tien", "tho son", "dai hoi dang bo", "chu tich ubnd huyen",
         "hoi nong dan", "van hoa the thao", "quoc phong", "trung tam y te", "cong an huyen",
@@ -97,6 +98,10 @@ class SizeResult:
     export_s: float
     export_rss_mb: float
     parquet_bytes: int
+    #: queries matching more than RANK_WINDOW: (query, matches, overlap@20 with
+    #: the exhaustive ranking, score ratio, exhaustive ms)
+    window: list[tuple[str, int, float, float, float]]
+    migrate_s: float | None
 
 
 def build(path: Path, size: int, batch: int) -> float:
@@ -134,25 +139,36 @@ def db_size(path: Path) -> int:
 
 
 def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[int]],
-                                               list[tuple[float, str, int]]]:
+                                               list[tuple[float, str, int]],
+                                               list[tuple[str, int, float, float, float]]]:
     latency: dict[str, list[float]] = {}
     matches: dict[str, list[int]] = {}
     per_query: list[tuple[float, str, int]] = []
+    window: list[tuple[str, int, float, float, float]] = []
     with Archive.open(path) as archive:
         for kind, query, filters in QUERIES:
             search(archive, query, limit=20, **filters)  # warm-up
             runs = []
             for _ in range(repeat):
                 t0 = time.perf_counter()
-                search(archive, query, limit=20, **filters)
+                hits = search(archive, query, limit=20, **filters)
                 runs.append((time.perf_counter() - t0) * 1000)
             n = count_matches(archive, query, **filters)
             latency.setdefault(kind, []).extend(runs)
             matches.setdefault(kind, []).append(n)
             label = query + "".join(f" --{k} {v}" for k, v in filters.items())
             per_query.append((statistics.median(runs), label, n))
+            if n > RANK_WINDOW:  # how far is the windowed ranking from ranking every match?
+                t0 = time.perf_counter()
+                full = search(archive, query, limit=20, rank_window=None, **filters)
+                full_ms = (time.perf_counter() - t0) * 1000
+                overlap = len({h.id for h in hits} & {h.id for h in full}) / max(1, len(full))
+                # the same BM25 scale: both rank over the same index statistics
+                ratio = (statistics.fmean(h.score for h in hits)
+                         / statistics.fmean(h.score for h in full)) if full else 1.0
+                window.append((label, n, overlap, ratio, full_ms))
     per_query.sort(reverse=True)
-    return latency, matches, per_query[:5]
+    return latency, matches, per_query[:5], window
 
 
 _CHILD = """
@@ -195,15 +211,17 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
         print(f"  built in {build_s:.1f} s", flush=True)
     else:
         print(f"reusing {path} ({size} articles)", flush=True)
-    with Archive.open(path) as archive:
+    t0 = time.perf_counter()
+    with Archive.open(path) as archive:  # applies pending migrations (timed)
         images = int(archive.conn.execute("SELECT count(*) FROM images").fetchone()[0])
-    latency, matches, slowest = measure(path, args.repeat)
+    migrate_s = time.perf_counter() - t0 if build_s is None else None
+    latency, matches, slowest, window = measure(path, args.repeat)
     out = Path(args.data) / f"export-{size}.parquet"
     export_s, rss, pq_bytes = export_parquet(path, out)
     print(f"  search p95 {pct(sum(latency.values(), []), 0.95):.1f} ms; "
           f"export {export_s:.1f} s, peak RSS {rss:.0f} MB", flush=True)
     return SizeResult(size, build_s, db_size(path), images, latency, matches, slowest,
-                      export_s, rss, pq_bytes)
+                      export_s, rss, pq_bytes, window, migrate_s)
 
 
 def report(results: list[SizeResult], args: argparse.Namespace) -> str:
@@ -252,6 +270,32 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
                 f"| {r.size:,} | {name} | {len(m)} | {pct(lat, 0.5):.1f} ms "
                 f"| {pct(lat, 0.95):.1f} ms | {max(lat):.1f} ms | {statistics.median(m):,.0f} "
                 f"| {max(m):,} |")
+    lines += [
+        "",
+        f"## Relevance over the newest {RANK_WINDOW:,} matches vs over every match",
+        "",
+        "For each query matching more than the rank window, its top 20 compared with",
+        "the exhaustive ranking (`rank_window=None`): how many of the same articles,",
+        "the mean BM25 score of the windowed top 20 relative to the exhaustive one,",
+        "and what the exhaustive ranking costs.",
+        "",
+        "| articles | queries over the window | mean overlap@20 | mean score ratio "
+        "| min score ratio | exhaustive p50 | exhaustive max |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if not r.window:
+            lines.append(f"| {r.size:,} | 0 | | | | | |")
+            continue
+        ex = [w[4] for w in r.window]
+        lines.append(
+            f"| {r.size:,} | {len(r.window)} | {statistics.fmean(w[2] for w in r.window):.0%} "
+            f"| {statistics.fmean(w[3] for w in r.window):.0%} "
+            f"| {min(w[3] for w in r.window):.0%} | {pct(ex, 0.5):.0f} ms | {max(ex):.0f} ms |")
+    migr = [r for r in results if r.migrate_s is not None]
+    if migr:
+        lines += ["", "Opening a reused archive applied pending migrations in: " + "; ".join(
+            f"{r.size:,} articles {r.migrate_s:.1f} s" for r in migr) + "."]
     lines += ["", "## Slowest queries (median of runs)", ""]
     for r in results:
         lines.append(f"- {r.size:,} articles: " + "; ".join(

@@ -89,6 +89,24 @@ def test_search_json_and_filters(db: str) -> None:
     assert empty.exit_code == 0 and "No articles match 'xyzzy'" in empty.stdout
 
 
+def test_search_rank_window_note_and_exhaustive(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.cli
+
+    def urls(*extra: str) -> list[str]:
+        result = run("search", "nông OR đồng", "--db", db, "--json", *extra)
+        assert result.exit_code == 0, result.output
+        return [h["canonical_url"].rsplit("/", 1)[1] for h in json.loads(result.stdout)["results"]]
+
+    assert urls() == ["0.htm", "1.htm"]  # both ranked: the better match first
+    monkeypatch.setattr(archive.cli, "RANK_WINDOW", 1)
+    assert urls() == ["1.htm", "0.htm"]  # blocks of one, newest first
+    assert urls("--exhaustive") == ["0.htm", "1.htm"]
+    text = run("search", "nông OR đồng", "--db", db).stdout
+    assert "(best of the newest 1; --exhaustive ranks all)" in text
+    assert "--exhaustive" not in run("search", "nông OR đồng", "--db", db, "--exhaustive").stdout
+    assert json.loads(run("search", "nông OR đồng", "--db", db, "--json").stdout)["rank_window"] == 1
+
+
 def test_database_from_environment(db: str) -> None:
     result = run("search", "khuyen nong", env={"PORTAL_ARCHIVE_DB": db})
     assert result.exit_code == 0 and "[khuyến] [nông]" in result.stdout

@@ -312,3 +312,88 @@ def test_filtered_search_equals_filtering_the_results(archive: Archive) -> None:
         expected = {h.id for h in everything if h.id in allowed}
         assert got == expected and got, kw
         assert count_matches(archive, "van hoa OR nong", **kw) == len(got)
+
+
+# ------------------------------------------- the index in date order: window, paging, ranges
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    """120 articles, many in the same minute, some undated, inserted in no date order.
+
+    Article 7 (an old one) mentions "lúa" in its title and its body three
+    times: the best BM25 match of the archive for ``lua``.
+    """
+    import random
+
+    rnd = random.Random(4)
+    a = Archive(tmp_path_factory.mktemp("crowd") / "archive.db")
+    a.ensure_portal(Portal("p", "p", "Thanh Hóa", "https://p.gov.vn/"))
+    arts = []
+    for n in rnd.sample(range(120), 120):
+        when = None if n % 17 == 0 else datetime(2018 + n % 5, 1 + n % 12, 1 + n % 28,
+                                                   23 if n % 3 else 0, 0, (n * 7) % 60,
+                                                   tzinfo=VIETNAM_TZ)
+        best = n == 7
+        title = "Tin lúa vụ chiêm" if best else f"Tin số {n} về lúa" if n % 2 else f"Tin số {n}"
+        body = ("Lúa lúa lúa tốt. " if best else "Mùa lúa mới. ") + FILLER
+        url = f"https://p.gov.vn/{n}.htm"
+        arts.append(Article(url=url, canonical_url=url, title=title, body=body,
+                            published=when, category="Kinh tế"))
+    a.save_articles(arts, portal_id="p")
+    yield a
+    a.close()
+
+
+def _reference(a: Archive, where: str = "1", params: tuple[object, ...] = ()) -> list[str]:
+    """All articles mentioning lúa, newest first, by a plain scan (no full-text index)."""
+    return [r[0] for r in a.conn.execute(
+        f"SELECT canonical_url FROM articles WHERE body_folded LIKE '%lua%' AND {where} "
+        "ORDER BY published_utc IS NULL, published_utc DESC, id DESC", params)]
+
+
+def test_date_order_pages_match_a_full_sort(crowd: Archive) -> None:
+    ref = _reference(crowd)
+    assert len(ref) == 120
+    got: list[str] = []
+    for offset in range(0, 120, 7):
+        got += [h.canonical_url for h in search(crowd, "lua", order="date", limit=7,
+                                                offset=offset)]
+    assert got == ref
+
+
+@pytest.mark.parametrize("since,until", [
+    ("2019", None), (None, "2020"), ("2019-03", "2021-02-15"), ("2020-01-01", "2020-01-01"),
+    ("2019-06-01T16:59:59Z", "2021-01-01T17:00:01Z"), ("2022-12", None),
+])
+def test_date_ranges_through_index_keys_match_sql(crowd: Archive, since: str | None,
+                                                   until: str | None) -> None:
+    f = ArticleFilter(since=since, until=until)
+    where, params = f.where("articles")
+    ref = _reference(crowd, where.replace("articles.", ""), tuple(params))
+    for order in ("date", "relevance"):
+        got = [h.canonical_url for h in search(crowd, "lua", since=since, until=until,
+                                               order=order, limit=200)]
+        assert sorted(got) == sorted(ref), order
+        if order == "date":
+            assert got == ref
+    assert count_matches(crowd, "lua", since=since, until=until) == len(ref)
+
+
+def test_relevance_ranks_the_newest_window_and_none_ranks_all(crowd: Archive) -> None:
+    best = "https://p.gov.vn/7.htm"
+    newest10 = _reference(crowd)[:10]
+    assert best not in newest10
+    everything = search(crowd, "lua", rank_window=None, limit=5)
+    assert everything[0].canonical_url == best
+    windowed = search(crowd, "lua", rank_window=10, limit=10)
+    assert {h.canonical_url for h in windowed} == set(newest10)
+    # within the window it is still BM25: title matches first
+    titles = ["lúa" in h.title for h in windowed]
+    assert titles == sorted(titles, reverse=True)
+    # pages go on block after block: nothing lost or repeated, whatever the page size
+    for size in (10, 7, 30):
+        pages = [h.canonical_url for off in range(0, 30, size)
+                 for h in search(crowd, "lua", rank_window=10, limit=size, offset=off)][:30]
+        assert len(pages) == 30 and set(pages) == set(_reference(crowd)[:30])
+        assert pages[:10] == [h.canonical_url for h in windowed]
+    # default window is wider than this archive: exact ranking
+    assert search(crowd, "lua", limit=1)[0].canonical_url == best

@@ -58,7 +58,8 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 def fts_ids(a: Archive, expr: str) -> list[int]:
     return [r[0] for r in a.conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", [expr])]
+        "SELECT a.id FROM articles a WHERE a.search_key IN "
+        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) ORDER BY a.id", [expr])]
 
 
 # ------------------------------------------------------------------ schema
@@ -326,12 +327,53 @@ def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------- issue 4: filter indexes, bulk load
+def _undo_0009(a: Archive) -> None:
+    """Take migration 0009 back: no search key, no full-text index (0009 rebuilds it)."""
+    for sql in ("DROP TRIGGER articles_fts_insert", "DROP TRIGGER articles_fts_delete",
+                "DROP TRIGGER articles_fts_update", "DROP TABLE articles_fts",
+                "DROP INDEX articles_search_key",
+                "ALTER TABLE articles DROP COLUMN search_key",
+                "DELETE FROM schema_migrations WHERE name = '0009_search_order'"):
+        a.conn.execute(sql)
+
+
+def test_migration_0009_indexes_newest_first(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    dates = {1: datetime(2020, 5, 1, 10, tzinfo=VIETNAM_TZ), 2: datetime(2023, 1, 2, 8, tzinfo=VIETNAM_TZ),
+             3: None, 4: datetime(2021, 7, 7, 7, 7, tzinfo=VIETNAM_TZ)}
+    with Archive(path) as a:
+        a.ensure_portal(PORTAL)
+        a.save_articles([make_article(n, published=d) for n, d in dates.items()],
+                        portal_id=PORTAL.id)
+        _undo_0009(a)
+        a.conn.commit()
+    with Archive.open(path) as a:
+        assert "0009_search_order" in a.applied_migrations
+        a.check_fts()
+        order = [r[0] for r in a.conn.execute(
+            "SELECT a.id FROM articles_fts f JOIN articles a ON a.search_key = f.rowid "
+            "WHERE articles_fts MATCH 'ubnd' ORDER BY f.rowid")]
+        ids = {a.conn.execute("SELECT id FROM articles WHERE canonical_url LIKE ?",
+                              [f"%/bai-{n}.htm"]).fetchone()[0]: n for n in dates}
+        assert [ids[i] for i in order] == [2, 4, 1, 3]  # newest first, undated last
+        # a changed date moves the article in the index
+        a.conn.execute("UPDATE articles SET published_utc = '2024-01-01T00:00:00Z' "
+                       "WHERE id = ?", [next(i for i, n in ids.items() if n == 1)])
+        a.check_fts()
+        first = a.conn.execute("SELECT a.id FROM articles_fts f JOIN articles a ON "
+                               "a.search_key = f.rowid WHERE articles_fts MATCH 'ubnd' "
+                               "ORDER BY f.rowid LIMIT 1").fetchone()[0]
+        assert ids[first] == 1
+
+
 def test_migration_0006_backfills_folded_category(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with Archive(path) as a:
         a.ensure_portal(PORTAL)
         a.save_articles([make_article(1, category="Nông thôn mới")], portal_id=PORTAL.id)
-        # turn it back into a 0001-only archive
+        # turn it back into an archive from before 0006 (and 0009, which indexes
+        # the folded category)
+        _undo_0009(a)
         for sql in ("DROP INDEX articles_facets",
                     "ALTER TABLE articles DROP COLUMN category_folded",
                     "DELETE FROM schema_migrations WHERE name = '0006_folded_filter_indexes'"):
