@@ -26,8 +26,8 @@ used to rank articles that match the diacritics as typed above the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 from archive.errors import SearchError
 from archive.textfold import WORD_RE, fold, has_diacritics, nfc
@@ -279,19 +279,31 @@ class _Parser:
 
 
 # ----------------------------------------------------------------- compiler
-def _render(node: Node, form: Callable[[str], str]) -> str:
+#: Gives the indexed words a prefix stands for, or None to let FTS5 expand it.
+Expander = Callable[[str], Sequence[str] | None]
+
+
+def _render(node: Node, form: Callable[[str], str], expand: Expander | None = None) -> str:
     if isinstance(node, Term):
-        text = " ".join(form(w) for w in node.words).replace('"', '""')
+        words = [form(w) for w in node.words]
+        if node.prefix and expand is not None:
+            full = expand(words[-1])
+            if full:
+                head = " ".join(words[:-1])
+                options = [f'"{(head + " " + w if head else w).replace(chr(34), chr(34) * 2)}"'
+                           for w in full]
+                return "(" + " OR ".join(options) + ")"
+        text = " ".join(words).replace('"', '""')
         return f'"{text}"' + ("*" if node.prefix else "")
     if isinstance(node, Or):
-        return "(" + " OR ".join(_render(o, form) for o in node.options) + ")"
+        return "(" + " OR ".join(_render(o, form, expand) for o in node.options) + ")"
     if not node.include:
         raise SearchError(
             "nothing to search for: NOT / -word only exclude; add a word to look for"
         )
-    expr = "(" + " AND ".join(_render(i, form) for i in node.include) + ")"
+    expr = "(" + " AND ".join(_render(i, form, expand) for i in node.include) + ")"
     if node.exclude:
-        expr += " NOT (" + " OR ".join(_render(e, form) for e in node.exclude) + ")"
+        expr += " NOT (" + " OR ".join(_render(e, form, expand) for e in node.exclude) + ")"
     return expr
 
 
@@ -329,6 +341,24 @@ def parse(query: str) -> Node:
     if n_words > MAX_QUERY_WORDS:
         raise SearchError(f"query has too many words ({n_words}; at most {MAX_QUERY_WORDS})")
     return tree
+
+
+def term_match(words: Sequence[str], prefix: bool, columns: Sequence[str],
+               expand: Expander | None = None) -> str:
+    """A MATCH expression for one word or phrase (already in the columns' form)."""
+    return _columns(tuple(columns), _render(Term(tuple(words), prefix), lambda w: w, expand))
+
+
+def expand_prefixes(compiled: CompiledQuery, expand: Expander) -> CompiledQuery:
+    """``compiled`` with each ``prefix*`` spelled out as an OR of the words
+    ``expand`` gives for it (same matches; FTS5 then reads the postings lazily
+    instead of merging all of them first)."""
+    if not any(t.prefix for t in _walk_terms(compiled.tree, positive_only=False)):
+        return compiled
+    match = _columns(FOLDED_COLUMNS, _render(compiled.tree, fold, expand))
+    exact = (None if compiled.exact is None
+             else _columns(EXACT_COLUMNS, _render(compiled.tree, lambda w: w, expand)))
+    return replace(compiled, match=match, exact=exact)
 
 
 def compile_query(query: str) -> CompiledQuery:

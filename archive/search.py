@@ -24,14 +24,23 @@ densest run of matching words, matches wrapped in ``markers``.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from archive.errors import FilterError, SearchError
 from archive.filters import ArticleFilter
-from archive.query import CompiledQuery, HighlightTerm, compile_query
+from archive.query import (
+    FOLDED_COLUMNS,
+    CompiledQuery,
+    HighlightTerm,
+    compile_query,
+    expand_prefixes,
+)
+from archive.rank import Stats, collection_stats, score_block
 from archive.store import FTS_COLUMNS, SEARCH_EPOCH_MINUTES, Archive, fts_id, search_key_bounds
 from archive.textfold import fold, words
 
@@ -50,6 +59,10 @@ ORDERS = ("relevance", "date")
 #: BM25 weight per ``articles_fts`` column; the exact columns and the folded
 #: category only match, they don't score.
 _WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT}
+#: The columns a query's words are matched in (the folded ones).
+SCORED_COLUMNS = FOLDED_COLUMNS
+#: A ``prefix*`` standing for more indexed words than this is left to FTS5.
+MAX_EXPANSION = 64
 
 _SPACES = re.compile(r"\s+")
 
@@ -82,17 +95,31 @@ class SearchHit:
 
 
 # ---------------------------------------------------------------- snippets
+@functools.lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    """:func:`fold` of one word, cached (an archive's vocabulary is small)."""
+    return fold(word)
+
+
 def _matching(text: str, terms: tuple[HighlightTerm, ...]) -> list[tuple[int, int, int]]:
     """``(start, end, term index)`` of every word of ``text`` a term covers.
 
     A phrase term covers its words only where they appear in sequence.
     """
     tokens = list(words(text))
-    folded = [fold(m.group()) for m in tokens]
+    folded = [_fold_word(m.group()) for m in tokens]
+    # a word can start a match only if it is a term's first word (or extends a
+    # one-word prefix): skip the others without trying every term
+    firsts = {t.words[0] for t in terms}
+    prefixes = tuple(t.words[0] for t in terms if t.prefix and len(t.words) == 1)
     found: list[tuple[int, int, int]] = []
     i = 0
     while i < len(tokens):
         step = 1
+        word = folded[i]
+        if word not in firsts and not (prefixes and word.startswith(prefixes)):
+            i += 1
+            continue
         for k, term in enumerate(terms):
             n = term.match_at(folded, i)
             if n:
@@ -202,6 +229,7 @@ def search(
     """
     _check_page(limit, offset, order)
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query)
+    compiled = expand_prefixes(compiled, _expander(archive))
     filters = ArticleFilter(portal=portal, since=since, until=until, author=author,
                             category=category)
     filters.where("a")  # validates the filters
@@ -236,6 +264,10 @@ def search(
         )
         for k, row in enumerate(rows)
     ]
+
+
+def _expander(archive: Archive) -> Callable[[str], list[str] | None]:
+    return lambda prefix: archive.prefix_terms(prefix, MAX_EXPANSION)
 
 
 def _scan_sql(archive: Archive, filters: ArticleFilter) -> tuple[str, list[Any]]:
@@ -284,26 +316,9 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
     """The page of article rows, ranked; see :func:`search`."""
     scan, scan_params = _scan_sql(archive, filters)
     if order == "relevance":
-        # Blocks of `window` matches in index order (newest first), each ranked
-        # by relevance: page after page, nothing is lost or repeated.
-        rows: list[Any] = []
-        pos = offset
-        while len(rows) < limit:
-            block = 0 if window is None else pos // window
-            lo = None if not block or window is None else _nth_key(
-                archive, compiled.match, scan, scan_params, block * window)
-            hi = None if window is None else _nth_key(
-                archive, compiled.match, scan, scan_params, (block + 1) * window)
-            bounds = ("" if lo is None else " AND f.rowid > ?") + \
-                     ("" if hi is None else " AND f.rowid <= ?")
-            bound_params = [k for k in (lo, hi) if k is not None]
-            got = _rank_block(archive, compiled, scan + bounds, [*scan_params, *bound_params],
-                              limit - len(rows), pos - block * (window or 0))
-            rows += got
-            if hi is None or window is None:
-                break
-            pos = (block + 1) * window
-        return rows
+        if window is None:  # every match at once, FTS5's bm25()
+            return _rank_block(archive, compiled, scan, scan_params, limit, offset)
+        return _ranked_by_blocks(archive, compiled, scan, scan_params, limit, offset, window)
     # Newest first is the index's own order: find where the page ends, then
     # sort the matches up to the end of that minute exactly.
     cut = _nth_key(archive, compiled.match, scan, scan_params, offset + limit)
@@ -318,6 +333,56 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
         LIMIT ? OFFSET ?"""
     return _page(archive, ranked, [compiled.match, *scan_params, limit, offset],
                  "a.published_utc DESC, a.id DESC")
+
+
+def _ranked_by_blocks(archive: Archive, compiled: CompiledQuery, scan: str,
+                      scan_params: list[Any], limit: int, offset: int,
+                      window: int) -> list[Any]:
+    """Blocks of ``window`` matches in index order (newest first), each ranked by
+    BM25 (:mod:`archive.rank`): page after page, nothing lost or repeated."""
+    conn = archive.conn
+    terms = compiled.highlight
+    stats: Stats | None = None
+    rows: list[Any] = []
+    pos = offset
+    while len(rows) < limit:
+        block = pos // window
+        keys = [k for (k,) in conn.execute(
+            f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
+            f"ORDER BY f.rowid LIMIT ? OFFSET ?",
+            [compiled.match, *scan_params, window, block * window])]
+        if not keys:
+            break
+        if stats is None:
+            stats = collection_stats(conn, terms, SCORED_COLUMNS,
+                                     expand=_expander(archive))
+        scores = score_block(conn, keys, terms, stats, _WEIGHTS)
+        exact: set[int] = set()
+        if compiled.exact is not None:
+            exact = {k for (k,) in conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                "AND rowid >= ? AND rowid <= ?", [compiled.exact, keys[0], keys[-1]])}
+        ranked = sorted(keys, key=lambda k: (k not in exact, -scores.get(k, 0.0), k))
+        start = pos - block * window
+        page = ranked[start:start + limit - len(rows)]
+        rows += _rows_for(archive, [(k, -scores.get(k, 0.0), k in exact) for k in page])
+        if len(keys) < window:
+            break
+        pos = (block + 1) * window
+    return rows
+
+
+def _rows_for(archive: Archive, ranked: list[tuple[int, float, bool]]) -> list[Any]:
+    """Article rows for ``(key, score, exact)``, in that order (same shape as :func:`_page`)."""
+    if not ranked:
+        return []
+    ids = [k & 0xFFFFFFFF for k, _, _ in ranked]
+    found = {r[0]: r for r in archive.conn.execute(
+        "SELECT a.id, a.canonical_url, a.title, a.published, a.portal_id, a.author, "
+        f"a.category, a.body FROM articles a WHERE a.id IN ({','.join('?' * len(ids))})", ids)}
+    return [(*found[i], score, exact, key) for i, (key, score, exact) in zip(ids, ranked,
+                                                                            strict=True)
+            if i in found]
 
 
 def _rank_block(archive: Archive, compiled: CompiledQuery, scan: str, scan_params: list[Any],

@@ -47,7 +47,7 @@ import sqlite_utils
 from archive.errors import ArchiveError
 from archive.filters import ArticleFilter, utc_iso
 from archive.query import compile_query
-from archive.textfold import fold, fold_opt, nfc, nfc_opt
+from archive.textfold import WORD_RE, fold, fold_opt, nfc, nfc_opt
 from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.portals import Portal
 
@@ -426,6 +426,43 @@ def _fts_triggers(key: str) -> tuple[str, ...]:
     )
 
 
+VOCAB_TRIGGERS = (
+    """CREATE TRIGGER articles_vocab_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
+    END""",
+    """CREATE TRIGGER articles_vocab_update
+        AFTER UPDATE OF title, body, author, title_folded, body_folded, author_folded
+        ON articles BEGIN
+        INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
+    END""",
+)
+
+
+def refresh_vocabulary(conn: sqlite3.Connection, batch: int = 2000) -> int:
+    """Add the words of the queued articles to ``search_vocab``; return how many
+    articles were read. Words as FTS5's ``unicode61`` tokenizer cuts and
+    lower-cases them, in the exact and the folded columns alike. (A deleted
+    article's words stay: a word matching nothing costs nothing.)"""
+    done = 0
+    while True:
+        ids = [r[0] for r in conn.execute(
+            "SELECT article_id FROM search_vocab_pending LIMIT ?", [batch])]
+        if not ids:
+            return done
+        marks = ",".join("?" * len(ids))
+        terms: set[str] = set()
+        for row in conn.execute(
+                "SELECT title, body, author, title_folded, body_folded, author_folded "
+                f"FROM articles WHERE id IN ({marks})", ids):
+            for text in row:
+                if text:
+                    terms.update(WORD_RE.findall(text.lower()))
+        conn.executemany("INSERT OR IGNORE INTO search_vocab(term) VALUES (?)",
+                         ((t,) for t in terms))
+        conn.execute(f"DELETE FROM search_vocab_pending WHERE article_id IN ({marks})", ids)
+        done += len(ids)
+
+
 @migration("0009_search_order")
 def _search_order(db: sqlite_utils.Database) -> None:
     """The full-text index in publication order, newest first, with the folded category.
@@ -449,6 +486,16 @@ def _search_order(db: sqlite_utils.Database) -> None:
     for sql in _fts_triggers("search_key"):
         db.execute(sql)
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    # The index's vocabulary, for prefix queries: `nong*` becomes an OR of the
+    # words it stands for, which FTS5 walks lazily (its own prefix search
+    # first merges every posting of every such word). Triggers queue each
+    # written article; the library tokenises the queue (refresh_vocabulary).
+    db.execute("CREATE TABLE search_vocab (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("CREATE TABLE search_vocab_pending (article_id INTEGER PRIMARY KEY)")
+    for sql in VOCAB_TRIGGERS:
+        db.execute(sql)
+    db.execute("INSERT INTO search_vocab_pending SELECT id FROM articles")
+    refresh_vocabulary(db.conn)
 
 
 def _applied(db: sqlite_utils.Database) -> list[str]:
@@ -656,6 +703,8 @@ class Archive:
         database that holds no archive raise :class:`ArchiveError`.
         """
         self.path = str(path)
+        #: Inside :meth:`bulk_load` (the vocabulary is read once, at its end).
+        self._bulk = False
         memory = self.path == ":memory:"
         if not memory:
             file = Path(path)
@@ -873,6 +922,8 @@ class Archive:
                            articles_unchanged = articles_unchanged + ? WHERE id = ?""",
                     [result.new, result.changed, result.unchanged, run_id],
                 )
+            if (result.new or result.changed) and not self._bulk:
+                refresh_vocabulary(self.conn)
         return result
 
     def _before_change(self, article_id: int, new_row: dict[str, Any]) -> None:
@@ -1073,6 +1124,17 @@ class Archive:
             f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",
             [match, *params]).fetchone()[0])
 
+    def prefix_terms(self, prefix: str, limit: int) -> list[str] | None:
+        """The indexed words starting with ``prefix`` (at most ``limit``), or None
+        when the vocabulary cannot say (more words than ``limit``, or articles
+        written since it was last brought up to date)."""
+        if self.conn.execute("SELECT 1 FROM search_vocab_pending LIMIT 1").fetchone():
+            return None
+        terms = [r[0] for r in self.conn.execute(
+            "SELECT term FROM search_vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
+            [prefix, prefix + "\U0010ffff", limit + 1])]
+        return None if len(terms) > limit else terms
+
     def require_articles(self) -> None:
         """Raise :class:`ArchiveError` when the archive holds no article yet."""
         if self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
@@ -1159,13 +1221,16 @@ class Archive:
         with self.db.atomic():
             for name, _ in triggers:
                 self.conn.execute(f'DROP TRIGGER "{name}"')
+        self._bulk = True
         try:
             yield
         finally:
+            self._bulk = False
             with self.db.atomic():
                 self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
                 for _, sql in triggers:
                     self.conn.execute(sql)
+                refresh_vocabulary(self.conn)
 
     # -- summary
     def stats(self) -> dict[str, Any]:

@@ -397,3 +397,50 @@ def test_relevance_ranks_the_newest_window_and_none_ranks_all(crowd: Archive) ->
         assert pages[:10] == [h.canonical_url for h in windowed]
     # default window is wider than this archive: exact ranking
     assert search(crowd, "lua", limit=1)[0].canonical_url == best
+
+
+@pytest.mark.parametrize("query", ["lu*", "tin lu*", '"tin số"*', "số* -chiêm", "mùa* OR chiêm*",
+                                   "l*"])
+def test_prefixes_spelled_out_from_the_vocabulary_match_fts5s_own(
+        crowd: Archive, query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from archive.query import expand_prefixes
+
+    search_module = sys.modules["archive.search"]
+    spelled = expand_prefixes(compile_query(query), lambda p: crowd.prefix_terms(p, 64))
+    assert "*" not in spelled.match  # every prefix here stands for a few words
+    runs = {}
+    for label, limit in (("vocabulary", 64), ("fts5", 0)):
+        monkeypatch.setattr(search_module, "MAX_EXPANSION", limit)
+        runs[label] = {order: [h.canonical_url for h in search(crowd, query, order=order,
+                                                               limit=200, rank_window=25)]
+                       for order in ("relevance", "date")}
+    assert runs["vocabulary"] == runs["fts5"]
+    assert runs["fts5"]["date"]  # the query finds something
+
+
+def test_expanded_prefix_is_an_or_of_words() -> None:
+    from archive.query import expand_prefixes
+
+    compiled = compile_query('"tin số"* kinh*')
+    spelled = expand_prefixes(compiled, {"so": ["so", "sot"], "số": ["số"], "kinh": ["kinh"]}.get)
+    assert '("tin so" OR "tin sot")' in spelled.match
+    assert '("kinh")' in spelled.match and "*" not in spelled.match
+    assert spelled.exact is not None and '("tin số")' in spelled.exact
+    assert expand_prefixes(compiled, lambda p: None) == compiled  # FTS5 expands it itself
+
+
+@pytest.mark.parametrize("query", ["nong thon moi", "đồng tiền", "khuyến", "hội nghị", "huyện",
+                                   '"nông thôn mới" OR khuyến*', "van hung", "xã -đồng"])
+def test_block_bm25_ranks_like_fts5s_bm25(archive: Archive, query: str) -> None:
+    """Within one block (here: the whole archive) the library's BM25 and FTS5's
+    agree: same articles, same exact-diacritics tier, scores within 1 % (FTS5 also
+    counts the category's words in a row's length), so only near-ties may swap."""
+    ours = {h.canonical_url: (h.exact, h.score) for h in search(archive, query, limit=50)}
+    fts5 = {h.canonical_url: (h.exact, h.score)
+            for h in search(archive, query, limit=50, rank_window=None)}
+    assert ours.keys() == fts5.keys() and ours
+    for url, (exact, score) in ours.items():
+        assert exact == fts5[url][0]
+        assert score == pytest.approx(fts5[url][1], rel=0.01, abs=1e-5), url

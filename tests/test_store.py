@@ -331,6 +331,8 @@ def _undo_0009(a: Archive) -> None:
     """Take migration 0009 back: no search key, no full-text index (0009 rebuilds it)."""
     for sql in ("DROP TRIGGER articles_fts_insert", "DROP TRIGGER articles_fts_delete",
                 "DROP TRIGGER articles_fts_update", "DROP TABLE articles_fts",
+                "DROP TRIGGER articles_vocab_insert", "DROP TRIGGER articles_vocab_update",
+                "DROP TABLE search_vocab", "DROP TABLE search_vocab_pending",
                 "DROP INDEX articles_search_key",
                 "ALTER TABLE articles DROP COLUMN search_key",
                 "DELETE FROM schema_migrations WHERE name = '0009_search_order'"):
@@ -364,6 +366,23 @@ def test_migration_0009_indexes_newest_first(tmp_path: Path) -> None:
                                "a.search_key = f.rowid WHERE articles_fts MATCH 'ubnd' "
                                "ORDER BY f.rowid LIMIT 1").fetchone()[0]
         assert ids[first] == 1
+        # the migration filled the vocabulary, exact and folded words alike
+        assert a.prefix_terms("huy", 10) == ["huyen", "huyện"]
+        assert a.prefix_terms("nhi", 10) == ["nhiem", "nhiệm"]
+
+
+def test_vocabulary_follows_writes_and_says_when_it_cannot(archive: Archive) -> None:
+    archive.save_articles([make_article(1)], portal_id=PORTAL.id)
+    assert archive.prefix_terms("nhi", 10) == ["nhiem", "nhiệm"]
+    assert archive.prefix_terms("zz", 10) == []
+    assert archive.prefix_terms("", 3) is None  # more words than asked for
+    # a writer that is not this library: its words are queued by the triggers,
+    # and until the library reads them the vocabulary does not answer
+    archive.conn.execute("UPDATE articles SET title = 'Khánh thành cầu Quyết Thắng', "
+                         "title_folded = 'khanh thanh cau quyet thang' WHERE id = 1")
+    assert archive.prefix_terms("quy", 10) is None
+    archive.save_articles([make_article(2)], portal_id=PORTAL.id)
+    assert archive.prefix_terms("quy", 10) == ["quyet", "quyết"]
 
 
 def test_migration_0006_backfills_folded_category(tmp_path: Path) -> None:
