@@ -72,14 +72,19 @@ class PhraseCounter:
     that hold the first word at all."""
 
     def __init__(self, term: HighlightTerm) -> None:
-        self.first = term.words[0]
-        body = r"[\W_]+".join(re.escape(w) for w in term.words)
+        self.first = first = term.words[0]
+        rest = "".join(r"[\W_]+" + re.escape(w) for w in term.words[1:])
+        lit = re.escape(first)
+        # The first word opens the pattern, so the regex engine can jump from
+        # one occurrence of it to the next; the check that no letter comes
+        # before it looks behind (a lookbehind first is ten times slower).
         tail = r"[^\W_]*" if term.prefix else ""
-        self._unicode = re.compile(rf"(?<![^\W_]){body}{tail}(?![^\W_])")
+        self._unicode = re.compile(rf"{lit}(?<![^\W_]{lit}){rest}{tail}(?![^\W_])")
         # ASCII text (nearly all folded Vietnamese): the same with ASCII classes
-        tail_ascii = "[A-Za-z0-9]*" if term.prefix else ""
-        self._ascii = re.compile(
-            rf"(?<![A-Za-z0-9]){body}{tail_ascii}(?![A-Za-z0-9])", re.ASCII)
+        alnum = "[A-Za-z0-9]"
+        tail_ascii = alnum + "*" if term.prefix else ""
+        self._ascii = re.compile(rf"{lit}(?<!{alnum}{lit}){rest}{tail_ascii}(?!{alnum})",
+                                 re.ASCII)
 
     def count(self, text: str) -> int:
         if self.first not in text:

@@ -28,7 +28,7 @@ import functools
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from archive.errors import FilterError, SearchError
@@ -270,19 +270,23 @@ def _expander(archive: Archive) -> Callable[[str], list[str] | None]:
     return lambda prefix: archive.prefix_terms(prefix, MAX_EXPANSION)
 
 
-def _scan_sql(archive: Archive, filters: ArticleFilter) -> tuple[str, list[Any]]:
-    """``(sql, params)``: the conditions on ``articles_fts f`` that the filters add.
+def _scan_sql(archive: Archive, compiled: CompiledQuery,
+              filters: ArticleFilter) -> tuple[str, str, list[Any]]:
+    """``(match, sql, params)``: the MATCH expression with the filters that the
+    full-text index answers (author and category words), and the conditions on
+    ``articles_fts f`` for the others.
 
-    A date range becomes a range of the index's keys (FTS5 seeks to it); the
-    other filters select keys through the articles' indexes, and the scan is
-    checked against that set.
+    A date range becomes a range of the index's keys (FTS5 seeks to it); a
+    portal (or a date bound with seconds) is checked on each match through
+    its row, found by id (the key's low bits).
     """
+    match = " AND ".join([compiled.match, *filters.word_matches()])
     since, until = filters.utc_range()
     lo, hi = search_key_bounds(since, until)
     # Bounds on whole minutes (every YYYY[-MM[-DD]] date is one) make the key
     # range exactly the date range; a bound with seconds is checked as well.
     exact_range = all(t is None or t.endswith(":00Z") for t in (since, until))
-    where, params = filters.where("a", dates=not exact_range)
+    where, params = filters.where("a", dates=not exact_range, words=False)
     sql = ""
     out: list[Any] = []
     if lo is not None:
@@ -294,12 +298,9 @@ def _scan_sql(archive: Archive, filters: ArticleFilter) -> tuple[str, list[Any]]
         sql += " AND f.rowid < ?"
         out.append(hi)
     if where != "1":
-        # The ids come from a covering index; each match's id is its key's low
-        # bits (an expression, so SQLite does not hand the list to FTS5 as one
-        # lookup per id, which is orders of magnitude slower for large sets).
-        sql += f" AND {fts_id('f.rowid')} IN (SELECT a.id FROM articles a WHERE {where})"
+        sql += f" AND EXISTS (SELECT 1 FROM articles a WHERE a.id = {fts_id('f.rowid')} AND {where})"
         out += params
-    return sql, out
+    return match, sql, out
 
 
 def _nth_key(archive: Archive, match: str, scan: str, scan_params: list[Any],
@@ -314,7 +315,8 @@ def _nth_key(archive: Archive, match: str, scan: str, scan_params: list[Any],
 def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilter, *,
                  order: str, limit: int, offset: int, window: int | None) -> list[Any]:
     """The page of article rows, ranked; see :func:`search`."""
-    scan, scan_params = _scan_sql(archive, filters)
+    match, scan, scan_params = _scan_sql(archive, compiled, filters)
+    compiled = replace(compiled, match=match)
     if order == "relevance":
         if window is None:  # every match at once, FTS5's bm25()
             return _rank_block(archive, compiled, scan, scan_params, limit, offset)

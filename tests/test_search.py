@@ -444,3 +444,18 @@ def test_block_bm25_ranks_like_fts5s_bm25(archive: Archive, query: str) -> None:
     for url, (exact, score) in ours.items():
         assert exact == fts5[url][0]
         assert score == pytest.approx(fts5[url][1], rel=0.01, abs=1e-5), url
+
+
+def test_author_and_category_filters_match_words(archive: Archive) -> None:
+    def authors(**f: str) -> set[str | None]:
+        return {h.author for h in search(archive, "huyen OR xa OR thon OR hoi", limit=100, **f)}
+
+    assert authors(author="van hung") == {"Văn Hùng", "Van Hung"}
+    assert authors(author="HÙNG") == {"Văn Hùng", "Van Hung"}
+    assert authors(author="hung van") == set()  # words in order
+    assert authors(author="hun") == set()  # whole words, not pieces
+    assert authors(category="nong thon", author="van") == {"Văn Hùng", "Van Hung"}
+    assert count_matches(archive, "huyen OR xa OR thon OR hoi", category="kinh te") == \
+        len(search(archive, "huyen OR xa OR thon OR hoi", category="kinh te", limit=100))
+    with pytest.raises(FilterError, match="no letters or digits"):
+        search(archive, "xa", author="!!")
