@@ -292,8 +292,8 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
 @click.option("--order", type=click.Choice(ORDERS), default="relevance", show_default=True,
               help="Best matches first, or newest first.")
 @click.option("--exhaustive", is_flag=True,
-              help=f"Rank every match by relevance, not just the newest {RANK_WINDOW:,} "
-                   "(slower for broad queries in a big archive).")
+              help=f"Rank every match at once, not in blocks of {RANK_WINDOW:,} newest "
+                   "first (slower for broad queries in a big archive).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @db_option()
 def search_cmd(query: str, portal: str | None, since: str | None, until: str | None,
@@ -335,7 +335,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
         return
     click.echo(f"{total} {'article matches' if total == 1 else 'articles match'} {query!r}; "
                f"showing {offset + 1}–{offset + len(hits)}"
-               + (f" (best of the newest {RANK_WINDOW:,}; --exhaustive ranks all)"
+               + (f" (ranked in blocks of {RANK_WINDOW:,}, newest first; --exhaustive ranks all)"
                   if windowed else "") + ":\n")
     for hit in hits:
         when = (hit.published or "undated")[:16].replace("T", " ")

@@ -48,11 +48,11 @@ from archive.textfold import fold, words
 TITLE_WEIGHT = 10.0
 #: BM25 weight of an author match relative to a body match.
 AUTHOR_WEIGHT = 3.0
-#: Relevance ranking scores at most this many matches: the newest published
-#: (plus whatever the page needs beyond them). A query matching more ranks the
-#: newest RANK_WINDOW by BM25; older matches are reached with a date filter,
-#: ``order="date"`` paging, or ``rank_window=None``.
-RANK_WINDOW = 5000
+#: Relevance ranks the matches in blocks of this many, in index order (newest
+#: published first): a query matching more is answered from its newest block,
+#: and later pages go on to the next blocks. None (``rank_window=None``) ranks
+#: every match at once, at a cost that grows with the number of matches.
+RANK_WINDOW = 300
 #: Largest page of results one call returns.
 MAX_LIMIT = 1000
 ORDERS = ("relevance", "date")
@@ -220,16 +220,15 @@ def search(
 
     ``order`` is ``"relevance"`` or ``"date"`` (newest first). ``since`` and
     ``until`` take ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (both inclusive).
-    ``rank_window``: relevance is computed over the newest this-many matches
-    (see :data:`RANK_WINDOW`); None ranks every match, at a cost that grows
-    with the number of matches.
+    ``rank_window``: relevance ranks blocks of this many matches, newest
+    block first (see :data:`RANK_WINDOW`); None ranks every match at once,
+    at a cost that grows with the number of matches.
     Raises :class:`SearchError` for a query with nothing to search for,
     :class:`FilterError` for a bad filter, :class:`ArchiveError` for an empty
     archive. Never lets an SQLite error through.
     """
     _check_page(limit, offset, order)
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query)
-    compiled = expand_prefixes(compiled, _expander(archive))
     filters = ArticleFilter(portal=portal, since=since, until=until, author=author,
                             category=category)
     filters.where("a")  # validates the filters
@@ -315,11 +314,17 @@ def _nth_key(archive: Archive, match: str, scan: str, scan_params: list[Any],
 def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilter, *,
                  order: str, limit: int, offset: int, window: int | None) -> list[Any]:
     """The page of article rows, ranked; see :func:`search`."""
+    if order == "relevance" and window is None:
+        # every match at once by FTS5's bm25(), as FTS5 reads the query: a
+        # prefix is one phrase, and the filters' words are not scored
+        where, params = filters.where("a")
+        scan = "" if where == "1" else (
+            f" AND {fts_id('f.rowid')} IN (SELECT a.id FROM articles a WHERE {where})")
+        return _rank_block(archive, compiled, scan, params, limit, offset)
+    compiled = expand_prefixes(compiled, _expander(archive))
     match, scan, scan_params = _scan_sql(archive, compiled, filters)
     compiled = replace(compiled, match=match)
     if order == "relevance":
-        if window is None:  # every match at once, FTS5's bm25()
-            return _rank_block(archive, compiled, scan, scan_params, limit, offset)
         return _ranked_by_blocks(archive, compiled, scan, scan_params, limit, offset, window)
     # Newest first is the index's own order: find where the page ends, then
     # sort the matches up to the end of that minute exactly.

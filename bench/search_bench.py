@@ -93,6 +93,7 @@ class SizeResult:
     db_bytes: int
     images: int
     latency: dict[str, list[float]]  # kind → ms of every run
+    cpu: dict[str, list[float]]  # kind → CPU ms of this process, every run
     matches: dict[str, list[int]]  # kind → matching articles per query
     slowest: list[tuple[float, str, int]]
     export_s: float
@@ -102,6 +103,8 @@ class SizeResult:
     #: the exhaustive ranking, score ratio, exhaustive ms)
     window: list[tuple[str, int, float, float, float]]
     migrate_s: float | None
+    #: 1-minute load average when the search measurement started.
+    load: float
 
 
 def build(path: Path, size: int, batch: int) -> float:
@@ -138,10 +141,12 @@ def db_size(path: Path) -> int:
                if Path(f"{path}{s}").exists())
 
 
-def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[int]],
+def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, list[float]],
+                                               dict[str, list[int]],
                                                list[tuple[float, str, int]],
                                                list[tuple[str, int, float, float, float]]]:
     latency: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     matches: dict[str, list[int]] = {}
     per_query: list[tuple[float, str, int]] = []
     window: list[tuple[str, int, float, float, float]] = []
@@ -150,9 +155,10 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, 
             search(archive, query, limit=20, **filters)  # warm-up
             runs = []
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 hits = search(archive, query, limit=20, **filters)
                 runs.append((time.perf_counter() - t0) * 1000)
+                cpu.setdefault(kind, []).append((time.process_time() - c0) * 1000)
             n = count_matches(archive, query, **filters)
             latency.setdefault(kind, []).extend(runs)
             matches.setdefault(kind, []).append(n)
@@ -168,7 +174,7 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[str, 
                          / statistics.fmean(h.score for h in full)) if full else 1.0
                 window.append((label, n, overlap, ratio, full_ms))
     per_query.sort(reverse=True)
-    return latency, matches, per_query[:5], window
+    return latency, cpu, matches, per_query[:5], window
 
 
 _CHILD = """
@@ -215,13 +221,14 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     with Archive.open(path) as archive:  # applies pending migrations (timed)
         images = int(archive.conn.execute("SELECT count(*) FROM images").fetchone()[0])
     migrate_s = time.perf_counter() - t0 if build_s is None else None
-    latency, matches, slowest, window = measure(path, args.repeat)
+    load = os.getloadavg()[0]
+    latency, cpu, matches, slowest, window = measure(path, args.repeat)
     out = Path(args.data) / f"export-{size}.parquet"
     export_s, rss, pq_bytes = export_parquet(path, out)
     print(f"  search p95 {pct(sum(latency.values(), []), 0.95):.1f} ms; "
           f"export {export_s:.1f} s, peak RSS {rss:.0f} MB", flush=True)
-    return SizeResult(size, build_s, db_size(path), images, latency, matches, slowest,
-                      export_s, rss, pq_bytes, window, migrate_s)
+    return SizeResult(size, build_s, db_size(path), images, latency, cpu, matches, slowest,
+                      export_s, rss, pq_bytes, window, migrate_s, load)
 
 
 def report(results: list[SizeResult], args: argparse.Namespace) -> str:
@@ -257,19 +264,27 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         "## Search latency (50 fixed queries, 20 results with snippets, "
         f"{args.repeat} runs each after a warm-up)",
         "",
-        "| articles | kind | queries | p50 | p95 | max | median matches | max matches |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "Wall-clock latency, and the CPU time of the benchmark process for the same",
+        "calls (SQLite runs in-process, so this is the search's own work; on a",
+        "machine shared with other jobs the wall clock also holds the waiting).",
+        "",
+        "| articles | kind | queries | p50 | p95 | max | CPU p50 | CPU p95 | median matches "
+        "| max matches |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         kinds = [*r.latency, "all"]
         for kind in kinds:
             lat = sum(r.latency.values(), []) if kind == "all" else r.latency[kind]
+            cpu = sum(r.cpu.values(), []) if kind == "all" else r.cpu[kind]
             m = sum(r.matches.values(), []) if kind == "all" else r.matches[kind]
             name = f"**{kind}**" if kind == "all" else kind
             lines.append(
                 f"| {r.size:,} | {name} | {len(m)} | {pct(lat, 0.5):.1f} ms "
-                f"| {pct(lat, 0.95):.1f} ms | {max(lat):.1f} ms | {statistics.median(m):,.0f} "
-                f"| {max(m):,} |")
+                f"| {pct(lat, 0.95):.1f} ms | {max(lat):.1f} ms | {pct(cpu, 0.5):.1f} ms "
+                f"| {pct(cpu, 0.95):.1f} ms | {statistics.median(m):,.0f} | {max(m):,} |")
+    lines += ["", "Load average (1 min) when each size's search measurement began: " + "; ".join(
+        f"{r.size:,}: {r.load:.1f}" for r in results) + "."]
     lines += [
         "",
         f"## Relevance over the newest {RANK_WINDOW:,} matches vs over every match",

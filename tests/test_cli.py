@@ -102,7 +102,7 @@ def test_search_rank_window_note_and_exhaustive(db: str, monkeypatch: pytest.Mon
     assert urls() == ["1.htm", "0.htm"]  # blocks of one, newest first
     assert urls("--exhaustive") == ["0.htm", "1.htm"]
     text = run("search", "nông OR đồng", "--db", db).stdout
-    assert "(best of the newest 1; --exhaustive ranks all)" in text
+    assert "(ranked in blocks of 1, newest first; --exhaustive ranks all)" in text
     assert "--exhaustive" not in run("search", "nông OR đồng", "--db", db, "--exhaustive").stdout
     assert json.loads(run("search", "nông OR đồng", "--db", db, "--json").stdout)["rank_window"] == 1
 
