@@ -425,3 +425,24 @@ def test_bulk_load_indexes_once_and_restores_triggers(archive: Archive) -> None:
     archive.delete_article(3)
     archive.check_fts()
     assert len(fts_ids(archive, '"ubnd"')) == 4
+
+
+def test_vocabulary_read_by_the_library_equals_fts5s_own(tmp_path: Path) -> None:
+    """Words queued and read by the library (each save) and words read from the
+    index by fts5vocab (after a bulk load) are the same set."""
+    texts = ["Đồng Tiến: 19/19 tiêu_chí (NTM) — “xã” đạt chuẩn…", "Ông Lê Văn Hùng, 45 tuổi",
+             "北京 and São Paulo; e-mail: ubnd@trieuson.vn", "Nông thôn mới\u00a0nâng cao"]
+    arts = [make_article(n, title=t, body=texts[-n] + " " + t, author=texts[n % 4][:12])
+            for n, t in enumerate(texts, 1)]
+    words = []
+    for bulk in (False, True):
+        with Archive(tmp_path / f"{bulk}.db") as a:
+            a.ensure_portal(PORTAL)
+            if bulk:
+                with a.bulk_load():
+                    a.save_articles(arts, portal_id=PORTAL.id)
+            else:
+                a.save_articles(arts, portal_id=PORTAL.id)
+            words.append({r[0] for r in a.conn.execute("SELECT term FROM search_vocab")})
+    assert words[0] == words[1]
+    assert {"tiêu", "chí", "tieu", "北京", "são", "sao", "19"} <= words[0]
