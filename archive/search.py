@@ -324,7 +324,7 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
     compiled = expand_prefixes(compiled, _expander(archive))
     match, scan, scan_params = _scan_sql(archive, compiled, filters)
     compiled = replace(compiled, match=match)
-    if order == "relevance":
+    if order == "relevance" and window is not None:
         return _ranked_by_blocks(archive, compiled, scan, scan_params, limit, offset, window)
     # Newest first is the index's own order: find where the page ends, then
     # sort the matches up to the end of that minute exactly.
