@@ -45,9 +45,9 @@ from archive.store import Archive
 from scraper.extract.steps import canonicalize_url
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
+from scraper.linkrules import rules_for
 from scraper.portals import Portal, resolve_portal
 from spiders.discovery import Discovery, url_kind
-from spiders.linkrules import rules_for
 
 MODES = ("incremental", "resume", "full")
 STATS = "portal_archive"
