@@ -517,7 +517,8 @@ def show(ref: str, as_json: bool, db: str) -> None:
     if as_json:
         _echo_json({**stored.article.to_dict(), "id": stored.id, "portal_id": stored.portal_id,
                     "content_hash": stored.content_hash, "first_seen": stored.first_seen,
-                    "last_seen": stored.last_seen, "status": stored.status})
+                    "last_seen": stored.last_seen, "status": stored.status,
+                    "gone_at": stored.gone_at})
         return
     a = stored.article
     click.echo(a.title)
@@ -685,6 +686,14 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
                   if result.older else "") + ".")
 
 
+def _status_line(stored: Any) -> str:
+    """``live`` / ``gone since …`` with when the portal last served the article."""
+    if stored.status == "gone":
+        since = stored.gone_at or "an unrecorded time (marked before gone_at existed)"
+        return f"Status: gone from the portal since {since}; last served {stored.last_seen}"
+    return f"Status: {stored.status}; last served {stored.last_seen}"
+
+
 @main.command()
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print versions and captures as JSON.")
@@ -706,10 +715,12 @@ def history(ref: str, as_json: bool, db: str) -> None:
         captures = archive.captures(stored.id)
     if as_json:
         _echo_json({"id": stored.id, "canonical_url": stored.article.canonical_url,
-                    "content_hash": stored.content_hash, "versions": versions,
-                    "captures": captures})
+                    "content_hash": stored.content_hash, "status": stored.status,
+                    "gone_at": stored.gone_at, "last_seen": stored.last_seen,
+                    "versions": versions, "captures": captures})
         return
     click.echo(f"{stored.article.title}\n{stored.article.canonical_url}")
+    click.echo(_status_line(stored))
     click.echo(f"\nVersions ({len(versions) + 1}, oldest first):")
     for v in versions:
         click.echo(f"  {v['first_seen']} … {v['last_seen']}  {v['content_hash'][:12]}  "
