@@ -1235,21 +1235,37 @@ class Archive:
                     [changed, run_id])
         return changed
 
-    def last_run_status(self, portal_id: str) -> str | None:
-        """Status of the portal's latest crawl run (None: never crawled)."""
+    def last_run_status(self, portal_id: str, *, exclude: int | None = None) -> str | None:
+        """Status of the portal's latest crawl run (None: never crawled).
+
+        ``exclude``: a run to leave out (the crawl asking, already recorded).
+        """
         row = self.conn.execute(
-            "SELECT status FROM crawl_runs WHERE portal_id = ? ORDER BY id DESC LIMIT 1",
-            [portal_id]).fetchone()
+            "SELECT status FROM crawl_runs WHERE portal_id = ? AND id != ? "
+            "ORDER BY id DESC LIMIT 1", [portal_id, exclude or 0]).fetchone()
         return str(row[0]) if row else None
 
-    def interrupt_stale_runs(self, portal_id: str) -> int:
-        """Runs of the portal still ``running`` (their process was killed) become ``interrupted``."""
+    def interrupt_stale_runs(self, portal_id: str, *, exclude: int | None = None) -> int:
+        """Runs of the portal still ``running`` (their process was killed) become
+        ``interrupted``; ``exclude`` (the crawl asking) is left alone."""
         with self.db.atomic():
             cur = self.conn.execute(
                 "UPDATE crawl_runs SET status = 'interrupted', finished = ? "
-                "WHERE portal_id = ? AND status = 'running'",
-                [utc_iso(datetime.now(UTC)), portal_id])
+                "WHERE portal_id = ? AND status = 'running' AND id != ?",
+                [utc_iso(datetime.now(UTC)), portal_id, exclude or 0])
         return cur.rowcount
+
+    def update_run_settings(self, run_id: int, values: dict[str, Any]) -> None:
+        """Add ``values`` to a run's recorded settings (what the crawl decided)."""
+        with self.db.atomic():
+            row = self.conn.execute("SELECT settings FROM crawl_runs WHERE id = ?",
+                                    [run_id]).fetchone()
+            if row is None:
+                raise ArchiveError(f"no crawl run {run_id} in {self.path}")
+            merged = {**json.loads(row[0] or "{}"), **values}
+            self.conn.execute(
+                "UPDATE crawl_runs SET settings = ? WHERE id = ?",
+                [json.dumps(merged, ensure_ascii=False, default=str, sort_keys=True), run_id])
 
 
 _RUN_JSON = ("settings", "stats", "responses_by_status", "dropped_reasons", "warc_files")
