@@ -151,6 +151,10 @@ def main() -> None:
 @click.option("--no-resume", "no_resume", is_flag=True,
               help="Keep no crawl queue on disk (data/jobs/PORTAL) to resume from.")
 # --- end issue 5 §1-2 ---
+@click.option("--revisit", metavar="N|P%|auto", callback=lambda c, p, v: _check_revisit(v),
+              help="Incremental crawls also fetch again this many archived articles, those "
+                   "seen longest ago, to find deleted (marked gone) and edited ones "
+                   "[default: auto = 1% of the portal's articles, at least 50; 0 = off].")
 @click.option("--base-url", metavar="URL",
               help="Crawl the declared portal at another address (a mirror, the demo's port).")
 @click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
@@ -163,7 +167,7 @@ def main() -> None:
                    "extractor, no profile).")
 @db_option()
 def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip: tuple[str, ...],
-          no_resume: bool,
+          no_resume: bool, revisit: str | None,
           base_url: str | None, portals_file: str | None,
           settings: tuple[str, ...], quiet: bool, profile: str | None, db: str) -> None:
     """Crawl a portal (or --all) into the archive.
@@ -182,9 +186,13 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
       portal-archive crawl https://some-portal.gov.vn/ --profile generic
       portal-archive crawl trieuson --full
+      portal-archive crawl trieuson --revisit 200
       portal-archive crawl --all --parallel 3
     """
     from archive.crawl import run_crawl
+
+    if revisit is not None:
+        settings = (*settings, f"PORTAL_ARCHIVE_REVISIT={revisit}")
 
     if all_portals or portal is None:
         if portal is not None or not all_portals:
@@ -203,6 +211,19 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
                     full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
+
+
+def _check_revisit(value: str | None) -> str | None:
+    """--revisit: a number, a share (``5%``) or ``auto``, checked before any crawl."""
+    from scraper.crawlstate import revisit_budget
+
+    if value is None:
+        return None
+    try:
+        revisit_budget(value, 0)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--revisit'") from None
+    return value.strip()
 
 
 def _known_profile(name: str) -> str:

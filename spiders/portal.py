@@ -340,9 +340,12 @@ class PortalSpider(scrapy.Spider):
             yield response.follow(target, callback=self.parse, cb_kwargs={"stale": child})
 
     def wants(self, url: str) -> bool:
-        """Fetch this article? Not when the archive holds it (except --full)."""
-        if self.mode != "full" and self._key(url) in self.known:
-            self._inc("articles/known_skipped")
+        """Fetch this article from a link? Not when the archive holds it: a full
+        crawl revisits every archived article from the start (as a revisit, which
+        sees the 404s and redirects that tell a deleted article), the others skip it."""
+        if self._key(url) in self.known:
+            if self.mode != "full":
+                self._inc("articles/known_skipped")
             return False
         return True
 
