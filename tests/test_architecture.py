@@ -119,3 +119,24 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import scrapy.http\nfrom twisted.internet import reactor\n")
     assert {"scrapy.http", "twisted.internet"} <= _imports(bad)
+
+
+#: What the crawl process loads (settings.py names them) …
+CRAWL_MODULES = ("scraper.settings", "spiders.portal", "scraper.pipelines",
+                 "scraper.middlewares", "scraper.extensions", "scraper.dupefilter")
+#: … and heavy libraries it never uses: the exports' Arrow/Parquet (~70 MiB of
+#: memory), the web UI, the CLI's other commands.
+NOT_IN_CRAWL = ("pyarrow", "datasette", "archive.export", "archive.search", "archive.web",
+                "archive.cli", "pandas")
+
+
+def test_the_crawl_process_loads_no_export_or_web_libraries() -> None:
+    import subprocess
+
+    code = ("import importlib, sys\n"
+            f"for m in {CRAWL_MODULES!r}: importlib.import_module(m)\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_IN_CRAWL!r} "
+            f"or m in {NOT_IN_CRAWL!r}))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=120).stdout.strip()
+    assert out == "[]", f"the crawl process imports {out}"
