@@ -258,10 +258,10 @@ class PortalSpider(scrapy.Spider):
     def parse(self, response: Response, stale: int = 0, **kwargs: Any) -> Iterator[Any]:
         revisit = response.meta.get(REVISIT)
         if revisit:
-            self._inc("articles/revisited")
             if 300 <= response.status < 400:
                 yield from self._revisit_redirected(response, revisit)
                 return
+            self._inc("articles/revisited")  # one per article verified: its final answer
         if response.status >= 400:
             self._gone_or_error(response, revisit)
             return
@@ -373,6 +373,7 @@ class PortalSpider(scrapy.Spider):
             else:
                 self._inc("articles/revisit_redirect_loop")
             return
+        self._inc("articles/revisited")
         if not self._on_portal(target) or not self._is_article_url(url):
             # Sent to the home page, a listing, another site: the article is gone.
             self.gone.append(revisit)

@@ -161,3 +161,55 @@ def test_plan_crawl_chooses_from_the_runs_and_the_job_folder(tmp_path: Path) -> 
         assert not jobs.exists()
         with pytest.raises(ValueError, match="unknown crawl mode"):
             plan_crawl(a, "p", requested="fast")
+
+
+def _spider_and_revisit(url: str) -> tuple[Any, Any]:
+    from scrapy.utils.test import get_crawler
+
+    from spiders.portal import PortalSpider
+
+    crawler = get_crawler(PortalSpider)
+    spider = PortalSpider.from_crawler(crawler, portal="demo", base_url="http://127.0.0.1:8000/")
+    spider.known.add(spider._key(url))
+    return spider, spider._revisit(url)
+
+
+def _redirect(request: Any, location: str, status: int = 301) -> Any:
+    from scrapy.http import Response
+
+    return Response(request.url, status=status, headers={"Location": location},
+                    request=request)
+
+
+def test_a_revisit_follows_a_respelt_url_and_tells_gone_from_moved() -> None:
+    from spiders.portal import REVISIT
+
+    article = "http://127.0.0.1:8000/portal/Pages/2022-1-15/bai-viet.aspx"
+    spider, request = _spider_and_revisit(article)
+    assert request.meta["dont_redirect"] and 404 in request.meta["handle_httpstatus_list"]
+    stats = spider.crawler.stats
+
+    # The same article, respelt (a tracking parameter): followed, a few hops at most.
+    follow = list(spider.parse(_redirect(request, article + "?utm_source=x")))
+    assert [(r.url, r.dont_filter, r.meta["portal_archive_hops"]) for r in follow] == \
+        [(article + "?utm_source=x", True, 1)]
+    hop = follow[0]
+    for _ in range(5):
+        nxt = list(spider.parse(_redirect(hop, article + "?utm_source=x")))
+        hop = nxt[0] if nxt else hop
+    assert stats.get_value("portal_archive/articles/revisit_redirect_loop") == 1
+    assert not spider.gone and not stats.get_value("portal_archive/articles/revisited")
+
+    # Sent to the home page, or to a listing: gone.
+    assert list(spider.parse(_redirect(request, "/", 302))) == []
+    assert list(spider.parse(_redirect(request, "/portal/Pages/Tin-tuc.aspx", 302))) == []
+    assert spider.gone == [article, article]
+    assert stats.get_value("portal_archive/articles/gone_redirected") == 2
+
+    # Moved to another article URL: still live; the new URL is fetched as an article.
+    moved = list(spider.parse(_redirect(request, "/portal/Pages/2022-1-16/bai-moi.aspx")))
+    assert [r.url for r in moved] == ["http://127.0.0.1:8000/portal/Pages/2022-1-16/bai-moi.aspx"]
+    assert REVISIT not in moved[0].meta
+    assert spider.gone == [article, article]
+    assert stats.get_value("portal_archive/articles/moved") == 1
+    assert stats.get_value("portal_archive/articles/revisited") == 3
