@@ -177,3 +177,16 @@ def test_history_and_show_tell_when_it_went_gone(gone_db: Path) -> None:
     data = json.loads(runner.invoke(main, ["show", url(2), "--json",
                                            "--db", str(gone_db)]).output)
     assert data["gone_at"] == "2024-05-01T10:00:00Z"
+
+
+def test_web_article_page_says_since_when_it_is_gone(gone_db: Path) -> None:
+    import asyncio
+
+    from archive.web.server import make_datasette
+
+    ds = make_datasette(gone_db)
+    with Archive(gone_db) as a:
+        gone_id, live_id = (a.get_stored(url(n)).id for n in (2, 1))  # type: ignore[union-attr]
+    page = asyncio.run(ds.client.get(f"/article/{gone_id}")).text
+    assert "gone (gone since 2024-05-01T10:00:00Z)" in page
+    assert "gone since" not in asyncio.run(ds.client.get(f"/article/{live_id}")).text
