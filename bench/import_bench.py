@@ -2,7 +2,7 @@
 
 Each configuration is imported in a fresh Python process (same interpreter,
 same run); the RSS is read from /proc/self/status after the imports, the time
-is the wall time of the imports (best of N). Configurations:
+is the wall time of the imports (medians of N runs). Configurations:
 
 * Python alone; Scrapy alone;
 * the crawl process's modules (what ``scraper.settings`` loads: the spider,
@@ -13,8 +13,8 @@ is the wall time of the imports (best of N). Configurations:
 
 Writes ``bench/results/imports.md``.
 
-    .venv/bin/python bench/import_bench.py            # best of 5
-    BENCH_QUICK=1 .venv/bin/python bench/import_bench.py   # best of 1
+    .venv/bin/python bench/import_bench.py            # median of 5
+    BENCH_QUICK=1 .venv/bin/python bench/import_bench.py   # 1 run
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -66,9 +67,9 @@ def measure(modules: tuple[str, ...], repeat: int) -> dict[str, float]:
         out = subprocess.run([sys.executable, "-c", PROBE, *modules], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True).stdout
         runs.append(json.loads(out))
-    best = min(runs, key=lambda r: r["seconds"])
-    return {"rss_mib": min(r["rss_kb"] for r in runs) / 1024, "seconds": best["seconds"],
-            "pyarrow": best["pyarrow"], "modules": best["modules"]}
+    return {"rss_mib": statistics.median(r["rss_kb"] for r in runs) / 1024,
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "pyarrow": runs[0]["pyarrow"], "modules": runs[0]["modules"]}
 
 
 def main() -> int:
@@ -86,7 +87,8 @@ def main() -> int:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} cores (shared; load average {load:.1f} at the start), Python "
-        f"{platform.python_version()}; each configuration in a fresh process, best of {repeat}.",
+        f"{platform.python_version()}; each configuration in a fresh process, median of "
+        f"{repeat} runs (import times depend on the machine's load; the RSS does not much).",
         "",
         "Reproduce: `.venv/bin/python bench/import_bench.py`",
         "",
