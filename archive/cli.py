@@ -151,6 +151,10 @@ def main() -> None:
 @click.option("--no-resume", "no_resume", is_flag=True,
               help="Keep no crawl queue on disk (data/jobs/PORTAL) to resume from.")
 # --- end issue 5 §1-2 ---
+@click.option("--revisit", metavar="N|P%|auto", callback=lambda c, p, v: _check_revisit(v),
+              help="Incremental crawls also fetch again this many archived articles, those "
+                   "seen longest ago, to find deleted (marked gone) and edited ones "
+                   "[default: auto = 1% of the portal's articles, at least 50; 0 = off].")
 @click.option("--base-url", metavar="URL",
               help="Crawl the declared portal at another address (a mirror, the demo's port).")
 @click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
@@ -163,7 +167,7 @@ def main() -> None:
                    "extractor, no profile).")
 @db_option()
 def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip: tuple[str, ...],
-          no_resume: bool,
+          no_resume: bool, revisit: str | None,
           base_url: str | None, portals_file: str | None,
           settings: tuple[str, ...], quiet: bool, profile: str | None, db: str) -> None:
     """Crawl a portal (or --all) into the archive.
@@ -182,9 +186,13 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
       portal-archive crawl https://some-portal.gov.vn/ --profile generic
       portal-archive crawl trieuson --full
+      portal-archive crawl trieuson --revisit 200
       portal-archive crawl --all --parallel 3
     """
     from archive.crawl import run_crawl
+
+    if revisit is not None:
+        settings = (*settings, f"PORTAL_ARCHIVE_REVISIT={revisit}")
 
     if all_portals or portal is None:
         if portal is not None or not all_portals:
@@ -203,6 +211,19 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
                     full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
+
+
+def _check_revisit(value: str | None) -> str | None:
+    """--revisit: a number, a share (``5%``) or ``auto``, checked before any crawl."""
+    from scraper.crawlstate import revisit_budget
+
+    if value is None:
+        return None
+    try:
+        revisit_budget(value, 0)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--revisit'") from None
+    return value.strip()
 
 
 def _known_profile(name: str) -> str:
@@ -528,7 +549,8 @@ def show(ref: str, as_json: bool, db: str) -> None:
     if as_json:
         _echo_json({**stored.article.to_dict(), "id": stored.id, "portal_id": stored.portal_id,
                     "content_hash": stored.content_hash, "first_seen": stored.first_seen,
-                    "last_seen": stored.last_seen, "status": stored.status})
+                    "last_seen": stored.last_seen, "status": stored.status,
+                    "gone_at": stored.gone_at})
         return
     a = stored.article
     click.echo(a.title)
@@ -696,6 +718,14 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
                   if result.older else "") + ".")
 
 
+def _status_line(stored: Any) -> str:
+    """``live`` / ``gone since …`` with when the portal last served the article."""
+    if stored.status == "gone":
+        since = stored.gone_at or "an unrecorded time (marked before gone_at existed)"
+        return f"Status: gone from the portal since {since}; last served {stored.last_seen}"
+    return f"Status: {stored.status}; last served {stored.last_seen}"
+
+
 @main.command()
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print versions and captures as JSON.")
@@ -717,10 +747,12 @@ def history(ref: str, as_json: bool, db: str) -> None:
         captures = archive.captures(stored.id)
     if as_json:
         _echo_json({"id": stored.id, "canonical_url": stored.article.canonical_url,
-                    "content_hash": stored.content_hash, "versions": versions,
-                    "captures": captures})
+                    "content_hash": stored.content_hash, "status": stored.status,
+                    "gone_at": stored.gone_at, "last_seen": stored.last_seen,
+                    "versions": versions, "captures": captures})
         return
     click.echo(f"{stored.article.title}\n{stored.article.canonical_url}")
+    click.echo(_status_line(stored))
     click.echo(f"\nVersions ({len(versions) + 1}, oldest first):")
     for v in versions:
         click.echo(f"  {v['first_seen']} … {v['last_seen']}  {v['content_hash'][:12]}  "

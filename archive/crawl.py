@@ -25,7 +25,11 @@ from urllib.parse import urlsplit
 from archive.errors import ArchiveError
 from archive.progress import run_crawl_process
 from archive.store import Archive
+from scraper.crawlstate import RESUMABLE_MARK, job_dir
 from scraper.portals import Portal, load_portals
+
+__all__ = ["RESUMABLE_MARK", "CrawlError", "PortalOutcome", "crawl_settings", "demo_portal",
+           "is_local", "job_dir", "run_all", "run_crawl", "run_demo"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The crawl process reports its progress every second (shown unless --quiet).
@@ -69,60 +73,32 @@ def _settings_that_matter(settings: dict[str, Any], portal: Portal) -> dict[str,
     return keep
 
 
-def job_dir(db_path: str | Path, portal_id: str) -> Path:
-    """Where a crawl of ``portal_id`` into ``db_path`` keeps its Scrapy JOBDIR."""
-    return Path(db_path).resolve().parent / "jobs" / portal_id
-
-
-#: Written by the spider into its JOBDIR when it stops cleanly before the end
-#: (SIGINT/SIGTERM, close reason other than "finished"): the queue on disk is
-#: whole and the next crawl continues from it. After a SIGKILL it is absent and
-#: the JOBDIR (its queue index unsaved) is discarded: the archive itself says
-#: what is done.
-RESUMABLE_MARK = "portal_archive.resumable"
-
-
-def choose_mode(archive: Archive, portal: Portal, *, full: bool) -> str:
-    """``full`` when asked; ``resume`` after an interrupted crawl; else ``incremental``."""
-    if full:
-        return "full"
-    status = archive.last_run_status(portal.id)
-    if status is not None and status != "finished":
-        return "resume"
-    return "incremental"
-
-
-def _prepare_jobdir(jobdir: Path, mode: str) -> bool:
-    """Keep a cleanly stopped job's JOBDIR (True), discard any other."""
-    if (jobdir / RESUMABLE_MARK).is_file() and mode != "full":
-        return True
-    shutil.rmtree(jobdir, ignore_errors=True)
-    return False
-
-
 def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] | None = None,
-              quiet: bool = False, full: bool = False, jobdir: bool = True) -> dict[str, Any]:
+              quiet: bool = False, full: bool = False, jobdir: bool = True,
+              revisit: int | str | None = None) -> dict[str, Any]:
     """Crawl one portal into the archive at ``db_path``; return the run's record.
 
-    ``full`` fetches everything again (default: incremental, or a resume of an
-    interrupted crawl). ``jobdir`` keeps the crawl's queue on disk under
+    ``full`` fetches everything again. Otherwise the spider chooses
+    (:func:`scraper.crawlstate.plan_crawl`): incremental, or a resume of an
+    interrupted crawl. ``jobdir`` keeps the crawl's queue on disk under
     ``<db folder>/jobs/<portal>/`` so that an interrupted crawl continues where
-    it stopped; it is removed when the crawl finishes.
+    it stopped; it is removed when the crawl finishes. ``revisit`` is the
+    incremental crawl's revisit budget (``PORTAL_ARCHIVE_REVISIT``: a number,
+    ``"P%"`` or ``"auto"``; None: the setting's default).
     """
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    requested = {"PORTAL_ARCHIVE_MODE": "full" if full else "auto"}
+    if revisit is not None:
+        requested["PORTAL_ARCHIVE_REVISIT"] = str(revisit)
     archive = Archive(db_path)
     try:
         archive.ensure_portal(portal)
-        mode = choose_mode(archive, portal, full=full)
-        archive.interrupt_stale_runs(portal.id)
-        all_settings = crawl_settings(portal, db_path, 0, {"PORTAL_ARCHIVE_MODE": mode,
-                                                           **(settings or {})})
-        jobs = job_dir(db_path, portal.id)
-        if jobdir and "JOBDIR" not in all_settings:
-            resumed = _prepare_jobdir(jobs, mode)
-            all_settings["JOBDIR"] = str(jobs)
-            all_settings["PORTAL_ARCHIVE_JOB_RESUMED"] = resumed
+        all_settings = crawl_settings(portal, db_path, 0, {**requested, **(settings or {})})
+        if not jobdir:
+            all_settings["PORTAL_ARCHIVE_JOBDIR"] = False
+        elif "JOBDIR" not in all_settings:
+            all_settings["JOBDIR"] = str(job_dir(db_path, portal.id))
         run_id = archive.start_run(portal.id, _settings_that_matter(all_settings, portal))
     finally:
         archive.close()

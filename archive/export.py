@@ -28,13 +28,13 @@ Types:
 
 * CSV: UTF-8 (``excel=True`` adds the byte-order mark Excel needs to read
   UTF-8), timestamps ISO 8601 (``published`` with its +07:00 offset,
-  ``published_utc``/``first_seen``/``last_seen`` in UTC with ``Z``), lists as
+  ``published_utc``/``first_seen``/``last_seen``/``gone_at`` in UTC with ``Z``), lists as
   JSON text, ``None`` as an empty cell.
 * JSONL: the same values, lists as JSON arrays, ``None`` as ``null``.
 * Parquet: real types. Integers are ``int64``; ``published`` is
   ``timestamp[us, tz=Asia/Ho_Chi_Minh]`` (the portals' local time, +07:00,
   so pandas and R show the time the portal printed) and ``published_utc``,
-  ``first_seen``, ``last_seen`` are ``timestamp[us, tz=UTC]`` (both hold the
+  ``first_seen``, ``last_seen``, ``gone_at`` are ``timestamp[us, tz=UTC]`` (both hold the
   same instant; the zone only changes how it is shown); ``authors`` and
   ``warnings`` are ``list<string>``. The images are the images file only
   (no nested ``images`` column).
@@ -118,6 +118,10 @@ COLUMNS: dict[str, Column] = {c.name: c for c in (
     Column("first_run_id", "integer", pa.int64(), "Crawl run that first archived it"),
     Column("last_run_id", "integer", pa.int64(), "Crawl run that last saw it"),
     Column("status", "string", _STR, "live, or gone from the portal", True),
+    Column("gone_at", "datetime", pa.timestamp("us", tz="UTC"),
+           "When the archive found the article gone from the portal (UTC); empty while "
+           "live, cleared when it comes back; empty too for articles marked gone before "
+           "this was recorded (see docs/archival.md)"),
     Column("article_id", "integer", pa.int64(), "The article (articles.id)", True),
     Column("position", "integer", pa.int64(), "Reading order within the article", True),
     Column("caption", "string", _STR, "Caption printed under the image"),

@@ -174,6 +174,8 @@ def format_run(run: dict[str, Any]) -> str:
         f"  dropped    {run.get('pages_dropped', 0)} pages that are not articles"
         + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(dropped.items())) + ")"
            if dropped else ""),
+        f"  revisits   {run.get('articles_revisited') or 0} archived articles verified, "
+        f"{run.get('articles_gone') or 0} found gone",
         f"  images     {run.get('images_ok', 0)} stored, {run.get('images_failed', 0)} failed",
         f"  WARC       {len(warc_files)} file{'s' if len(warc_files) != 1 else ''}, "
         f"{(run.get('warc_bytes') or 0) / 1_048_576:.1f} MiB"

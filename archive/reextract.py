@@ -149,7 +149,7 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
     only that portal's files. One crawl run is recorded per portal, marked
     ``{"reextract": true}`` in its settings.
     """
-    from spiders.linkrules import rules_for  # plain module: URL patterns, no Scrapy
+    from scraper.linkrules import rules_for  # plain module: URL patterns, no Scrapy
 
     folder = Path(warc_dir) if warc_dir else archive.folder / "warc"
     result = ReextractResult()

@@ -365,6 +365,41 @@ def _folded_filter_indexes(db: sqlite_utils.Database) -> None:
                   author_folded, category_folded, author, category)""")
 
 
+@migration("0007_gone_at")
+def _gone_at(db: sqlite_utils.Database) -> None:
+    """When an article went gone, and what each run revisited and found gone.
+
+    * ``articles.gone_at``: when the archive found the article gone from the
+      portal (UTC, :func:`archive.filters.utc_iso`); NULL while it is live, and
+      cleared when it comes back.
+    * ``crawl_runs.articles_revisited`` / ``articles_gone``: archived articles a
+      run fetched again to verify them, and how many it marked gone.
+    * ``articles_verify``: the live articles of a portal, least recently seen
+      first (the revisit budget of an incremental crawl reads it in order).
+
+    Backfill: before this migration :meth:`Archive.mark_gone` set
+    ``last_run_id`` to the run that found the article gone. When that run did
+    not see the article itself (``last_seen`` before the run started) it is the
+    run that marked it, and ``gone_at`` becomes that run's end (its start while
+    unfinished). Otherwise (a gone mark made without a run id) nothing says
+    when: ``gone_at`` stays NULL.
+    """
+    for sql in (
+        "ALTER TABLE articles ADD COLUMN gone_at TEXT",
+        "ALTER TABLE crawl_runs ADD COLUMN articles_revisited INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN articles_gone INTEGER NOT NULL DEFAULT 0",
+        """UPDATE articles SET gone_at = (
+               SELECT coalesce(r.finished, r.started) FROM crawl_runs r
+               WHERE r.id = articles.last_run_id AND articles.last_seen < r.started)
+           WHERE status = 'gone'""",
+        """UPDATE crawl_runs SET articles_gone = (
+               SELECT count(*) FROM articles a WHERE a.status = 'gone'
+               AND a.gone_at IS NOT NULL AND a.last_run_id = crawl_runs.id)""",
+        "CREATE INDEX articles_verify ON articles(portal_id, status, last_seen)",
+    ):
+        db.execute(sql)
+
+
 #: Minutes after 1970 that :data:`SEARCH_KEY_SQL` counts back from (the year 2160).
 SEARCH_EPOCH_MINUTES = 100_000_000
 #: ``articles.search_key``: the article's place in the full-text index, newest
@@ -618,6 +653,8 @@ class StoredArticle:
     first_run_id: int | None
     last_run_id: int | None
     status: str
+    #: When the archive found the article gone from the portal (UTC); None while live.
+    gone_at: str | None = None
 
 
 def _normalised(article: Article) -> Article:
@@ -694,7 +731,7 @@ EXPORT_COLUMNS = (
     "id", "portal_id", "canonical_url", "url", "title", "published", "published_utc",
     "published_raw", "author", "authors", "category", "language", "body", "body_html",
     "images", "extractor", "extractor_version", "warnings", "content_hash",
-    "first_seen", "last_seen", "first_run_id", "last_run_id", "status",
+    "first_seen", "last_seen", "first_run_id", "last_run_id", "status", "gone_at",
 )
 _JSON_COLUMNS = ("authors", "warnings", "images")
 #: Columns of :meth:`Archive.iter_images` rows.
@@ -903,8 +940,8 @@ class Archive:
                 elif old[1] == row["content_hash"]:
                     article_id = int(old[0])
                     self.conn.execute(
-                        "UPDATE articles SET last_seen = ?, last_run_id = ?, status = 'live' "
-                        "WHERE id = ?",
+                        "UPDATE articles SET last_seen = ?, last_run_id = ?, status = 'live', "
+                        "gone_at = NULL WHERE id = ?",
                         [stamp, run_id, article_id],
                     )
                     result.unchanged += 1
@@ -914,7 +951,8 @@ class Archive:
                     row.update(content_first_seen=stamp, content_first_run_id=run_id)
                     sets = ", ".join(f"{c} = :{c}" for c in row if c != "canonical_url")
                     self.conn.execute(
-                        f"UPDATE articles SET {sets}, status = 'live' WHERE id = :id",
+                        f"UPDATE articles SET {sets}, status = 'live', gone_at = NULL "
+                        f"WHERE id = :id",
                         {**row, "id": article_id},
                     )
                     self.conn.execute("DELETE FROM images WHERE article_id = ?", [article_id])
@@ -1109,7 +1147,7 @@ class Archive:
             content_hash=row["content_hash"], published_utc=row["published_utc"],
             first_seen=row["first_seen"], last_seen=row["last_seen"],
             first_run_id=row["first_run_id"], last_run_id=row["last_run_id"],
-            status=row["status"],
+            status=row["status"], gone_at=row.get("gone_at"),
         )
 
     def get_article(self, ref: int | str) -> Article | None:
@@ -1310,38 +1348,88 @@ class Archive:
         for (canonical,) in cursor:
             yield canonical
 
-    def mark_gone(self, urls: Iterable[str], *, run_id: int | None = None) -> int:
+    def archived_urls(self, portal_id: str) -> Iterator[str]:
+        """Canonical URLs of all the portal's articles, gone ones too, streamed."""
+        cursor = self.conn.execute(
+            "SELECT canonical_url FROM articles WHERE portal_id = ?", [portal_id])
+        for (canonical,) in cursor:
+            yield canonical
+
+    def count_live(self, portal_id: str) -> int:
+        """How many of the portal's articles are live (not marked gone)."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM articles WHERE portal_id = ? AND status = 'live'",
+            [portal_id]).fetchone()[0])
+
+    def least_recently_seen(self, portal_id: str, limit: int) -> list[str]:
+        """Canonical URLs of the ``limit`` live articles the portal served longest
+        ago (``last_seen`` oldest first, then by id): what a crawl's revisit
+        budget verifies next. Each verification moves the article to the back
+        of the line, so successive crawls cover the whole archive in turn."""
+        if limit <= 0:
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT canonical_url FROM articles "
+            "WHERE portal_id = ? AND status = 'live' ORDER BY last_seen, id LIMIT ?",
+            [portal_id, limit])]
+
+    def mark_gone(self, urls: Iterable[str], *, run_id: int | None = None,
+                  now: datetime | None = None) -> int:
         """Mark articles the portal no longer serves (404/410) as ``status = 'gone'``.
 
-        They stay in the archive. ``last_seen`` keeps when the portal last
-        served them; ``last_run_id`` becomes the run that found them gone (its
-        ``started``/``finished`` say when). Returns how many rows changed.
+        They stay in the archive. ``gone_at`` records when they were found
+        gone (cleared by :meth:`save_articles` if one comes back); ``last_seen``
+        keeps when the portal last served them; ``last_run_id`` becomes the run
+        that found them gone, and that run's ``articles_gone`` counts them.
+        Articles already gone keep their ``gone_at``. Returns how many rows changed.
         """
+        stamp = utc_iso(now or datetime.now(UTC))
         changed = 0
         with self.db.atomic():
             for url in urls:
                 cur = self.conn.execute(
-                    "UPDATE articles SET status = 'gone', last_run_id = coalesce(?, last_run_id) "
+                    "UPDATE articles SET status = 'gone', gone_at = ?, "
+                    "last_run_id = coalesce(?, last_run_id) "
                     "WHERE (canonical_url = ? OR url = ?) AND status != 'gone'",
-                    [run_id or None, url, url])
+                    [stamp, run_id or None, url, url])
                 changed += cur.rowcount
+            if run_id and changed:
+                self.conn.execute(
+                    "UPDATE crawl_runs SET articles_gone = articles_gone + ? WHERE id = ?",
+                    [changed, run_id])
         return changed
 
-    def last_run_status(self, portal_id: str) -> str | None:
-        """Status of the portal's latest crawl run (None: never crawled)."""
+    def last_run_status(self, portal_id: str, *, exclude: int | None = None) -> str | None:
+        """Status of the portal's latest crawl run (None: never crawled).
+
+        ``exclude``: a run to leave out (the crawl asking, already recorded).
+        """
         row = self.conn.execute(
-            "SELECT status FROM crawl_runs WHERE portal_id = ? ORDER BY id DESC LIMIT 1",
-            [portal_id]).fetchone()
+            "SELECT status FROM crawl_runs WHERE portal_id = ? AND id != ? "
+            "ORDER BY id DESC LIMIT 1", [portal_id, exclude or 0]).fetchone()
         return str(row[0]) if row else None
 
-    def interrupt_stale_runs(self, portal_id: str) -> int:
-        """Runs of the portal still ``running`` (their process was killed) become ``interrupted``."""
+    def interrupt_stale_runs(self, portal_id: str, *, exclude: int | None = None) -> int:
+        """Runs of the portal still ``running`` (their process was killed) become
+        ``interrupted``; ``exclude`` (the crawl asking) is left alone."""
         with self.db.atomic():
             cur = self.conn.execute(
                 "UPDATE crawl_runs SET status = 'interrupted', finished = ? "
-                "WHERE portal_id = ? AND status = 'running'",
-                [utc_iso(datetime.now(UTC)), portal_id])
+                "WHERE portal_id = ? AND status = 'running' AND id != ?",
+                [utc_iso(datetime.now(UTC)), portal_id, exclude or 0])
         return cur.rowcount
+
+    def update_run_settings(self, run_id: int, values: dict[str, Any]) -> None:
+        """Add ``values`` to a run's recorded settings (what the crawl decided)."""
+        with self.db.atomic():
+            row = self.conn.execute("SELECT settings FROM crawl_runs WHERE id = ?",
+                                    [run_id]).fetchone()
+            if row is None:
+                raise ArchiveError(f"no crawl run {run_id} in {self.path}")
+            merged = {**json.loads(row[0] or "{}"), **values}
+            self.conn.execute(
+                "UPDATE crawl_runs SET settings = ? WHERE id = ?",
+                [json.dumps(merged, ensure_ascii=False, default=str, sort_keys=True), run_id])
 
 
 _RUN_JSON = ("settings", "stats", "responses_by_status", "dropped_reasons", "warc_files")
@@ -1399,6 +1487,8 @@ def run_columns(stats: dict[str, Any]) -> dict[str, Any]:
         "bytes_received": num("downloader/response_bytes"),
         "duration_s": float(duration) if isinstance(duration, (int, float)) else None,
         "errors": num("errors", "log_count/ERROR"),
+        # Migration 0007 (articles_gone is counted by Archive.mark_gone itself).
+        "articles_revisited": num("portal_archive/articles/revisited"),
     }
 
 

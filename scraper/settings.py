@@ -102,8 +102,17 @@ PORTAL_ARCHIVE_PROGRESS_INTERVAL = 0
 #: incremental (skip archived articles, stop paging after KNOWN_PAGES pages with
 #: nothing new), resume (skip archived articles, walk listings to the end) or
 #: full (fetch everything, revisit archived articles to find deleted ones).
-#: `portal-archive crawl` chooses: full with --full, resume after an interrupted run.
-PORTAL_ARCHIVE_MODE = "incremental"
+#: auto: the spider chooses when it starts, however it is started (CLI, scrapy
+#: crawl, Scrapyd): resume after an interrupted run, else incremental
+#: (scraper/crawlstate.py); `portal-archive crawl --full` asks for full.
+PORTAL_ARCHIVE_MODE = "auto"
+#: Incremental crawls also verify this many archived articles, those seen
+#: longest ago (deleted → gone, edited → revision): "auto" (1% of the portal's
+#: live articles, at least 50), a number N, or a share "P%"; 0 = off.
+PORTAL_ARCHIVE_REVISIT = "auto"
+#: Without a JOBDIR setting, keep the crawl queue in <archive folder>/jobs/<portal>/
+#: so that a cleanly stopped crawl (Scrapyd's cancel, SIGTERM) resumes from it.
+PORTAL_ARCHIVE_JOBDIR = True
 PORTAL_ARCHIVE_KNOWN_PAGES = 2
 #: In full/resume mode: pages in a row with no new article link before the
 #: crawl stops following (endless pagination, calendar traps).

@@ -5,20 +5,30 @@ every article page to the pipelines as a :class:`PageItem`. The portal is
 given as JSON (``-a portal='{...}'``) by ``portal-archive crawl``, or by id
 (``-a portal=demo``) with an optional ``-a base_url=``.
 
-Crawl modes (setting ``PORTAL_ARCHIVE_MODE``, or ``-a mode=``):
+Crawl modes (setting ``PORTAL_ARCHIVE_MODE``, or ``-a mode=``; ``auto``, the
+default, lets the spider choose from the archive's crawl runs and the job
+folder when it starts, however it was started: :mod:`scraper.crawlstate`):
 
-``incremental`` (default)
+``incremental`` (chosen after a finished crawl)
     The archive's URLs for this portal are read at start. Known articles are
     not requested again, and a listing stops paging once it has shown
     ``PORTAL_ARCHIVE_KNOWN_PAGES`` pages in a row holding nothing new: a
-    re-crawl of an unchanged portal costs a few listing pages.
-``resume``
+    re-crawl of an unchanged portal costs a few listing pages. On top, a
+    revisit budget (``PORTAL_ARCHIVE_REVISIT``, default 1% of the archive, at
+    least 50) of the archived articles seen longest ago are fetched again:
+    over successive crawls every article is verified in turn.
+``resume`` (chosen when the last crawl did not finish)
     After an interrupted crawl: known articles are skipped, but listings are
     walked to their end (what the killed crawl never reached is still there).
 ``full``
-    Everything is fetched again, and every live archived article of the
-    portal is revisited, so that one the portal deleted (404/410) is marked
-    ``gone`` (it stays in the archive).
+    Everything is fetched again, and every archived article of the portal is
+    revisited.
+
+A revisited article that answers 404/410, or redirects to a page that is not
+an article (the home page, a listing), is marked ``gone`` (it stays in the
+archive, with ``gone_at``); one that answers normally goes through the
+pipelines like any page: ``last_seen`` moves on, and a changed text becomes a
+revision. A gone article that answers again is live again.
 
 In every mode a page leads on only while it shows article links not seen
 yet in this crawl (or, incremental, not archived): a pagination that never
@@ -28,7 +38,9 @@ in URLs cannot keep the crawl going for ever (``PORTAL_ARCHIVE_TRAP_PAGES``).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,21 +48,36 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
-from archive.crawl import RESUMABLE_MARK
 from archive.store import Archive
+from scraper.crawlstate import (
+    AUTO,
+    MODES,
+    RESUMABLE_MARK,
+    CrawlPlan,
+    job_dir,
+    plan_crawl,
+    revisit_budget,
+)
 from scraper.extract.steps import canonicalize_url
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
+from scraper.linkrules import rules_for
 from scraper.portals import Portal, resolve_portal
 from spiders.discovery import Discovery, url_kind
-from spiders.linkrules import rules_for
 
-MODES = ("incremental", "resume", "full")
 STATS = "portal_archive"
+#: Request meta of a revisit: the archived (canonical) URL being verified.
+REVISIT = "portal_archive_revisit"
+#: Redirect hops a revisit follows when the portal only respells its URL.
+REVISIT_MAX_HOPS = 5
+#: Statuses a revisit sees itself: gone (404/410), and redirects (not followed
+#: by Scrapy: where they lead decides whether the article is gone).
+REVISIT_STATUSES = [301, 302, 303, 307, 308, 404, 410]
 
 
 class PortalSpider(scrapy.Spider):
@@ -75,6 +102,9 @@ class PortalSpider(scrapy.Spider):
         self.links = LinkExtractor(unique=True)
         self.mode_arg = mode
         self.mode = "incremental"
+        #: How the mode was chosen (set by from_crawler).
+        self.plan = CrawlPlan("incremental", "not planned")
+        self.revisit_setting: Any = AUTO
         self.margin = 2
         # 64-bit keys in compact tables (8-16 bytes a URL, not ~100 in a set of
         # ints): a 100 000-article crawl's memory stays flat (bench/memprobe.py).
@@ -93,14 +123,32 @@ class PortalSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        mode = spider.mode_arg or settings.get("PORTAL_ARCHIVE_MODE", "incremental")
-        if mode not in MODES:
-            raise ValueError(f"unknown crawl mode {mode!r} (use {', '.join(MODES)})")
-        spider.mode = mode
-        spider.margin = (settings.getint("PORTAL_ARCHIVE_KNOWN_PAGES", 2) if mode == "incremental"
-                         else settings.getint("PORTAL_ARCHIVE_TRAP_PAGES", 5))
+        requested = spider.mode_arg or settings.get("PORTAL_ARCHIVE_MODE") or AUTO
+        if requested not in (*MODES, AUTO):
+            raise ValueError(f"unknown crawl mode {requested!r} (use {', '.join(MODES)} or auto)")
         spider.db_path = settings.get("PORTAL_ARCHIVE_DB", "")
         spider.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
+        spider.revisit_setting = settings.get("PORTAL_ARCHIVE_REVISIT", AUTO)
+        revisit_budget(spider.revisit_setting, 0)  # a bad value fails now, not mid-crawl
+        # The queue on disk: next to the archive unless JOBDIR is given (settings
+        # are not frozen before the spider exists: Scrapy reads JOBDIR later).
+        jobdir = settings.get("JOBDIR")
+        if not jobdir and spider.db_path and settings.getbool("PORTAL_ARCHIVE_JOBDIR", True) \
+                and not settings.frozen:
+            jobdir = str(job_dir(spider.db_path, spider.portal.id))
+            settings.set("JOBDIR", jobdir, priority="spider")
+        # Before Scrapy opens the JOBDIR: keep it only to resume a clean stop.
+        archive = spider._archive()
+        try:
+            spider.plan = plan_crawl(archive, spider.portal.id, requested=requested,
+                                     own_run_id=spider.run_id, jobdir=jobdir or None)
+        finally:
+            if archive is not None:
+                archive.close()
+        spider.mode = mode = spider.plan.mode
+        spider.margin = (settings.getint("PORTAL_ARCHIVE_KNOWN_PAGES", 2) if mode == "incremental"
+                         else settings.getint("PORTAL_ARCHIVE_TRAP_PAGES", 5))
+        crawler.signals.connect(spider._engine_stopped, signal=signals.engine_stopped)
         return spider
 
     # ------------------------------------------------------------------ state
@@ -119,39 +167,75 @@ class PortalSpider(scrapy.Spider):
             return None
         return Archive(self.db_path)
 
-    def _load_known(self) -> None:
+    def _stat_run_id(self) -> int:
+        """This crawl's run: given by `portal-archive crawl`, else the pipeline's."""
+        if self.run_id:
+            return self.run_id
+        stats = self.crawler.stats
+        value = stats.get_value(f"{STATS}/run_id") if stats is not None else None
+        return int(value) if value else 0
+
+    def _prepare(self) -> list[str]:
+        """Read the archive's URLs, record the plan with the run; the URLs to revisit
+        (incremental mode: the budget's least recently seen live articles)."""
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.set_value(f"{STATS}/mode", self.mode)
+            stats.set_value(f"{STATS}/job_resumed", self.plan.job_resumed)
         archive = self._archive()
         if archive is None:
-            return
+            return []
         try:
             self.known = FingerprintSet(self._key(u) for u in archive.known_urls(self.portal.id))
+            revisits: list[str] = []
+            budget = 0
+            if self.mode == "incremental":
+                budget = revisit_budget(self.revisit_setting, archive.count_live(self.portal.id))
+                revisits = archive.least_recently_seen(self.portal.id, budget)
+            run_id = self._stat_run_id()
+            if run_id:
+                archive.update_run_settings(run_id, {**self.plan.as_settings(),
+                                                     "PORTAL_ARCHIVE_REVISIT_BUDGET": budget})
         finally:
             archive.close()
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value(f"{STATS}/known_urls", len(self.known))
+        if stats is not None:
+            stats.set_value(f"{STATS}/known_urls", len(self.known))
+            stats.set_value(f"{STATS}/revisit/budget", budget)
+        return revisits
+
+    def _revisit(self, url: str, hops: int = 0, **kwargs: Any) -> scrapy.Request:
+        """A request verifying the archived article at ``url`` (after new work: priority -10)."""
+        return scrapy.Request(url, callback=self.parse, priority=-10, cb_kwargs={"stale": 0},
+                              meta={REVISIT: url, "portal_archive_hops": hops,
+                                    "dont_redirect": True,
+                                    "handle_httpstatus_list": REVISIT_STATUSES}, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
         mark = self._resumable_mark()
         if mark is not None:
             mark.unlink(missing_ok=True)  # from now on only a clean stop makes it resumable
-        self._load_known()
+        revisits = self._prepare()
         # dont_filter: a crawl resumed from its JOBDIR starts from its queue,
         # the home page must still be fetched when the job is new.
         yield scrapy.Request(self.portal.base_url, callback=self.parse, dont_filter=True)
         if self.discovery is not None:
             for request in self.discovery.start_requests():
                 yield request
+        # Incremental: the revisit budget. Polite like any request (same
+        # downloader slot, delays and AutoThrottle), after the new articles.
+        for url in revisits:
+            yield self._revisit(url)
         if self.mode != "full":
             return
         archive = self._archive()
         if archive is None:
             return
         try:
-            # Revisit what the archive holds: an article the portal deleted
-            # is linked from nowhere any more, and answers 404 here.
-            for url in archive.live_urls(self.portal.id):
-                yield scrapy.Request(url, callback=self.parse, priority=-10,
-                                     cb_kwargs={"stale": 0})
+            # Full: revisit all the archive holds: an article the portal deleted
+            # is linked from nowhere any more, and answers 404 here; one marked
+            # gone that is served again comes back.
+            for url in archive.archived_urls(self.portal.id):
+                yield self._revisit(url)
         finally:
             archive.close()
 
@@ -172,8 +256,14 @@ class PortalSpider(scrapy.Spider):
         return same
 
     def parse(self, response: Response, stale: int = 0, **kwargs: Any) -> Iterator[Any]:
+        revisit = response.meta.get(REVISIT)
+        if revisit:
+            if 300 <= response.status < 400:
+                yield from self._revisit_redirected(response, revisit)
+                return
+            self._inc("articles/revisited")  # one per article verified: its final answer
         if response.status >= 400:
-            self._gone_or_error(response)
+            self._gone_or_error(response, revisit)
             return
         if not isinstance(response, HtmlResponse):
             return
@@ -250,19 +340,60 @@ class PortalSpider(scrapy.Spider):
             yield response.follow(target, callback=self.parse, cb_kwargs={"stale": child})
 
     def wants(self, url: str) -> bool:
-        """Fetch this article? Not when the archive holds it (except --full)."""
-        if self.mode != "full" and self._key(url) in self.known:
-            self._inc("articles/known_skipped")
+        """Fetch this article from a link? Not when the archive holds it: a full
+        crawl revisits every archived article from the start (as a revisit, which
+        sees the 404s and redirects that tell a deleted article), the others skip it."""
+        if self._key(url) in self.known:
+            if self.mode != "full":
+                self._inc("articles/known_skipped")
             return False
         return True
 
-    def _gone_or_error(self, response: Response) -> None:
+    def _gone_or_error(self, response: Response, revisit: str | None = None) -> None:
         self._inc(f"http_status/{response.status}")
         if response.status in (404, 410):
-            url = self._normalise(response.url)
-            if self._key(url) in self.known:
+            url = revisit or self._normalise(response.url)
+            if revisit or self._key(url) in self.known:
                 self.gone.append(url)
                 self._inc("articles/gone")
+
+    def _revisit_redirected(self, response: Response, revisit: str) -> Iterator[Any]:
+        """A revisited article redirects: respelt, gone, or moved to another article."""
+        location = response.headers.get(b"Location")
+        if not location:
+            self._inc(f"http_status/{response.status}")
+            return
+        target = response.urljoin(location.decode("latin-1"))
+        url = self._normalise(target)
+        hops = int(response.meta.get("portal_archive_hops", 0))
+        if url == self._normalise(revisit):
+            # The same article under another spelling (scheme, query string …).
+            if hops < REVISIT_MAX_HOPS:
+                yield self._revisit(revisit, hops + 1, dont_filter=True).replace(url=target)
+            else:
+                self._inc("articles/revisit_redirect_loop")
+            return
+        self._inc("articles/revisited")
+        if not self._on_portal(target) or not self._is_article_url(url):
+            # Sent to the home page, a listing, another site: the article is gone.
+            self.gone.append(revisit)
+            self._inc("articles/gone")
+            self._inc("articles/gone_redirected")
+            return
+        # Moved to another article URL: fetched as an article of its own (when new).
+        self._inc("articles/moved")
+        if self.wants(url):
+            yield scrapy.Request(target, callback=self.parse, priority=10,
+                                 cb_kwargs={"stale": 0})
+
+    def _is_article_url(self, url: str) -> bool:
+        """May ``url`` be an article page? (Its layout's rules, else its shape.)"""
+        if urlsplit(url).path.rstrip("/") == urlsplit(self.portal.base_url).path.rstrip("/"):
+            return False  # the home page
+        kind = self.rules.classify(url)
+        if kind == "page":  # a layout whose rules know no article URLs
+            kind = url_kind(url)
+        return kind in ("article", "page")
 
     def _check_charset(self, response: HtmlResponse) -> None:
         """Count pages whose declared charset is not what they are written in."""
@@ -284,6 +415,7 @@ class PortalSpider(scrapy.Spider):
         return Path(jobdir) / RESUMABLE_MARK if jobdir else None
 
     def closed(self, reason: str) -> None:
+        self.close_reason = reason
         mark = self._resumable_mark()
         if mark is not None and reason != "finished":
             # Stopped cleanly before the end: Scrapy saved the queue, the next
@@ -296,6 +428,15 @@ class PortalSpider(scrapy.Spider):
         if archive is None:
             return
         try:
-            archive.mark_gone(self.gone, run_id=self.run_id or None)
+            # Counted in the run's articles_gone (the store counts what changed).
+            archive.mark_gone(self.gone, run_id=self._stat_run_id() or None)
         finally:
             archive.close()
+
+    def _engine_stopped(self) -> None:
+        """A finished crawl's job folder is of no more use (Scrapy is done with it)."""
+        jobdir = self.crawler.settings.get("JOBDIR")
+        if jobdir and getattr(self, "close_reason", "") == "finished":
+            shutil.rmtree(jobdir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                Path(jobdir).parent.rmdir()  # jobs/, when no other job is left

@@ -1,6 +1,8 @@
 """Dependencies point one way, and extraction stays a pure function.
 
 - scraper/extract, scraper/portals.py, scraper/demo and archive/ never import Scrapy;
+- archive/ and scraper/ never import the spiders (spiders/ is thin glue on top of
+  them: link rules, discovery and crawl state the archive needs live under scraper/);
 - extraction imports nothing from the crawl, the archive or the network, and
   never reads the clock or a random source.
 """
@@ -8,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,8 @@ def _py_files(rel: str) -> list[Path]:
 
 
 def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports: at module level, inside functions, and by
+    ``importlib.import_module("…")`` / ``__import__("…")`` with a literal name."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -34,6 +39,12 @@ def _imports(path: Path) -> set[str]:
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+        elif isinstance(node, ast.Call) and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__"):
+                names.add(node.args[0].value)
     return names
 
 
@@ -48,6 +59,38 @@ def test_no_scrapy_import(rel: str) -> None:
     offenders = [f"{f.relative_to(ROOT)}: {n}" for f in files for n in _imports(f)
                  if _matches(n, "scrapy") or _matches(n, "twisted")]
     assert not offenders, offenders
+
+
+#: Packages that must not import the spiders (they depend on archive/ and scraper/).
+NO_SPIDERS = ["archive", "scraper"]
+
+
+def _spider_imports(rel: str) -> list[str]:
+    return [f"{f.relative_to(ROOT)}: {n}" for f in _py_files(rel) for n in _imports(f)
+            if _matches(n, "spiders")]
+
+
+@pytest.mark.parametrize("rel", NO_SPIDERS)
+def test_no_spiders_import(rel: str) -> None:
+    offenders = _spider_imports(rel)
+    assert not offenders, offenders
+
+
+def test_the_spider_check_catches_an_import_put_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    """The check is not vacuous: an archive module importing the link rules from
+    ``spiders`` (as archive/reextract.py once did), at any depth, is caught."""
+    pkg = tmp_path / "archive"
+    pkg.mkdir()
+    (pkg / "ok.py").write_text("from scraper.linkrules import rules_for\n")
+    (pkg / "bad.py").write_text(
+        "def reextract():\n"
+        "    from spiders.linkrules import rules_for\n"
+        "    import importlib\n"
+        "    return importlib.import_module('spiders.portal')\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert sorted(_spider_imports("archive")) == [
+        "archive/bad.py: spiders.linkrules", "archive/bad.py: spiders.portal"]
 
 
 def test_extraction_is_self_contained() -> None:
@@ -76,3 +119,24 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import scrapy.http\nfrom twisted.internet import reactor\n")
     assert {"scrapy.http", "twisted.internet"} <= _imports(bad)
+
+
+#: What the crawl process loads (settings.py names them) …
+CRAWL_MODULES = ("scraper.settings", "spiders.portal", "scraper.pipelines",
+                 "scraper.middlewares", "scraper.extensions", "scraper.dupefilter")
+#: … and heavy libraries it never uses: the exports' Arrow/Parquet (~70 MiB of
+#: memory), the web UI, the CLI's other commands.
+NOT_IN_CRAWL = ("pyarrow", "datasette", "archive.export", "archive.search", "archive.web",
+                "archive.cli", "pandas")
+
+
+def test_the_crawl_process_loads_no_export_or_web_libraries() -> None:
+    import subprocess
+
+    code = ("import importlib, sys\n"
+            f"for m in {CRAWL_MODULES!r}: importlib.import_module(m)\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_IN_CRAWL!r} "
+            f"or m in {NOT_IN_CRAWL!r}))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=120).stdout.strip()
+    assert out == "[]", f"the crawl process imports {out}"

@@ -15,7 +15,7 @@ from scraper.demo.app import CALENDAR_PATH, FAULT_MODES, LOOP_PATH, DemoApp
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.extract.steps import canonicalize_url
-from spiders.linkrules import GENERIC, THANHHOA
+from scraper.linkrules import GENERIC, THANHHOA
 
 SITE = DemoSite(size=60, seed=2)
 ARTICLE = SITE.article(11)
@@ -94,6 +94,12 @@ def test_deleted_and_wrong_charset() -> None:
     assert ok.content_type == "text/html; charset=windows-1258"
     assert b"charset=iso-8859-1" in ok.body
     assert ARTICLE.category.name.encode("utf-8") in ok.body  # but the bytes are UTF-8
+    a.deleted_as = "410"
+    assert a.handle("GET", SITE.article(40).path).status == 410
+    a.deleted_as = "home"
+    moved = a.handle("GET", SITE.article(40).path)
+    assert (moved.status, moved.headers["Location"]) == (302, "/")
+    assert a.handle("GET", SITE.article(41).path).status == 200
 
 
 def test_unknown_fault_rejected() -> None:

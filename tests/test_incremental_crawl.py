@@ -58,11 +58,15 @@ def test_recrawl_fetches_only_what_is_new(tmp_path: Path) -> None:
         base = server.base_url
     assert first["articles_new"] == 200
     assert first["settings"]["PORTAL_ARCHIVE_MODE"] == "incremental"
-    # Unchanged portal: no article fetched, a few listing pages per category.
-    assert second_hits.get("article", 0) == 0
+    assert first["settings"]["PORTAL_ARCHIVE_MODE_REASON"] == "first crawl of the portal"
+    # Unchanged portal: no new article fetched, a few listing pages per category,
+    # and the revisit budget (default: at least 50) of archived articles verified.
+    assert second["settings"]["PORTAL_ARCHIVE_REVISIT_BUDGET"] == 50
+    assert second_hits.get("article", 0) == second["articles_revisited"] == 50
     assert second_hits["listing"] <= 5 * 3
-    assert sum(second_hits.values()) < first_hits / 10
+    assert sum(second_hits.values()) - 50 < first_hits / 10
     assert second["articles_new"] == second["articles_changed"] == 0
+    assert second["articles_unchanged"] == 50 and second["articles_gone"] == 0
     assert second["stats"]["portal_archive/articles/known_skipped"] > 0
 
     # 30 articles published since: found, and only they are fetched.
@@ -70,11 +74,16 @@ def test_recrawl_fetches_only_what_is_new(tmp_path: Path) -> None:
     with DemoServer(after, port=_port(base)) as server:
         third = run_crawl(portal, db, quiet=True)
         third_hits = dict(server.hits)
+        rotation = dict(_rows(db, "SELECT last_run_id, count(*) FROM articles GROUP BY 1"))
         server.app.reset_counts()
         full = run_crawl(portal, db, quiet=True, full=True)
         full_hits = dict(server.hits)
     assert third["articles_new"] == 30
-    assert third_hits["article"] == 30
+    # The 30 new ones, and the next 50 archived articles in the revisit rotation.
+    assert third_hits["article"] == 30 + 50
+    assert third["articles_unchanged"] == third["articles_revisited"] == 50
+    # Not the same 50 again: the least recently seen first, so the archive rotates.
+    assert rotation == {first["id"]: 100, second["id"]: 50, third["id"]: 80}
     stored = _urls(db)
     assert len(stored) == len(set(stored)) == 230
     assert set(stored) == _expected(after, base)

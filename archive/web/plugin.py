@@ -274,7 +274,7 @@ def _article(archive: Archive, article_id: int) -> dict[str, Any] | None:
         "first_seen": stored.first_seen, "last_seen": stored.last_seen,
         "first_run": runs.get(stored.first_run_id), "last_run": runs.get(stored.last_run_id),
         "first_run_id": stored.first_run_id, "last_run_id": stored.last_run_id,
-        "status": stored.status, "content_hash": stored.content_hash,
+        "status": stored.status, "gone_at": stored.gone_at, "content_hash": stored.content_hash,
         "extractor": art.extractor, "warnings": art.warnings,
     }
 

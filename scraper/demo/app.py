@@ -28,6 +28,8 @@ and every response through :meth:`DemoApp._apply_faults`:
 ``duplicate_urls``      articles are linked under several URLs: with query strings
                         (``?ref=…``) and under their category's path
 ``deleted``             articles in ``deleted_ids`` (default: every 20th) answer 404
+                        (``deleted_as``: ``"404"``, ``"410"``, or ``"home"``: a 302
+                        redirect to the home page, as some portals do)
 ``wrong_charset``       pages declare windows-1258 (header) and iso-8859-1 (meta)
                         but are UTF-8
 """
@@ -139,6 +141,8 @@ class DemoApp:
         self.slow_delay = 0.05
         #: deleted: article ids that answer 404.
         self.deleted_ids: frozenset[int] | None = None
+        #: deleted: how a deleted article answers: "404", "410" or "home" (302 to /).
+        self.deleted_as = "404"
         #: Requests seen per path (error_burst, timeout, truncated).
         self._path_hits: Counter[str] = Counter()
 
@@ -300,7 +304,12 @@ class DemoApp:
             last = self.site.page_count(route.category)
             response = _html(self.renderer.listing(route.category, last, target, self._visit()))
         if "deleted" in f and article_id is not None and article_id in self._deleted():
-            return self.not_found(path)
+            if self.deleted_as == "home":
+                return Response(302, HTML, b"", {"Location": "/"})
+            gone = self.not_found(path)
+            if self.deleted_as == "410":
+                gone.status = 410
+            return gone
 
         # Failures before the page is served.
         if kind in page_kinds and ({"error_burst", "timeout", "truncated"} & f):
