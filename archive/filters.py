@@ -60,6 +60,18 @@ def date_bounds(value: str, *, option: str = "date") -> tuple[str, str]:
     return utc_iso(start), utc_iso(end)
 
 
+def has_words(text: str | None, words: str) -> bool:
+    """True when the words of ``words`` (space-separated) occur in ``text``, in
+    order, as whole words (``text`` and ``words`` already folded): the author
+    and category filters, as the full-text index answers them."""
+    if not text:
+        return False
+    want = words.split()
+    tokens = WORD_RE.findall(text)
+    n = len(want)
+    return any(tokens[i:i + n] == want for i in range(len(tokens) - n + 1))
+
+
 @dataclass(frozen=True)
 class ArticleFilter:
     """Which articles a search, an export or a count is about. ``None`` = any."""
@@ -85,13 +97,11 @@ class ArticleFilter:
             raise FilterError(f"--since {self.since} is after --until {self.until}")
         return since, until
 
-    def word_matches(self) -> list[str]:
-        """FTS5 MATCH expressions for the author and category filters.
+    def word_filters(self) -> list[tuple[str, list[str]]]:
+        """``(folded column, folded words)`` of the author and category filters.
 
-        Both match *words*, folded: ``--author "van hung"`` finds "Văn Hùng"
-        and "Nguyễn Văn Hùng" (the words in this order), not "Văn Hưng Long".
-        Through the full-text index, so a selective filter is cheap at any
-        archive size.
+        Both match *words*, folded, in order: ``--author "van hung"`` finds
+        "Văn Hùng" and "Nguyễn Văn Hùng", not "Văn Hưng Long" or "Hùng Văn".
         """
         out = []
         for option, text, column in (("author", self.author, "author_folded"),
@@ -101,16 +111,25 @@ class ArticleFilter:
             words = [fold(m.group()) for m in WORD_RE.finditer(nfc(text))]
             if not words:
                 raise FilterError(f"--{option} {text!r} has no letters or digits to look for")
-            out.append(term_match(words, False, (column,)))
+            out.append((column, words))
         return out
 
-    def where(self, alias: str = "a", *, dates: bool = True,
-              words: bool = True) -> tuple[str, list[Any]]:
+    def word_matches(self) -> list[str]:
+        """FTS5 MATCH expressions for the author and category filters (the
+        full-text index answers them, so a selective filter is cheap at any size)."""
+        return [term_match(words, False, (column,)) for column, words in self.word_filters()]
+
+    def where(self, alias: str = "a", *, dates: bool = True, words: bool = True,
+              words_by: str = "index") -> tuple[str, list[Any]]:
         """``(sql, params)``: a WHERE condition (``1`` when there is no filter).
 
         ``dates=False`` leaves the date range out, ``words=False`` the author
         and category (for a caller that applies them another way; they are
-        still checked).
+        still checked). ``words_by="function"`` tests the author and category
+        words on ``alias``'s ``author_folded`` / ``category_folded`` columns with
+        ``pa_has_words`` (:func:`has_words`, registered on the library's
+        connections) instead of the full-text index: for a table with those
+        columns but no article id (a summary), or a scan that reads them anyway.
         """
         clauses: list[str] = []
         params: list[Any] = []
@@ -126,11 +145,15 @@ class ArticleFilter:
         if until:
             clauses.append(f"{alias}.published_utc < ?")
             params.append(until)
-        exprs = self.word_matches()  # checked even when not applied here
-        for expr in exprs if words else []:
-            clauses.append(f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
-                           "WHERE articles_fts MATCH ?)")
-            params.append(expr)
+        word_filters = self.word_filters()  # checked even when not applied here
+        for column, folded in word_filters if words else []:
+            if words_by == "function":
+                clauses.append(f"pa_has_words({alias}.{column}, ?)")
+                params.append(" ".join(folded))
+            else:
+                clauses.append(f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
+                               "WHERE articles_fts MATCH ?)")
+                params.append(term_match(folded, False, (column,)))
         if self.query is not None:
             compiled = compile_query(self.query)
             clauses.append(

@@ -436,6 +436,19 @@ def _mark_exact(archive: Archive, exact: str, rows: list[Any]) -> list[Any]:
     return [(*r[:9], r[10] in hits, r[10]) for r in rows]
 
 
+def newest_matches(archive: Archive, query: str | CompiledQuery, filters: ArticleFilter,
+                   limit: int) -> list[int]:
+    """Ids of the newest (by publication) ``limit`` articles matching ``query`` under
+    ``filters`` (its own ``query`` ignored): the index's order, so the cost
+    follows ``limit``, not the number of matches."""
+    compiled = query if isinstance(query, CompiledQuery) else compile_query(query)
+    compiled = expand_prefixes(compiled, _expander(archive))
+    match, scan, params = _scan_sql(archive, compiled, replace(filters, query=None))
+    return [int(k) & 0xFFFFFFFF for (k,) in archive.conn.execute(
+        f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
+        f"ORDER BY f.rowid LIMIT ?", [match, *params, limit])]
+
+
 def count_matches(archive: Archive, query: str, **filters: Any) -> int:
     """How many articles match ``query`` under ``filters`` (ArticleFilter fields)."""
     return archive.count_articles(ArticleFilter(query=query, **filters))

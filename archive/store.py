@@ -45,7 +45,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.errors import ArchiveError
-from archive.filters import ArticleFilter, utc_iso
+from archive.filters import ArticleFilter, has_words, utc_iso
 from archive.query import compile_query
 from archive.textfold import WORD_RE, fold, fold_opt, nfc, nfc_opt
 from scraper.extract.article import VIETNAM_TZ, Article, Image
@@ -795,6 +795,7 @@ class Archive:
         archive.db = sqlite_utils.Database(conn, execute_plugins=False)
         archive.applied_migrations = []
         conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+        conn.create_function("pa_has_words", 2, has_words, deterministic=True)
         return archive
 
     def _configure(self, memory: bool) -> None:
@@ -806,6 +807,7 @@ class Archive:
             conn.execute("PRAGMA synchronous = NORMAL")
         # Used by read queries only (filters); writes never depend on it.
         conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
+        conn.create_function("pa_has_words", 2, has_words, deterministic=True)
 
     # -- lifecycle
     def close(self) -> None:
