@@ -8,7 +8,10 @@ Datasette serves the archive read-only (its connections open the file with
   folding, exact-diacritics first, phrases, prefixes, AND/OR/NOT) with the
   filters portal / since / until / author / category, relevance or date
   order, highlighted snippets, facets (portal, year, author, category) over
-  the matching articles, and a chart of articles per month per portal;
+  the matching articles, and a chart of articles per month per portal
+  (:mod:`archive.facets`: exact from the ``facet_counts`` summary without a
+  text query; with one, over at most ``MATCH_CAP`` matches, and the page
+  then says "more than …");
 * ``/article/<id>`` — one article: title, time, author, category, the
   **sanitised** body (:mod:`archive.web.sanitize`), images with captions,
   the source link, and when and by which crawl run it was archived;
@@ -28,10 +31,7 @@ import asyncio
 import html
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
@@ -41,6 +41,7 @@ from markupsafe import Markup
 
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export_columns
+from archive.facets import FACET_SIZE, MATCH_CAP, facet_counts
 from archive.filters import ArticleFilter
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
@@ -49,7 +50,6 @@ from archive.web.chart import monthly_chart
 from archive.web.sanitize import safe_url, sanitize_html
 
 PAGE_SIZE = 20
-FACET_SIZE = 8
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
 #: Markers search puts around matches; replaced by <mark> after HTML-escaping.
 _MARKS = ("\x02", "\x03")
@@ -107,46 +107,6 @@ async def _html(datasette: Any, request: Any, template: str, context: dict[str, 
 
 
 # ------------------------------------------------------------------- search
-@lru_cache(maxsize=131072)
-def _local_month(utc_hour: str) -> str:
-    """``YYYY-MM`` in Vietnam time (+07:00) of a ``YYYY-MM-DDTHH`` UTC hour."""
-    if utc_hour[11:13] < "17":  # before 17:00 UTC it is still the same day in Vietnam
-        return utc_hour[:7]
-    moment = datetime.fromisoformat(utc_hour[:10]) + timedelta(hours=int(utc_hour[11:13]) + 7)
-    return moment.strftime("%Y-%m")
-
-
-def _facets_and_chart(archive: Archive, where: str, params: list[Any]
-                      ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, str, int]]]:
-    """Counts per portal, year, author, category, and per (portal, month), in one pass.
-
-    The pass reads ``articles_facets``, a covering index (migration 0002),
-    never the article rows.
-    """
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("portal", "year", "author",
-                                                               "category")}
-    months: Counter[tuple[str, str]] = Counter()
-    cursor = archive.conn.execute(
-        f"SELECT a.portal_id, substr(a.published_utc, 1, 13), a.author, a.category "
-        f"FROM articles a WHERE {where}", params)
-    while batch := cursor.fetchmany(5000):
-        for portal, utc_hour, author, category in batch:
-            counts["portal"][portal] += 1
-            if utc_hour:
-                month = _local_month(utc_hour)
-                counts["year"][month[:4]] += 1
-                months[(portal, month)] += 1
-            if author:
-                counts["author"][author] += 1
-            if category:
-                counts["category"][category] += 1
-    facets = {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
-              for name, c in counts.items()}
-    facets["year"] = sorted(counts["year"].items(), reverse=True)  # newest first, all
-    chart = sorted(((p, m, n) for (p, m), n in months.items()), key=lambda r: r[1])
-    return facets, chart
-
-
 def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[str, Any]:
     """Everything the search page shows (runs in a Datasette worker thread)."""
     archive.require_articles()
@@ -155,7 +115,9 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
     check_portal(archive, filters.portal)
     order = params.get("order", "relevance" if params.get("q") else "date")
     hits: list[Any] = []
-    total = archive.count_articles(filters)
+    # Total, facets and chart in SQL with a bounded cost (archive.facets):
+    # exact without a text query; over at most MATCH_CAP matches with one.
+    counts = facet_counts(archive, filters, size=FACET_SIZE, cap=MATCH_CAP)
     if params.get("q"):
         if order not in ORDERS:
             order = "relevance"
@@ -179,12 +141,12 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
             "published": r[3], "portal_id": r[4], "author": r[5], "category": r[6],
             "exact": False, "url": r[7],
         } for r in rows]
-    facets, chart_rows = _facets_and_chart(archive, where, where_params)
     return {
         "results": results,
-        "total": total,
-        "facets": facets,
-        "chart": Markup(monthly_chart(chart_rows)),
+        "total": counts.total,
+        "complete": counts.complete,
+        "facets": counts.facets(),
+        "chart": Markup(monthly_chart(counts.chart)),
         "order": order,
         "portals": archive.portal_ids(),
     }
@@ -201,9 +163,13 @@ async def search_view(datasette: Any, request: Any) -> Response:
     try:
         context.update(await _with_archive(datasette, lambda a: _search_page(a, params, page)))
     except ArchiveError as exc:
-        context.update(error=str(exc).splitlines()[0], results=[], total=0, facets={},
-                       chart="", order="relevance", portals=[])
-    context["pages"] = max(1, -(-context["total"] // PAGE_SIZE))
+        context.update(error=str(exc).splitlines()[0], results=[], total=0, complete=True,
+                       facets={}, chart="", order="relevance", portals=[])
+    # A capped total (more than MATCH_CAP matches) gives no last page: only "next".
+    context["pages"] = (max(1, -(-context["total"] // PAGE_SIZE)) if context["complete"]
+                        else None)
+    context["has_next"] = (page < context["pages"] if context["pages"] is not None
+                           else len(context["results"]) == PAGE_SIZE)
     context["url"] = lambda **changes: _url("/", params, page=None, **changes)
     context["page_url"] = lambda n: _url("/", params, page=str(n) if n > 1 else None)
     context["csv_url"] = _url("/export.csv", params, order=None)
