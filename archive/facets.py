@@ -276,3 +276,41 @@ def facet_counts(archive: Archive, filters: ArticleFilter | None = None, *,
         for start, end in span.cuts:
             _from_articles(archive, filters, start, end, tally)
     return tally.result(size)
+
+
+def page_window(counts: FacetCounts, offset: int, limit: int
+                ) -> tuple[str | None, str | None, int] | None:
+    """Where page ``[offset, offset + limit)`` of a newest-first listing lies, from its counts.
+
+    ``counts`` must be complete (a listing without a text query). Returns
+    ``(start, end, skip)``: the rows lie in the months ``[start, end)`` (UTC,
+    None: open end) and the page starts ``skip`` rows into them (newest
+    first). None when the page reaches the undated articles (listed last).
+    A listing whose filters no index can seek (author, category) then reads
+    only the index entries of those months instead of walking every article.
+    """
+    if not counts.complete:
+        return None
+    per_month: Counter[str] = Counter()
+    for _, month, n in counts.chart:
+        per_month[month] += n
+    months = sorted(per_month.items(), reverse=True)
+    if offset + limit > sum(per_month.values()):
+        if counts.total > sum(per_month.values()):
+            return None  # undated articles on this page
+        limit = max(0, sum(per_month.values()) - offset)
+    before = 0
+    first = last = None
+    skip = 0
+    for month, n in months:
+        if first is None and before + n > offset:
+            first, skip = month, offset - before
+        before += n
+        if first is not None and before >= offset + limit:
+            last = month
+            break
+    if first is None or last is None:
+        return None
+    y0, m0 = (int(x) for x in last.split("-"))
+    y1, m1 = (int(x) for x in first.split("-"))
+    return _month_start(y0, m0), _month_start(y1, m1 + 1), skip

@@ -184,6 +184,25 @@ def test_facets_of_a_query(db: Path, filters: ArticleFilter) -> None:
         assert facet_counts(a, filters, cap=exact).complete
 
 
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f)[14:-1])
+def test_listing_pages_read_only_their_months(db: Path, filters: ArticleFilter) -> None:
+    from archive.web.plugin import PAGE_SIZE, _listing
+
+    with Archive.open(db) as a:
+        counts = facet_counts(a, filters)
+        where, params = filters.where("a")
+        every = [r[0] for r in a.conn.execute(
+            f"SELECT a.id FROM articles a WHERE {where} "
+            f"ORDER BY a.published_utc DESC, a.id DESC", params)]
+        assert len(every) == counts.total
+        last = max(0, (len(every) - 1) // PAGE_SIZE)
+        for page in sorted({0, 1, 2, last - 1, last, last + 1} - {-1}):
+            for by_index in (False, True):
+                got = [r[0] for r in _listing(a, counts, where, params, page * PAGE_SIZE,
+                                              by_index=by_index, portal=bool(filters.portal))]
+                assert got == every[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], (page, by_index)
+
+
 def test_top_values_and_bad_filters(db: Path) -> None:
     with Archive.open(db) as a:
         got = facet_counts(a, ArticleFilter(), size=2)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from markupsafe import Markup
 
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export_columns
-from archive.facets import FACET_SIZE, MATCH_CAP, facet_counts
+from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
 from archive.filters import ArticleFilter
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
@@ -131,11 +132,9 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
             "category": h.category, "exact": h.exact, "url": h.canonical_url,
         } for h in hits]
     else:
-        rows = archive.conn.execute(
-            f"SELECT a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
-            f"a.category, a.canonical_url FROM articles a WHERE {where} "
-            f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
-            [*where_params, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
+        rows = _listing(archive, counts, where, where_params, (page - 1) * PAGE_SIZE,
+                        by_index=bool(filters.author or filters.category),
+                        portal=bool(filters.portal))
         results = [{
             "id": r[0], "title": r[1], "snippet": r[2] + ("…" if len(r[2]) >= 240 else ""),
             "published": r[3], "portal_id": r[4], "author": r[5], "category": r[6],
@@ -150,6 +149,43 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
         "order": order,
         "portals": archive.portal_ids(),
     }
+
+
+def _listing(archive: Archive, counts: FacetCounts, where: str, params: list[Any],
+             offset: int, *, by_index: bool, portal: bool) -> list[Any]:
+    """A page of the newest-first listing without a text query.
+
+    The counts say which months hold the page (:func:`page_window`): only
+    those months are read, and with ``by_index`` (filters no index can seek:
+    author, category) the page's ids come from the ``articles_facets``
+    covering index, never from walking the article rows.
+    """
+    columns = ("a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
+               "a.category, a.canonical_url")
+    window = page_window(counts, offset, PAGE_SIZE)
+    if window is None:
+        return archive.conn.execute(
+            f"SELECT {columns} FROM articles a WHERE {where} "
+            f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, PAGE_SIZE, offset]).fetchall()
+    start, end, skip = window
+    bounds = "".join((" AND a.published_utc >= ?" if start else "",
+                      " AND a.published_utc < ?" if end else ""))
+    bound_params = [v for v in (start, end) if v]
+    if by_index:
+        # Without a portal filter: the covering index portal by portal (IN on its first column).
+        portals = "" if portal else " AND a.portal_id IN (SELECT id FROM portals)"
+        ids = [r[0] for r in archive.conn.execute(
+            f"SELECT a.id FROM articles a INDEXED BY articles_facets WHERE {where}{bounds}"
+            f"{portals} ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, *bound_params, PAGE_SIZE, skip])]
+        return archive.conn.execute(
+            f"SELECT {columns} FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY a.published_utc DESC, a.id DESC", [json.dumps(ids)]).fetchall()
+    return archive.conn.execute(
+        f"SELECT {columns} FROM articles a WHERE {where}{bounds} "
+        f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+        [*params, *bound_params, PAGE_SIZE, skip]).fetchall()
 
 
 async def search_view(datasette: Any, request: Any) -> Response:
