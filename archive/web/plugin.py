@@ -162,13 +162,16 @@ def _listing(archive: Archive, counts: FacetCounts, where: str, params: list[Any
     """
     columns = ("a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
                "a.category, a.canonical_url")
+    if counts.complete and offset >= counts.total:
+        return []
     window = page_window(counts, offset, PAGE_SIZE)
-    if window is None:
+    if window is None and not by_index:
         return archive.conn.execute(
             f"SELECT {columns} FROM articles a WHERE {where} "
             f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
             [*params, PAGE_SIZE, offset]).fetchall()
-    start, end, skip = window
+    # None: the page reaches the undated articles (listed last): every month.
+    start, end, skip = window or (None, None, offset)
     bounds = "".join((" AND a.published_utc >= ?" if start else "",
                       " AND a.published_utc < ?" if end else ""))
     bound_params = [v for v in (start, end) if v]
