@@ -385,8 +385,12 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
 @click.option("--migrate", "apply_migrations", is_flag=True,
               help="Apply pending schema migrations first (otherwise serve refuses to start "
                    "on an archive that needs them; see `portal-archive migrate`).")
+@click.option("--match-cap", type=click.IntRange(1, 10_000_000), default=None,
+              help="Count at most this many matches of a text query for the total, facets "
+                   "and chart (default 10000; the page says \"More than …\" beyond it).")
 @db_option()
-def serve(host: str, port: int, apply_migrations: bool, db: str) -> None:
+def serve(host: str, port: int, apply_migrations: bool, match_cap: int | None,
+          db: str) -> None:
     """Browse and search the archive in a web browser (Datasette, read-only).
 
     Search with or without diacritics, facets, article pages with images and
@@ -401,7 +405,7 @@ def serve(host: str, port: int, apply_migrations: bool, db: str) -> None:
     """
     from archive.web.server import make_datasette, run
 
-    ds = make_datasette(db, migrate=apply_migrations)
+    ds = make_datasette(db, migrate=apply_migrations, match_cap=match_cap)
     click.echo(f"Serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     run(ds, host=host, port=port)
 

@@ -360,10 +360,7 @@ def _page(ds: Any, path: str) -> str:
     return str(r.text)
 
 
-def test_search_page_says_when_counts_are_capped(db: Path, monkeypatch: pytest.MonkeyPatch
-                                                 ) -> None:
-    import archive.web.plugin as plugin
-
+def test_search_page_says_when_counts_are_capped(db: Path) -> None:
     ds = make_datasette(db)
     with Archive.open(db) as a:
         n = a.count_articles(ArticleFilter(query="nong"))
@@ -371,8 +368,7 @@ def test_search_page_says_when_counts_are_capped(db: Path, monkeypatch: pytest.M
     html = _page(ds, "/?q=nong")
     assert f"<strong>{n:,}</strong> articles match" in html and "capped-note" not in html
     assert f"<strong>{total:,}</strong> articles." in _page(ds, "/")
-    monkeypatch.setattr(plugin, "MATCH_CAP", 25)
-    html = _page(ds, "/?q=nong")
+    html = _page(make_datasette(db, match_cap=25), "/?q=nong")
     assert '<strong class="pa-capped">More than 25</strong> articles match' in html
     assert 'id="capped-note"' in html and "the 25 most recently archived matches" in html
     pages = html.split('class="pa-pages"')[1].split("</p>")[0]

@@ -108,7 +108,14 @@ async def _html(datasette: Any, request: Any, template: str, context: dict[str, 
 
 
 # ------------------------------------------------------------------- search
-def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[str, Any]:
+def _match_cap(datasette: Any) -> int:
+    """``match_cap`` from the plugin's configuration (``serve --match-cap``), else MATCH_CAP."""
+    value = (datasette.plugin_config("portal_archive") or {}).get("match_cap")
+    return int(value) if value else MATCH_CAP
+
+
+def _search_page(archive: Archive, params: dict[str, str], page: int,
+                 match_cap: int | None = None) -> dict[str, Any]:
     """Everything the search page shows (runs in a Datasette worker thread)."""
     archive.require_articles()
     filters = _filter(params)
@@ -118,7 +125,7 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
     hits: list[Any] = []
     # Total, facets and chart in SQL with a bounded cost (archive.facets):
     # exact without a text query; over at most MATCH_CAP matches with one.
-    counts = facet_counts(archive, filters, size=FACET_SIZE, cap=MATCH_CAP)
+    counts = facet_counts(archive, filters, size=FACET_SIZE, cap=match_cap or MATCH_CAP)
     if params.get("q"):
         if order not in ORDERS:
             order = "relevance"
@@ -200,7 +207,9 @@ async def search_view(datasette: Any, request: Any) -> Response:
     context: dict[str, Any] = {"params": params, "page": page, "error": None,
                                "database": _database(datasette).name}
     try:
-        context.update(await _with_archive(datasette, lambda a: _search_page(a, params, page)))
+        cap = _match_cap(datasette)
+        context.update(await _with_archive(datasette,
+                                           lambda a: _search_page(a, params, page, cap)))
     except ArchiveError as exc:
         context.update(error=str(exc).splitlines()[0], results=[], total=0, complete=True,
                        facets={}, chart="", order="relevance", portals=[])

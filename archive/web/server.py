@@ -24,6 +24,7 @@ from datasette.plugins import pm
 
 import archive.web
 from archive.errors import ArchiveError
+from archive.facets import MATCH_CAP
 from archive.store import Archive, pending_migrations
 
 PLUGIN_NAME = "portal_archive"
@@ -39,7 +40,8 @@ class PendingMigrations(ArchiveError):
     """The archive's schema is older than this code: serving it would mean writing it."""
 
 
-def make_datasette(db: str | Path, *, migrate: bool = False) -> Datasette:
+def make_datasette(db: str | Path, *, migrate: bool = False,
+                   match_cap: int | None = None) -> Datasette:
     """A Datasette over the archive at ``db`` (which must exist), with our plugin.
 
     Nothing is written to the archive: if it lacks migrations (an archive
@@ -47,6 +49,9 @@ def make_datasette(db: str | Path, *, migrate: bool = False) -> Datasette:
     ``portal-archive migrate`` first — a migration may rewrite every row,
     which a web server must not start on its own — unless ``migrate`` asks
     for them to be applied here, before the read-only server opens the file.
+    ``match_cap`` bounds how many matches of a text query the search page
+    counts for its total, facets and chart (default
+    :data:`archive.facets.MATCH_CAP`).
     """
     pending = pending_migrations(db)  # one-line errors for a missing or foreign file
     if pending and not migrate:
@@ -68,6 +73,7 @@ def make_datasette(db: str | Path, *, migrate: bool = False) -> Datasette:
         metadata={
             "title": "portal-archive",
             "description": "Articles archived from Vietnamese district government portals.",
+            "plugins": {PLUGIN_NAME: {"match_cap": match_cap or MATCH_CAP}},
             "databases": {Path(db).stem: {"tables": {
                 "articles_fts": {"hidden": True},
                 "schema_migrations": {"hidden": True},
