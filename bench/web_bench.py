@@ -31,6 +31,7 @@ The table goes to ``bench/results/web.md`` (quick mode:
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import platform
 import re
@@ -68,6 +69,8 @@ PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("filtered", "author", {"author": "van hung"}),
     ("filtered", "category", {"category": "nong nghiep"}),
     ("filtered", "author + category", {"author": "thu huong", "category": "quoc phong"}),
+    ("filtered", "author (no match)", {"author": "nguyen van a"}),
+    ("filtered", "author, page 100", {"author": "van hung", "page": "100"}),
     ("filtered", "page 50", {"page": "50"}),
     ("text", "nong thon moi", {"q": "nong thon moi"}),
     ("text", "Đồng Tiến", {"q": "Đồng Tiến"}),
@@ -111,9 +114,9 @@ def _get(url: str) -> tuple[int, str]:
         return r.status, r.read().decode()
 
 
-def _count_line(html: str) -> str:
-    m = re.search(r'<p class="pa-count" id="count">(.*?)Download', html, re.S)
-    text = re.sub(r"<[^>]+>", "", m.group(1)) if m else "?"
+def _count_line(page: str) -> str:
+    m = re.search(r'<p class="pa-count" id="count">(.*?)Download', page, re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "", m.group(1))) if m else "?"
     return " ".join(text.split()).rstrip(".")
 
 
@@ -203,7 +206,7 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
                 time.sleep(0.3)
         for kind, label, params in PAGES:
             url = base + ("?" + urllib.parse.urlencode(params) if params else "")
-            status, html = _get(url)  # warm-up
+            status, page_html = _get(url)  # warm-up
             if status != 200:
                 raise SystemExit(f"{url}: HTTP {status}")
             runs = []
@@ -211,7 +214,7 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
                 t0 = time.perf_counter()
                 _get(url)
                 runs.append((time.perf_counter() - t0) * 1000)
-            result.pages.append(PageResult(kind, label, runs, _count_line(html)))
+            result.pages.append(PageResult(kind, label, runs, _count_line(page_html)))
             print(f"  {size:>9,} {label:<24} p50 {statistics.median(runs):7.1f} ms  "
                   f"{result.pages[-1].said}", flush=True)
     finally:
