@@ -44,6 +44,8 @@ from scraper.extract.article import VIETNAM_TZ
 FACET_SIZE = 8
 #: A text query's facets read at most this many matches (the newest archived).
 MATCH_CAP = 10_000
+#: A portal/date filter selecting at least this share of the archive is "broad".
+BROAD_FILTER = 0.2
 #: SQL: the Vietnam-time month of ``a.published_utc`` ('' undated), as in facet_counts.
 _MONTH_SQL = "coalesce(strftime('%Y-%m', a.published_utc, '+7 hours'), '')"
 
@@ -226,6 +228,29 @@ def _from_articles(archive: Archive, filters: ArticleFilter, start: str | None,
         params), tally)
 
 
+def _share(archive: Archive, filters: ArticleFilter) -> float:
+    """Roughly which share of the archive a portal/date filter selects (from facet_counts).
+
+    Whole months only (a cut month counts whole): enough to choose a plan.
+    """
+    where, params = ["s.level = 0"], []
+    if filters.portal:
+        where.append("s.portal_id = ?")
+        params.append(filters.portal)
+    since = date_bounds(filters.since)[0] if filters.since else None
+    until = date_bounds(filters.until)[1] if filters.until else None
+    if since:
+        where.append("s.month >= ?")
+        params.append(_label(*_local_month(since)))
+    if until:
+        where.append("s.month <= ? AND s.month != ''")
+        params.append(_label(*_local_month(until)))
+    part, whole = archive.conn.execute(
+        f"SELECT sum(CASE WHEN {' AND '.join(where)} THEN s.n ELSE 0 END), sum(s.n) "
+        f"FROM facet_counts s WHERE s.level = 0", params).fetchone()
+    return (part or 0) / whole if whole else 0.0
+
+
 def _from_matches(archive: Archive, filters: ArticleFilter, cap: int,
                   tally: _Tally) -> tuple[int, bool]:
     """Add the newest ``cap`` full-text matches of ``filters.query`` that pass the filters.
@@ -234,13 +259,36 @@ def _from_matches(archive: Archive, filters: ArticleFilter, cap: int,
     """
     match = compile_query(filters.query or "").match
     where, params = replace(filters, query=None).where("a")
-    # The other filters select an id set through the articles' indexes (as
-    # search does); the full-text scan, newest first, stops after cap + 1.
-    restrict = (f"AND +rowid IN (SELECT a.id FROM articles a WHERE {where})"
-                if where != "1" else "")
-    ids = [row[0] for row in archive.conn.execute(
-        f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? {restrict} "
-        f"ORDER BY rowid DESC LIMIT ?", [match, *params, cap + 1])]
+    if where == "1":
+        sql, sql_params = ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                           "ORDER BY rowid DESC LIMIT ?", [match, cap + 1])
+    elif not (filters.author or filters.category) and _share(archive, filters) >= BROAD_FILTER:
+        # A broad portal/date filter: most matches pass, so checking each match
+        # (newest first, on the article's early columns) stops after about
+        # cap / share of them — cheaper than building the filter's id set.
+        sql, sql_params = (
+            f"SELECT a.id FROM articles_fts f JOIN articles a ON a.id = f.rowid "
+            f"WHERE articles_fts MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT ?",
+            [match, *params, cap + 1])
+    else:
+        # A narrow filter: its id set comes from the articles' indexes (as in
+        # search), and the full-text scan is checked against it. A date
+        # range also bounds the scan by its id range (FTS5 seeks rowid ranges;
+        # ids follow crawl order, so a short period is a short id range).
+        bounds = ""
+        bound_params: list[Any] = []
+        if filters.since or filters.until:
+            dates, date_params = replace(filters, author=None, category=None,
+                                         query=None).where("a")
+            lo, hi = archive.conn.execute(f"SELECT min(a.id), max(a.id) FROM articles a "
+                                          f"WHERE {dates}", date_params).fetchone()
+            bounds = "AND rowid BETWEEN ? AND ?"
+            bound_params = [lo if lo is not None else 0, hi if hi is not None else -1]
+        sql = (f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? {bounds} "
+               f"AND +rowid IN (SELECT a.id FROM articles a WHERE {where}) "
+               f"ORDER BY rowid DESC LIMIT ?")
+        sql_params = [match, *bound_params, *params, cap + 1]
+    ids = [row[0] for row in archive.conn.execute(sql, sql_params)]
     complete = len(ids) <= cap
     ids = ids[:cap]
     _add_rows(archive.conn.execute(

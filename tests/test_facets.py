@@ -161,6 +161,8 @@ def test_facets_without_query_are_exact(db: Path, filters: ArticleFilter) -> Non
     ArticleFilter(query="nong thon"),
     ArticleFilter(query='"hội nghị"', portal="thoxuan"),
     ArticleFilter(query="xa OR dan", since="2021-03-15", author="hung"),
+    ArticleFilter(query="nong", since="2020-07-31"),  # broad: each match checked
+    ArticleFilter(query="nong OR dan", since="2021-05", until="2021-06-10"),  # narrow: id range
     ArticleFilter(query="zzzz"),
 ], ids=lambda f: repr(f)[14:-1])
 def test_facets_of_a_query(db: Path, filters: ArticleFilter) -> None:
