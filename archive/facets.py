@@ -181,8 +181,15 @@ def _from_summary(archive: Archive, filters: ArticleFilter, span: _Span | None,
         if span.last:
             where += " AND s.month <= ?"
             params.append(span.last)
-    base = (FACET_AUTHOR if filters.author else 0) | (FACET_CATEGORY if filters.category else 0)
     q = archive.conn.execute
+    base = (FACET_AUTHOR if filters.author else 0) | (FACET_CATEGORY if filters.category else 0)
+    if base == FACET_AUTHOR | FACET_CATEGORY:
+        # Both LIKE filters need the finest level for every count: scan it
+        # once, and sum its (few) matching rows here.
+        _add_rows(q(f"SELECT s.portal_id, s.month, s.author, s.category, s.n "
+                    f"FROM facet_counts s WHERE s.level = ? AND {where}",
+                    [base, *params]), tally)
+        return
     for p, month, n in q(f"SELECT s.portal_id, s.month, sum(s.n) FROM facet_counts s "
                          f"WHERE s.level = ? AND {where} GROUP BY s.portal_id, s.month",
                          [base, *params]):
