@@ -418,9 +418,9 @@ def serve(host: str, port: int, apply_migrations: bool, match_cap: int | None,
 def migrate_cmd(dry_run: bool, db: str) -> None:
     """Upgrade an archive's schema (apply its pending migrations).
 
-    Every command that writes the archive applies them on its own; `serve`
-    never writes and asks for this first. A migration may rewrite every
-    article (minutes on a million articles); each runs in one transaction.
+    The other commands apply them when they open the archive; `serve` never
+    writes and asks for this first. A migration may rewrite every article
+    (minutes on a million articles); each runs in one transaction.
 
     \b
     Examples:
