@@ -414,8 +414,15 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
               help="Interface to bind (only this machine by default).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
               help="TCP port.")
+@click.option("--migrate", "apply_migrations", is_flag=True,
+              help="Apply pending schema migrations first (otherwise serve refuses to start "
+                   "on an archive that needs them; see `portal-archive migrate`).")
+@click.option("--match-cap", type=click.IntRange(1, 10_000_000), default=None,
+              help="Count at most this many matches of a text query for the total, facets "
+                   "and chart (default 10000; the page says \"More than …\" beyond it).")
 @db_option()
-def serve(host: str, port: int, db: str) -> None:
+def serve(host: str, port: int, apply_migrations: bool, match_cap: int | None,
+          db: str) -> None:
     """Browse and search the archive in a web browser (Datasette, read-only).
 
     Search with or without diacritics, facets, article pages with images and
@@ -426,13 +433,47 @@ def serve(host: str, port: int, db: str) -> None:
     Examples:
       portal-archive serve --db data/demo.db            # http://127.0.0.1:8001/
       portal-archive serve --db data/archive.db --port 9000
+      portal-archive serve --db data/old.db --migrate   # upgrade the schema, then serve
     """
     from archive.web.server import make_datasette, run
 
-    ds = make_datasette(db)
+    ds = make_datasette(db, migrate=apply_migrations, match_cap=match_cap)
     click.echo(f"Serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     run(ds, host=host, port=port)
 
+
+
+# --- issue 4 §3: migrate (serve never writes) ---
+@main.command(name="migrate")
+@click.option("--dry-run", is_flag=True, help="Only list the pending migrations.")
+@db_option()
+def migrate_cmd(dry_run: bool, db: str) -> None:
+    """Upgrade an archive's schema (apply its pending migrations).
+
+    The other commands apply them when they open the archive; `serve` never
+    writes and asks for this first. A migration may rewrite every article
+    (minutes on a million articles); each runs in one transaction.
+
+    \b
+    Examples:
+      portal-archive migrate --db data/archive.db
+      portal-archive migrate --db data/archive.db --dry-run
+    """
+    from archive.store import pending_migrations
+
+    pending = pending_migrations(db)
+    if not pending:
+        click.echo(f"{db} is up to date; no migration pending.")
+        return
+    if dry_run:
+        click.echo(f"{db} lacks {len(pending)} migration{'s' if len(pending) != 1 else ''}: "
+                   + ", ".join(pending))
+        return
+    with Archive.open(db) as archive:
+        applied = archive.applied_migrations
+    click.echo(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''} to {db}: "
+               + ", ".join(applied))
+# --- end issue 4 §3 ---
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")

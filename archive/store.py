@@ -60,6 +60,7 @@ __all__ = [
     "SaveResult",
     "StoredArticle",
     "migration",
+    "pending_migrations",
 ]
 
 #: Where the CLI looks for an archive unless told otherwise.
@@ -400,6 +401,103 @@ def _gone_at(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+# --- issue 4 §3 (web UI at archive scale): facet counts ------------------------
+#: ``facet_counts.level`` bits: which of author / category a row is broken down by.
+FACET_AUTHOR, FACET_CATEGORY = 1, 2
+
+
+def _facet_month(row: str) -> str:
+    """SQL: the Vietnam-time month (``YYYY-MM``) of ``row.published_utc``; '' undated."""
+    return f"coalesce(strftime('%Y-%m', {row}.published_utc, '+7 hours'), '')"
+
+
+def _facet_keys(row: str) -> list[str]:
+    """SQL value tuples ``(level, portal_id, month, author, category)`` of ``row``'s 4 rows."""
+    month = _facet_month(row)
+    author, category = f"coalesce({row}.author, '')", f"coalesce({row}.category, '')"
+    return [f"({level}, {row}.portal_id, {month}, "
+            f"{author if level & FACET_AUTHOR else chr(39) * 2}, "
+            f"{category if level & FACET_CATEGORY else chr(39) * 2})"
+            for level in range(4)]
+
+
+def _facet_add(row: str) -> str:
+    values = [f"{key[:-1]}, {f'{row}.author_folded' if level & FACET_AUTHOR else 'NULL'}, "
+              f"{f'{row}.category_folded' if level & FACET_CATEGORY else 'NULL'}, 1)"
+              for level, key in enumerate(_facet_keys(row))]
+    return ("INSERT INTO facet_counts(level, portal_id, month, author, category, "
+            "author_folded, category_folded, n) VALUES " + ", ".join(values) +
+            " ON CONFLICT DO UPDATE SET n = n + 1, author_folded = excluded.author_folded, "
+            "category_folded = excluded.category_folded;")
+
+
+def _facet_remove(row: str) -> str:
+    # One statement per key: a row-value IN (VALUES …) would scan the table.
+    out = []
+    for key in _facet_keys(row):
+        where = f"(level, portal_id, month, author, category) = {key}"
+        out.append(f"UPDATE facet_counts SET n = n - 1 WHERE {where}; "
+                   f"DELETE FROM facet_counts WHERE {where} AND n <= 0;")
+    return " ".join(out)
+
+
+#: Columns of ``articles`` the facet counts depend on.
+_FACET_COLUMNS = ("portal_id", "published_utc", "author", "category", "author_folded",
+                  "category_folded")
+
+
+@migration("0008_facet_counts")
+def _facet_counts(db: sqlite_utils.Database) -> None:
+    """Article counts per (portal, month, author, category), kept by triggers.
+
+    ``facet_counts`` answers the web UI's facets and chart without reading
+    the articles: one row per (``level``, portal, month, author, category)
+    with ``n`` articles, where ``month`` is the Vietnam-time month of
+    ``published_utc`` (``''`` undated) and ``level`` says which breakdowns
+    the row has (bit 1: author, bit 2: category; a dimension a row is not
+    broken down by is ``''``; ``''`` at a level that has it means "none").
+    So level 0 is per (portal, month), level 3 per (portal, month, author,
+    category). The folded author/category ride along, for the filters.
+    ``articles_id_facets`` indexes the same columns by article id. Triggers on ``articles`` (insert, delete, update of those columns) keep
+    it equal to a ``GROUP BY`` over the articles; rows never reach 0.
+    """
+    db.execute("""CREATE TABLE facet_counts (
+        level INTEGER NOT NULL,
+        portal_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        author TEXT NOT NULL,
+        category TEXT NOT NULL,
+        author_folded TEXT,
+        category_folded TEXT,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (level, portal_id, month, author, category)
+    ) WITHOUT ROWID""")
+    for level in range(4):
+        author = "coalesce(author, '')" if level & FACET_AUTHOR else "''"
+        category = "coalesce(category, '')" if level & FACET_CATEGORY else "''"
+        # Reads the articles_facets covering index (0006), not the article rows.
+        db.execute(f"""INSERT INTO facet_counts
+            SELECT {level}, portal_id, {_facet_month('a')}, {author}, {category},
+                   {'max(author_folded)' if level & FACET_AUTHOR else 'NULL'},
+                   {'max(category_folded)' if level & FACET_CATEGORY else 'NULL'}, count(*)
+            FROM articles a GROUP BY 2, 3, 4, 5""")
+    # A text query's facets look up its matches by id: this narrow index
+    # answers them without reading the article rows (category lies past the body).
+    db.execute("""CREATE INDEX articles_id_facets
+                  ON articles(id, portal_id, published_utc, author, category)""")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in _FACET_COLUMNS)
+    for sql in (
+        f"CREATE TRIGGER facet_counts_insert AFTER INSERT ON articles BEGIN "
+        f"{_facet_add('new')} END",
+        f"CREATE TRIGGER facet_counts_delete AFTER DELETE ON articles BEGIN "
+        f"{_facet_remove('old')} END",
+        f"CREATE TRIGGER facet_counts_update AFTER UPDATE OF {', '.join(_FACET_COLUMNS)} "
+        f"ON articles WHEN {changed} BEGIN {_facet_remove('old')} {_facet_add('new')} END",
+    ):
+        db.execute(sql)
+# --- end issue 4 §3 ---
+
+
 #: Minutes after 1970 that :data:`SEARCH_KEY_SQL` counts back from (the year 2160).
 SEARCH_EPOCH_MINUTES = 100_000_000
 #: ``articles.search_key``: the article's place in the full-text index, newest
@@ -584,6 +682,33 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return newly
 
 
+# --- issue 4 §3: read-only check for pending migrations (serve never writes) ---
+def pending_migrations(path: str | Path) -> list[str]:
+    """Names of the migrations the archive at ``path`` lacks, read without writing.
+
+    Opens the file read-only (``mode=ro``), so nothing is created, locked for
+    writing or migrated. Raises :class:`ArchiveError` for a missing file, a
+    file that is not SQLite, or a database that holds no archive.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ArchiveError(f"no archive at {path} — {HOW_TO_FILL}")
+    try:
+        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ArchiveError(f"cannot open the archive {path}: {exc}") from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" not in tables:
+            raise ArchiveError(f"{path} is empty or not a portal-archive database — {HOW_TO_FILL}")
+        done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a SQLite database ({exc})") from exc
+    finally:
+        conn.close()
+    return [name for name, _ in MIGRATIONS if name not in done]
+# --- end issue 4 §3 ---
+
 # ------------------------------------------------------------------- records
 @dataclass
 class SaveResult:
@@ -751,6 +876,7 @@ class Archive:
         self.path = str(path)
         #: Inside :meth:`bulk_load` (the vocabulary is read once, at its end).
         self._bulk = False
+        self._vocab: bool | None = None
         memory = self.path == ":memory:"
         if not memory:
             file = Path(path)
@@ -971,7 +1097,7 @@ class Archive:
                            articles_unchanged = articles_unchanged + ? WHERE id = ?""",
                     [result.new, result.changed, result.unchanged, run_id],
                 )
-            if (result.new or result.changed) and not self._bulk:
+            if (result.new or result.changed) and not self._bulk and self._has_vocabulary():
                 refresh_vocabulary(self.conn)
         return result
 
@@ -1173,6 +1299,15 @@ class Archive:
             f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",
             [match, *params]).fetchone()[0])
 
+    def _has_vocabulary(self) -> bool:
+        """Whether this archive has ``search_vocab`` (migration 0009); only an
+        archive opened with fewer migrations (tests of migrations) lacks it."""
+        if self._vocab is None:
+            self._vocab = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'search_vocab_pending'"
+            ).fetchone() is not None
+        return self._vocab
+
     def prefix_terms(self, prefix: str, limit: int) -> list[str] | None:
         """The indexed words starting with ``prefix`` (at most ``limit``), or None
         when the vocabulary cannot say (more words than ``limit``, or articles
@@ -1281,7 +1416,8 @@ class Archive:
                 self.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
                 for _, sql in triggers:
                     self.conn.execute(sql)
-                rebuild_vocabulary(self.conn)
+                if self._has_vocabulary():
+                    rebuild_vocabulary(self.conn)
 
     # -- summary
     def stats(self) -> dict[str, Any]:

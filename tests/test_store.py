@@ -391,15 +391,22 @@ def test_migration_0006_backfills_folded_category(tmp_path: Path) -> None:
         a.ensure_portal(PORTAL)
         a.save_articles([make_article(1, category="Nông thôn mới")], portal_id=PORTAL.id)
         # turn it back into an archive from before 0006 (and 0009, which indexes
-        # the folded category)
+        # the folded category, and 0008, whose triggers read it)
         _undo_0009(a)
-        for sql in ("DROP INDEX articles_facets",
+        for sql in ("DROP TRIGGER facet_counts_insert", "DROP TRIGGER facet_counts_delete",
+                    "DROP TRIGGER facet_counts_update", "DROP TABLE facet_counts",
+                    "DROP INDEX articles_id_facets",
+                    "DELETE FROM schema_migrations WHERE name = '0008_facet_counts'",
+                    "DROP INDEX articles_facets",
                     "ALTER TABLE articles DROP COLUMN category_folded",
                     "DELETE FROM schema_migrations WHERE name = '0006_folded_filter_indexes'"):
             a.conn.execute(sql)
         a.conn.commit()
     with Archive.open(path) as a:
         assert "0006_folded_filter_indexes" in a.applied_migrations
+        assert "0008_facet_counts" in a.applied_migrations
+        assert a.conn.execute("SELECT sum(n) FROM facet_counts WHERE level = 2 "
+                              "AND category_folded = 'nong thon moi'").fetchone()[0] == 1
         assert a.conn.execute("SELECT category_folded FROM articles").fetchone()[0] == \
             "nong thon moi"
         assert a.count_articles(ArticleFilter(category="NÔNG THÔN")) == 1

@@ -188,12 +188,3 @@ def test_datasette_is_read_only(ds: Any) -> None:
 def test_missing_archive_is_an_archive_error(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive at"):
         make_datasette(tmp_path / "none.db")
-
-
-def test_local_month_of_utc_hours() -> None:
-    from archive.web.plugin import _local_month
-
-    assert _local_month("2022-01-31T16") == "2022-01"  # 23:00 in Vietnam
-    assert _local_month("2022-01-31T17") == "2022-02"  # 00:00 on 1 February
-    assert _local_month("2021-12-31T20") == "2022-01"
-    assert _local_month("2022-06-10T23") == "2022-06"

@@ -102,12 +102,11 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory, site: DemoSite,
             "ids": dict(zip((a.canonical_url for a in articles), result.ids, strict=False))}
 
 
-@pytest.fixture(scope="module")
-def server(archive_path: dict[str, object]) -> Iterator[str]:
+def _serve(path: object, *options: str) -> Iterator[str]:
     port = _free_port()
     exe = Path(sys.executable).parent / "portal-archive"
-    proc = subprocess.Popen([str(exe), "serve", "--db", str(archive_path["path"]),
-                             "--port", str(port)],
+    proc = subprocess.Popen([str(exe), "serve", "--db", str(path), "--port", str(port),
+                             *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -119,6 +118,11 @@ def server(archive_path: dict[str, object]) -> Iterator[str]:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(archive_path: dict[str, object]) -> Iterator[str]:
+    yield from _serve(archive_path["path"])
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +234,27 @@ def test_hostile_archived_html_does_not_run(browser: webdriver.Chrome, server: s
         served = r.read().decode()
         assert "script-src 'self'" in r.headers["Content-Security-Policy"]
     assert "__pwned" not in served and "onerror" not in served
+
+
+def test_capped_counts_say_so(browser: webdriver.Chrome, archive_path: dict[str, object]) -> None:
+    """A text query matching more than --match-cap articles: the page says the counts are partial."""
+    for url in _serve(archive_path["path"], "--match-cap", "5"):
+        browser.get(url + "?q=xa")
+        _wait(browser, ".pa-hit")
+        count = browser.find_element(By.ID, "count").text
+        assert count.startswith("More than 5 articles match") and "not all counted" in count
+        note = browser.find_element(By.ID, "capped-note").text
+        assert "the 5 most recently published matches" in note
+        assert sum(int(e.text) for e in browser.find_elements(
+            By.CSS_SELECTOR, ".facet-portal .count")) == 5
+        # no last page is claimed; "next" leads on
+        pages = browser.find_element(By.CSS_SELECTOR, ".pa-pages").text
+        assert "page 1" in pages and " of " not in pages
+        browser.find_element(By.CSS_SELECTOR, 'a[rel="next"]').click()
+        _wait(browser, ".pa-hit")
+        assert "page=2" in browser.current_url
+        # the unqueried page is exact
+        browser.get(url)
+        _wait(browser, "#count")
+        assert browser.find_element(By.ID, "count").text.startswith(
+            f"{len(archive_path['ids']) + 1} articles")

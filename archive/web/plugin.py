@@ -8,7 +8,10 @@ Datasette serves the archive read-only (its connections open the file with
   folding, exact-diacritics first, phrases, prefixes, AND/OR/NOT) with the
   filters portal / since / until / author / category, relevance or date
   order, highlighted snippets, facets (portal, year, author, category) over
-  the matching articles, and a chart of articles per month per portal;
+  the matching articles, and a chart of articles per month per portal
+  (:mod:`archive.facets`: exact from the ``facet_counts`` summary without a
+  text query; with one, over at most ``MATCH_CAP`` matches, and the page
+  then says "more than …");
 * ``/article/<id>`` — one article: title, time, author, category, the
   **sanitised** body (:mod:`archive.web.sanitize`), images with captions,
   the source link, and when and by which crawl run it was archived;
@@ -26,12 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
@@ -41,6 +42,7 @@ from markupsafe import Markup
 
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export_columns
+from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
 from archive.filters import ArticleFilter
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
@@ -49,7 +51,6 @@ from archive.web.chart import monthly_chart
 from archive.web.sanitize import safe_url, sanitize_html
 
 PAGE_SIZE = 20
-FACET_SIZE = 8
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
 #: Markers search puts around matches; replaced by <mark> after HTML-escaping.
 _MARKS = ("\x02", "\x03")
@@ -107,55 +108,24 @@ async def _html(datasette: Any, request: Any, template: str, context: dict[str, 
 
 
 # ------------------------------------------------------------------- search
-@lru_cache(maxsize=131072)
-def _local_month(utc_hour: str) -> str:
-    """``YYYY-MM`` in Vietnam time (+07:00) of a ``YYYY-MM-DDTHH`` UTC hour."""
-    if utc_hour[11:13] < "17":  # before 17:00 UTC it is still the same day in Vietnam
-        return utc_hour[:7]
-    moment = datetime.fromisoformat(utc_hour[:10]) + timedelta(hours=int(utc_hour[11:13]) + 7)
-    return moment.strftime("%Y-%m")
+def _match_cap(datasette: Any) -> int:
+    """``match_cap`` from the plugin's configuration (``serve --match-cap``), else MATCH_CAP."""
+    value = (datasette.plugin_config("portal_archive") or {}).get("match_cap")
+    return int(value) if value else MATCH_CAP
 
 
-def _facets_and_chart(archive: Archive, where: str, params: list[Any]
-                      ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, str, int]]]:
-    """Counts per portal, year, author, category, and per (portal, month), in one pass.
-
-    The pass reads ``articles_facets``, a covering index (migration 0002),
-    never the article rows.
-    """
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("portal", "year", "author",
-                                                               "category")}
-    months: Counter[tuple[str, str]] = Counter()
-    cursor = archive.conn.execute(
-        f"SELECT a.portal_id, substr(a.published_utc, 1, 13), a.author, a.category "
-        f"FROM articles a WHERE {where}", params)
-    while batch := cursor.fetchmany(5000):
-        for portal, utc_hour, author, category in batch:
-            counts["portal"][portal] += 1
-            if utc_hour:
-                month = _local_month(utc_hour)
-                counts["year"][month[:4]] += 1
-                months[(portal, month)] += 1
-            if author:
-                counts["author"][author] += 1
-            if category:
-                counts["category"][category] += 1
-    facets = {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
-              for name, c in counts.items()}
-    facets["year"] = sorted(counts["year"].items(), reverse=True)  # newest first, all
-    chart = sorted(((p, m, n) for (p, m), n in months.items()), key=lambda r: r[1])
-    return facets, chart
-
-
-def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[str, Any]:
+def _search_page(archive: Archive, params: dict[str, str], page: int,
+                 match_cap: int | None = None) -> dict[str, Any]:
     """Everything the search page shows (runs in a Datasette worker thread)."""
     archive.require_articles()
     filters = _filter(params)
-    where, where_params = filters.where("a")
+    where, where_params = filters.where("a", words_by="function")
     check_portal(archive, filters.portal)
     order = params.get("order", "relevance" if params.get("q") else "date")
     hits: list[Any] = []
-    total = archive.count_articles(filters)
+    # Total, facets and chart in SQL with a bounded cost (archive.facets):
+    # exact without a text query; over at most MATCH_CAP matches with one.
+    counts = facet_counts(archive, filters, size=FACET_SIZE, cap=match_cap or MATCH_CAP)
     if params.get("q"):
         if order not in ORDERS:
             order = "relevance"
@@ -169,25 +139,63 @@ def _search_page(archive: Archive, params: dict[str, str], page: int) -> dict[st
             "category": h.category, "exact": h.exact, "url": h.canonical_url,
         } for h in hits]
     else:
-        rows = archive.conn.execute(
-            f"SELECT a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
-            f"a.category, a.canonical_url FROM articles a WHERE {where} "
-            f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
-            [*where_params, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
+        rows = _listing(archive, counts, where, where_params, (page - 1) * PAGE_SIZE,
+                        by_index=bool(filters.author or filters.category),
+                        portal=bool(filters.portal))
         results = [{
             "id": r[0], "title": r[1], "snippet": r[2] + ("…" if len(r[2]) >= 240 else ""),
             "published": r[3], "portal_id": r[4], "author": r[5], "category": r[6],
             "exact": False, "url": r[7],
         } for r in rows]
-    facets, chart_rows = _facets_and_chart(archive, where, where_params)
     return {
         "results": results,
-        "total": total,
-        "facets": facets,
-        "chart": Markup(monthly_chart(chart_rows)),
+        "total": counts.total,
+        "complete": counts.complete,
+        "facets": counts.facets(),
+        "chart": Markup(monthly_chart(counts.chart)),
         "order": order,
         "portals": archive.portal_ids(),
     }
+
+
+def _listing(archive: Archive, counts: FacetCounts, where: str, params: list[Any],
+             offset: int, *, by_index: bool, portal: bool) -> list[Any]:
+    """A page of the newest-first listing without a text query.
+
+    The counts say which months hold the page (:func:`page_window`): only
+    those months are read, and with ``by_index`` (filters no index can seek:
+    author, category) the page's ids come from the ``articles_facets``
+    covering index, never from walking the article rows.
+    """
+    columns = ("a.id, a.title, substr(a.body, 1, 240), a.published, a.portal_id, a.author, "
+               "a.category, a.canonical_url")
+    if counts.complete and offset >= counts.total:
+        return []
+    window = page_window(counts, offset, PAGE_SIZE)
+    if window is None and not by_index:
+        return archive.conn.execute(
+            f"SELECT {columns} FROM articles a WHERE {where} "
+            f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, PAGE_SIZE, offset]).fetchall()
+    # None: the page reaches the undated articles (listed last): every month.
+    start, end, skip = window or (None, None, offset)
+    bounds = "".join((" AND a.published_utc >= ?" if start else "",
+                      " AND a.published_utc < ?" if end else ""))
+    bound_params = [v for v in (start, end) if v]
+    if by_index:
+        # Without a portal filter: the covering index portal by portal (IN on its first column).
+        portals = "" if portal else " AND a.portal_id IN (SELECT id FROM portals)"
+        ids = [r[0] for r in archive.conn.execute(
+            f"SELECT a.id FROM articles a INDEXED BY articles_facets WHERE {where}{bounds}"
+            f"{portals} ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, *bound_params, PAGE_SIZE, skip])]
+        return archive.conn.execute(
+            f"SELECT {columns} FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY a.published_utc DESC, a.id DESC", [json.dumps(ids)]).fetchall()
+    return archive.conn.execute(
+        f"SELECT {columns} FROM articles a WHERE {where}{bounds} "
+        f"ORDER BY a.published_utc DESC, a.id DESC LIMIT ? OFFSET ?",
+        [*params, *bound_params, PAGE_SIZE, skip]).fetchall()
 
 
 async def search_view(datasette: Any, request: Any) -> Response:
@@ -199,11 +207,17 @@ async def search_view(datasette: Any, request: Any) -> Response:
     context: dict[str, Any] = {"params": params, "page": page, "error": None,
                                "database": _database(datasette).name}
     try:
-        context.update(await _with_archive(datasette, lambda a: _search_page(a, params, page)))
+        cap = _match_cap(datasette)
+        context.update(await _with_archive(datasette,
+                                           lambda a: _search_page(a, params, page, cap)))
     except ArchiveError as exc:
-        context.update(error=str(exc).splitlines()[0], results=[], total=0, facets={},
-                       chart="", order="relevance", portals=[])
-    context["pages"] = max(1, -(-context["total"] // PAGE_SIZE))
+        context.update(error=str(exc).splitlines()[0], results=[], total=0, complete=True,
+                       facets={}, chart="", order="relevance", portals=[])
+    # A capped total (more than MATCH_CAP matches) gives no last page: only "next".
+    context["pages"] = (max(1, -(-context["total"] // PAGE_SIZE)) if context["complete"]
+                        else None)
+    context["has_next"] = (page < context["pages"] if context["pages"] is not None
+                           else len(context["results"]) == PAGE_SIZE)
     context["url"] = lambda **changes: _url("/", params, page=None, **changes)
     context["page_url"] = lambda n: _url("/", params, page=str(n) if n > 1 else None)
     context["csv_url"] = _url("/export.csv", params, order=None)

@@ -5,7 +5,9 @@
     from archive.web.server import make_datasette, serve
     serve("data/archive.db", host="127.0.0.1", port=8001)   # blocks
 
-The archive is opened **read-only**: Datasette's connections use SQLite's
+The archive is opened **read-only** and never written: pending schema
+migrations stop the start with a one-line error (``portal-archive migrate``
+applies them; ``serve --migrate`` too); Datasette's connections use SQLite's
 ``mode=ro`` (a crawl may keep writing the file; new articles appear on the
 next request), and the plugin adds no write path. The server binds to
 127.0.0.1 unless another host is given.
@@ -21,7 +23,9 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 
 import archive.web
-from archive.store import Archive
+from archive.errors import ArchiveError
+from archive.facets import MATCH_CAP
+from archive.store import Archive, pending_migrations
 
 PLUGIN_NAME = "portal_archive"
 
@@ -32,9 +36,31 @@ def register_plugin() -> None:
         pm.register(archive.web, name=PLUGIN_NAME)
 
 
-def make_datasette(db: str | Path) -> Datasette:
-    """A Datasette over the archive at ``db`` (which must exist), with our plugin."""
-    Archive.open(db).close()  # a clear one-line error for a missing or foreign file
+class PendingMigrations(ArchiveError):
+    """The archive's schema is older than this code: serving it would mean writing it."""
+
+
+def make_datasette(db: str | Path, *, migrate: bool = False,
+                   match_cap: int | None = None) -> Datasette:
+    """A Datasette over the archive at ``db`` (which must exist), with our plugin.
+
+    Nothing is written to the archive: if it lacks migrations (an archive
+    made by an older version), :class:`PendingMigrations` says to run
+    ``portal-archive migrate`` first — a migration may rewrite every row,
+    which a web server must not start on its own — unless ``migrate`` asks
+    for them to be applied here, before the read-only server opens the file.
+    ``match_cap`` bounds how many matches of a text query the search page
+    counts for its total, facets and chart (default
+    :data:`archive.facets.MATCH_CAP`).
+    """
+    pending = pending_migrations(db)  # one-line errors for a missing or foreign file
+    if pending and not migrate:
+        raise PendingMigrations(
+            f"the archive {db} needs {len(pending)} schema migration"
+            f"{'s' if len(pending) != 1 else ''} ({', '.join(pending)}) and serve never "
+            f"writes: run `portal-archive migrate --db {db}` first (or serve --migrate)")
+    if pending:
+        Archive.open(db).close()
     register_plugin()
     ds = Datasette(
         [str(db)],
@@ -47,6 +73,7 @@ def make_datasette(db: str | Path) -> Datasette:
         metadata={
             "title": "portal-archive",
             "description": "Articles archived from Vietnamese district government portals.",
+            "plugins": {PLUGIN_NAME: {"match_cap": match_cap or MATCH_CAP}},
             "databases": {Path(db).stem: {"tables": {
                 "articles_fts": {"hidden": True},
                 "schema_migrations": {"hidden": True},
@@ -58,9 +85,9 @@ def make_datasette(db: str | Path) -> Datasette:
 
 
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", migrate: bool = False) -> None:
     """Serve the archive's web UI until interrupted."""
-    run(make_datasette(db), host=host, port=port, log_level=log_level)
+    run(make_datasette(db, migrate=migrate), host=host, port=port, log_level=log_level)
 
 
 def run(ds: Datasette, *, host: str = "127.0.0.1", port: int = 8001,
