@@ -216,19 +216,22 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     path = Path(args.data) / f"search-{size}.db"
     build_s: float | None = None
     existing = 0
+    migrate_s: float | None = None
     if path.exists() and not args.rebuild:
-        with Archive.open(path) as archive:
+        t0 = time.perf_counter()
+        with Archive.open(path) as archive:  # applies pending migrations (timed)
             existing = archive.count_articles()
+        migrate_s = time.perf_counter() - t0
     if existing != size:
         print(f"building {size} articles into {path} …", flush=True)
         build_s = build(path, size, args.batch)
         print(f"  built in {build_s:.1f} s", flush=True)
     else:
         print(f"reusing {path} ({size} articles)", flush=True)
-    t0 = time.perf_counter()
-    with Archive.open(path) as archive:  # applies pending migrations (timed)
+    with Archive.open(path) as archive:
         images = int(archive.conn.execute("SELECT count(*) FROM images").fetchone()[0])
-    migrate_s = time.perf_counter() - t0 if build_s is None else None
+    if build_s is not None:
+        migrate_s = None
     load = os.getloadavg()[0]
     latency, cpu, matches, slowest, window = measure(path, args.repeat)
     out = Path(args.data) / f"export-{size}.parquet"
