@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import io
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from dbrows import rows as _rows
 from PIL import Image as PILImage
 from warcio.archiveiterator import ArchiveIterator
 
@@ -87,12 +87,6 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "stderr": stderr.getvalue()}
 
 
-def _rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def _warcs(crawled: dict[str, Any]) -> list[Path]:

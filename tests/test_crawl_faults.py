@@ -7,12 +7,12 @@ once, and show the fault in the run's stats.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbrows import rows as _rows
 
 from archive.crawl import demo_portal, run_crawl
 from archive.store import Archive
@@ -31,12 +31,6 @@ def _stat(stats: dict[str, Any], fragment: str) -> int:
     return sum(int(v) for k, v in stats.items() if fragment in k and isinstance(v, int))
 
 
-def _rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def _expected(site: DemoSite, base_url: str) -> set[str]:

@@ -6,11 +6,10 @@ in the archive exactly once, with the fields it rendered.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
+from dbrows import rows as _rows
 
 from archive.crawl import demo_portal, run_crawl
 from archive.search import search
@@ -39,12 +38,6 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "hits": hits_after_first}
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_every_article_archived_exactly_once(crawled: dict[str, Any]) -> None:

@@ -18,19 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from dbrows import rows as _rows
 
 from archive.cli import main
 from archive.crawl import PROJECT_ROOT, RESUMABLE_MARK, demo_portal, job_dir, run_crawl
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def _urls(db: Path) -> list[str]:

@@ -4,11 +4,11 @@ archive. And the pure parts: the budget, the crawl plan."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbrows import rows as _rows
 
 from archive.crawl import demo_portal, run_crawl
 from archive.store import Archive
@@ -21,12 +21,6 @@ SIZE = 50
 SEED = 3
 
 
-def _rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def _port(base_url: str) -> int:
