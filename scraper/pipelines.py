@@ -11,34 +11,42 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from PIL import Image as PILImage
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.store import Archive, Capture, ImageDownload
+from archive.store import Archive, Capture, ImageDownload, SaveResult
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
 
 STATS_PREFIX = "portal_archive"
+_T = TypeVar("_T")
 
 
 class StagePipeline:
-    """Runs one extraction stage on a :class:`PageItem`."""
+    """Runs extraction stages (slices of ``STAGES``, in order) on a :class:`PageItem`."""
 
-    stage: ClassVar[str]
+    #: The names of the stages this pipeline runs, in ``STAGES`` order.
+    stages: ClassVar[tuple[str, ...]]
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        # PORTAL_ARCHIVE_PROFILE forces an extraction profile ("generic": none).
+        self.forced = crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None
+        self.steps = tuple(step for name in self.stages for step in STAGES[name])
+        self.validates = "validate" in self.stages
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StagePipeline:
@@ -52,12 +60,10 @@ class StagePipeline:
         if not isinstance(item, PageItem):
             return item
         if item.page is None:
-            # PORTAL_ARCHIVE_PROFILE forces an extraction profile ("generic": none).
-            forced = self.crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None
-            item.page = Page(url=item.url, raw=item.html, forced_profile=forced)
+            item.page = Page(url=item.url, raw=item.html, forced_profile=self.forced)
         before = dict(item.page.removed)
         try:
-            item.page = run(item.page, STAGES[self.stage])
+            item.page = run(item.page, self.steps)
         except NotAnArticle as exc:
             self._inc(f"dropped/{exc.reason}")
             self._inc("dropped")
@@ -65,45 +71,54 @@ class StagePipeline:
         for name, count in item.page.removed.items():
             if count - before.get(name, 0):
                 self._inc(f"removed/{name}", count - before.get(name, 0))
+        if self.validates and item.article is not None:
+            self._inc(f"extractor/{item.article.extractor}")
+            for warning in item.article.warnings:
+                self._inc(f"warnings/{warning}")
         return item
 
 
+class ExtractPipeline(StagePipeline):
+    """All the extraction stages in one pipeline call (the crawl's default).
+
+    The same step functions as ``extract_article``, in the same order; one
+    call per item instead of one per stage saves Scrapy's per-pipeline
+    overhead (deferreds, tasks) on every page.
+    """
+
+    stages = tuple(STAGES)
+
+
+# One stage per pipeline (the same steps, for a crawl that wants to place its
+# own pipelines between stages).
 class ParsePipeline(StagePipeline):
     """Decode and parse the page, read its metadata, pick its profile."""
 
-    stage = "parse"
+    stages = ("parse",)
 
 
 class StripWidgetsPipeline(StagePipeline):
     """Remove polls, counters, weather, link lists, related news, share bars."""
 
-    stage = "strip_widgets"
+    stages = ("strip_widgets",)
 
 
 class CollapseDuplicatesPipeline(StagePipeline):
     """Keep one copy of the article: drop print copies and repeated runs."""
 
-    stage = "collapse_duplicates"
+    stages = ("collapse_duplicates",)
 
 
 class NormalisePipeline(StagePipeline):
     """Read the fields and normalise their text (NFC, spaces, invisible chars)."""
 
-    stage = "normalise"
+    stages = ("normalise",)
 
 
 class ValidatePipeline(StagePipeline):
     """Drop pages that are not articles, with the reason counted."""
 
-    stage = "validate"
-
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        item = super().process_item(item, spider)
-        if isinstance(item, PageItem) and item.article is not None:
-            self._inc(f"extractor/{item.article.extractor}")
-            for warning in item.article.warnings:
-                self._inc(f"warnings/{warning}")
-        return item
+    stages = ("validate",)
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +144,17 @@ def _capture(item: PageItem) -> Capture:
 
 
 class StorePipeline:
-    """Writes articles to the archive in batches; records the crawl run."""
+    """Writes articles to the archive in batches; records the crawl run.
+
+    The archive is used by one writer thread only (opened, written and closed
+    there): a full batch is handed to it and the crawl goes on fetching and
+    extracting while SQLite (which releases the GIL) writes the rows and the
+    FTS index. At most one batch is in flight: the next flush waits for it,
+    so memory stays bounded and batches commit in order. A batch is stored
+    only when its transaction commits, as before: a crawl killed with
+    batches unwritten has not stored those articles, and the next crawl
+    fetches them again (their WARC records are already on disk).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -142,22 +167,35 @@ class StorePipeline:
         self.captures: list[Capture | None] = []
         self.portal_id = ""
         self.counts = {"new": 0, "changed": 0, "unchanged": 0}
+        self.writer: ThreadPoolExecutor | None = None
+        #: The batch being written: (its future, its articles, their captures).
+        self.pending: tuple[Future[SaveResult], list[Article], list[Capture | None]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
+    def _in_writer(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run ``fn`` in the writer thread and wait for it."""
+        assert self.writer is not None
+        return self.writer.submit(fn, *args).result()
+
     def open_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
         portal = spider.portal
         self.portal_id = portal.id
-        self.archive = Archive(self.db_path)
-        self.archive.ensure_portal(portal)
-        if not self.run_id:
-            self.run_id = self.archive.start_run(portal.id, {"started_by": "scrapy crawl"})
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
+        self.archive = self._in_writer(self._open, portal)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
+
+    def _open(self, portal: Any) -> Archive:
+        archive = Archive(self.db_path)
+        archive.ensure_portal(portal)
+        if not self.run_id:
+            self.run_id = archive.start_run(portal.id, {"started_by": "scrapy crawl"})
+        return archive
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem) and item.article is not None:
@@ -172,13 +210,39 @@ class StorePipeline:
             item.page = None
         return item
 
-    def flush(self) -> None:
-        if not self.buffer or self.archive is None:
+    def _save(self, articles: list[Article], captures: list[Capture | None]) -> SaveResult:
+        assert self.archive is not None
+        return self.archive.save_articles(articles, portal_id=self.portal_id,
+                                          run_id=self.run_id, captures=captures)
+
+    def flush(self, wait: bool = False) -> None:
+        """Hand the buffered articles to the writer (after the batch before them)."""
+        if self.archive is None or self.writer is None:
             return
-        result = self.archive.save_articles(self.buffer, portal_id=self.portal_id,
-                                            run_id=self.run_id, captures=self.captures)
-        self.buffer = []
-        self.captures = []
+        self._collect()
+        if self.buffer:
+            batch, captures = self.buffer, self.captures
+            self.buffer, self.captures = [], []
+            self.pending = (self.writer.submit(self._save, batch, captures), batch, captures)
+        if wait:
+            self._collect()
+
+    def _collect(self) -> None:
+        """Wait for the batch in flight; count what it stored.
+
+        A batch that failed goes back to the front of the buffer (written with
+        the next one) and its error is raised here, as a synchronous write's was.
+        """
+        if self.pending is None:
+            return
+        future, batch, captures = self.pending
+        self.pending = None
+        try:
+            result = future.result()
+        except Exception:
+            self.buffer[:0] = batch
+            self.captures[:0] = captures
+            raise
         for key in self.counts:
             self.counts[key] += getattr(result, key)
         stats = self.crawler.stats
@@ -187,19 +251,24 @@ class StorePipeline:
                 stats.set_value(f"{STATS_PREFIX}/articles_{key}", self.counts[key])
 
     def close_spider(self, spider: Any = None) -> None:
-        self.flush()
+        self.flush(wait=True)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.archive is None:
+        if self.archive is None or self.writer is None:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
         stats = _jsonable(stats)
         stats["finish_reason"] = reason
         stats["finished_at"] = datetime.now(UTC).isoformat()
-        self.archive.finish_run(self.run_id, stats,
-                                status="finished" if reason == "finished" else reason)
-        self.archive.close()
-        self.archive = None
+        archive = self.archive
+        try:
+            self._in_writer(lambda: archive.finish_run(
+                self.run_id, stats, status="finished" if reason == "finished" else reason))
+        finally:
+            self._in_writer(archive.close)
+            self.archive = None
+            self.writer.shutdown()
+            self.writer = None
 
 
 # ------------------------------------------------------------------- images
@@ -273,6 +342,9 @@ class ImageFilesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ImageFilesPipeline:
+        if not crawler.settings.getbool("PORTAL_ARCHIVE_IMAGES", True):
+            # Off: not in the chain at all (no per-item call for nothing).
+            raise NotConfigured("PORTAL_ARCHIVE_IMAGES is off")
         return cls(crawler)
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -43,12 +43,10 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Scrapy's duplicate filter, its fingerprints in a compact table (flat memory).
 DUPEFILTER_CLASS = "scraper.dupefilter.CompactDupeFilter"
 
+# ExtractPipeline runs every stage of scraper.extract.steps.STAGES in one call
+# (ParsePipeline … ValidatePipeline run one stage each, when wanted apart).
 ITEM_PIPELINES = {
-    "scraper.pipelines.ParsePipeline": 100,
-    "scraper.pipelines.StripWidgetsPipeline": 200,
-    "scraper.pipelines.CollapseDuplicatesPipeline": 300,
-    "scraper.pipelines.NormalisePipeline": 400,
-    "scraper.pipelines.ValidatePipeline": 500,
+    "scraper.pipelines.ExtractPipeline": 100,
     "scraper.pipelines.StorePipeline": 900,
     "scraper.pipelines.ImageFilesPipeline": 950,
 }
