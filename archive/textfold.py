@@ -68,8 +68,9 @@ _FOLD = _FoldTable()
 
 def fold(text: str) -> str:
     """The diacritic-less, lower-case form used by the folded search index."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", decomposed.translate(_FOLD).lower())
+    folded = unicodedata.normalize("NFD", text).translate(_FOLD).lower()
+    # Folded Vietnamese is mostly ASCII, which NFC leaves as it is.
+    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
 
 def fold_opt(text: str | None) -> str | None:

@@ -29,6 +29,7 @@ from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
+from scraper.middlewares import resolve_capture
 
 STATS_PREFIX = "portal_archive"
 _T = TypeVar("_T")
@@ -136,7 +137,10 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture(item: PageItem) -> Capture:
-    c = item.capture or {}
+    """Where the item's page was fetched and kept; waits for its WARC record
+    when that is still being written (call it off the reactor: the store's
+    writer thread does)."""
+    c = resolve_capture(item.capture) or {}
     return Capture(url=item.url, fetched=c.get("fetched") or item.fetched_at or None,
                    http_status=c.get("status", item.status), warc_file=c.get("file"),
                    warc_offset=c.get("offset"), warc_length=c.get("length"),
@@ -164,12 +168,13 @@ class StorePipeline:
         self.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
         self.archive: Archive | None = None
         self.buffer: list[Article] = []
-        self.captures: list[Capture | None] = []
+        #: The items of the buffered articles (their captures are read when written).
+        self.captures: list[PageItem] = []
         self.portal_id = ""
         self.counts = {"new": 0, "changed": 0, "unchanged": 0}
         self.writer: ThreadPoolExecutor | None = None
         #: The batch being written: (its future, its articles, their captures).
-        self.pending: tuple[Future[SaveResult], list[Article], list[Capture | None]] | None = None
+        self.pending: tuple[Future[SaveResult], list[Article], list[PageItem]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -200,7 +205,7 @@ class StorePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem) and item.article is not None:
             self.buffer.append(item.article)
-            self.captures.append(_capture(item))
+            self.captures.append(item)
             item.image_urls = [i.url for i in item.article.images]
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles")
@@ -210,8 +215,11 @@ class StorePipeline:
             item.page = None
         return item
 
-    def _save(self, articles: list[Article], captures: list[Capture | None]) -> SaveResult:
+    def _save(self, articles: list[Article], items: list[PageItem]) -> SaveResult:
+        """Store one batch (writer thread). Each page's WARC record is written
+        before the transaction that records where it is commits."""
         assert self.archive is not None
+        captures: list[Capture | None] = [_capture(item) for item in items]
         return self.archive.save_articles(articles, portal_id=self.portal_id,
                                           run_id=self.run_id, captures=captures)
 
