@@ -139,37 +139,57 @@ def _warc_bytes(workdir: Path) -> int | None:
 #: Where a crawl process's time goes: (label, file suffix, function name).
 PROFILE_ROWS = (
     ("whole crawl process", "runpy>", "_run_code"),
-    ("item pipelines (all stages + store)", "scrapy/pipelines/__init__.py", "process_item_async"),
+    ("item pipelines (extraction + store, reactor thread)", "scrapy/pipelines/__init__.py",
+     "process_item_async"),
     ("  extraction steps (scraper.extract.steps.run)", "scraper/extract/steps.py", "run"),
-    ("  store batches (StorePipeline.flush)", "scraper/pipelines.py", "flush"),
+    ("  store batches (StorePipeline.flush; in its writer thread after the change)",
+     "scraper/pipelines.py", "flush"),
+    ("WARC (WarcMiddleware.process_response; writes in its thread after the change)",
+     "scraper/middlewares.py", "process_response"),
     ("spider parse (links, item)", "spiders/portal.py", "parse"),
     ("  link extraction (LinkExtractor)", "scrapy/linkextractors/lxmlhtml.py", "extract_links"),
     ("scheduling requests (engine.crawl)", "scrapy/core/engine.py", "crawl"),
 )
 
 
-def profile_crawl(size: int, workdir: Path) -> str:
-    """cProfile of a real crawl process (archive mode): cumulative seconds per part."""
+def profile_crawl(size: int, workdir: Path, settings: dict[str, Any] | None = None,
+                  bare: bool = False) -> Path:
+    """cProfile (reactor thread) of a real crawl process, archive or bare mode."""
+    mode = "bare" if bare else "archive"
     with DemoServer(DemoSite(size=size, seed=1)) as server:
         portal = demo_portal(server.base_url)
-        settings = crawl_settings(portal, workdir / "profile.db", 0, {
-            "PORTAL_ARCHIVE_MODE": "full", "JOBDIR": str(workdir / "profile-job")})
-        out = workdir / "crawl.prof"
+        extra = {**(settings or {}), "PORTAL_ARCHIVE_MODE": "full",
+                 "JOBDIR": str(workdir / f"profile-{mode}-job")}
+        if bare:
+            extra.update({"ITEM_PIPELINES": {}, "PORTAL_ARCHIVE_WARC": False})
+        crawl = crawl_settings(portal, workdir / f"profile-{mode}.db", 0, extra)
+        out = workdir / f"crawl-{mode}.prof"
         cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "scrapy", "crawl",
                "portal", "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
-        for key, value in settings.items():
+        for key, value in crawl.items():
             cmd += ["-s", f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"]
         env = dict(os.environ, SCRAPY_SETTINGS_MODULE="scraper.settings", PYTHONPATH=str(ROOT))
         subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
-    rows = [f"cProfile of one archive crawl of {size} articles (profiler overhead included; "
-            "cumulative seconds, nested parts indented):", "",
-            "| part | seconds | per article (ms) |", "|---|---:|---:|"]
-    for label, suffix, name in PROFILE_ROWS:
-        total = max((v[3] for (file, _, fn), v in stats.items()
+    return out
+
+
+def profile_table(archive: Path, bare: Path | None, size: int) -> str:
+    """Cumulative ms per article of each part, archive and bare crawl side by side."""
+    def parts(path: Path) -> list[float]:
+        stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+        return [max((v[3] for (file, _, fn), v in stats.items()
                      if fn == name and file.endswith(suffix)), default=0.0)
-        rows.append(f"| {label} | {total:.1f} | {1000 * total / size:.1f} |")
+                for _, suffix, name in PROFILE_ROWS]
+    arch = parts(archive)
+    base = parts(bare) if bare is not None else [0.0] * len(PROFILE_ROWS)
+    rows = [f"cProfile of one crawl of {size} articles per mode (reactor thread only: work "
+            "in the writer threads is not in it; profiler overhead included; cumulative, "
+            "nested parts indented), ms per article:", "",
+            "| part | archive | bare |", "|---|---:|---:|"]
+    for (label, _, _), a, b in zip(PROFILE_ROWS, arch, base, strict=True):
+        rows.append(f"| {label} | {1000 * a / size:.2f} | "
+                    f"{f'{1000 * b / size:.2f}' if bare is not None else '–'} |")
     return "\n".join(rows)
 
 
@@ -284,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
-    parser.add_argument("--profile", action="store_true", help="profile the pipeline too")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile an archive and a bare crawl process too (cProfile)")
+    parser.add_argument("--profile-size", type=int, default=2000,
+                        help="articles of the profiled crawls (default 2000)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE", help="a setting of the archive crawls, e.g. "
                         "-s PORTAL_ARCHIVE_IMAGES=false (repeatable)")
@@ -308,7 +331,11 @@ def main(argv: list[str] | None = None) -> int:
                 memory.append({"size": n, **result["first"]})
             else:
                 memory.append(memory_crawl(n, workdir, settings or None))
-        profile = profile_crawl(400, workdir) if args.profile else None
+        profile = None
+        if args.profile:
+            n = args.profile_size
+            profile = profile_table(profile_crawl(n, workdir, settings or None),
+                                    profile_crawl(n, workdir, settings or None, bare=True), n)
         text = report(result, memory, command.strip(), profile)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
