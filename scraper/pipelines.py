@@ -8,14 +8,17 @@ archive, one transaction per batch.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from PIL import Image as PILImage
 from scrapy import Request, signals
@@ -27,11 +30,13 @@ from twisted.python.failure import Failure
 from archive.store import Archive, Capture, ImageDownload, SaveResult
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
+from scraper.extractpool import extract_page, start_pool
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
 from scraper.middlewares import resolve_capture
 
 STATS_PREFIX = "portal_archive"
+logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
@@ -66,9 +71,17 @@ class StagePipeline:
         try:
             item.page = run(item.page, self.steps)
         except NotAnArticle as exc:
-            self._inc(f"dropped/{exc.reason}")
-            self._inc("dropped")
-            raise DropItem(f"{item.url}: {exc}") from exc
+            self._drop(item, exc.reason, str(exc))
+        self._count(item, before)
+        return item
+
+    def _drop(self, item: PageItem, reason: str, message: str) -> NoReturn:
+        self._inc(f"dropped/{reason}")
+        self._inc("dropped")
+        raise DropItem(f"{item.url}: {message}")
+
+    def _count(self, item: PageItem, before: dict[str, int]) -> None:
+        assert item.page is not None
         for name, count in item.page.removed.items():
             if count - before.get(name, 0):
                 self._inc(f"removed/{name}", count - before.get(name, 0))
@@ -76,7 +89,6 @@ class StagePipeline:
             self._inc(f"extractor/{item.article.extractor}")
             for warning in item.article.warnings:
                 self._inc(f"warnings/{warning}")
-        return item
 
 
 class ExtractPipeline(StagePipeline):
@@ -84,10 +96,48 @@ class ExtractPipeline(StagePipeline):
 
     The same step functions as ``extract_article``, in the same order; one
     call per item instead of one per stage saves Scrapy's per-pipeline
-    overhead (deferreds, tasks) on every page.
+    overhead on every page. With ``PORTAL_ARCHIVE_EXTRACT_PROCESSES`` > 0
+    (the fast settings of a portal on loopback) the steps run in that many
+    worker processes (:mod:`scraper.extractpool`) while the reactor goes on
+    fetching; a worker that dies (its pool broken) makes the crawl go on
+    extracting in its own process.
     """
 
     stages = tuple(STAGES)
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.processes = crawler.settings.getint("PORTAL_ARCHIVE_EXTRACT_PROCESSES", 0)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def open_spider(self, spider: Any = None) -> None:
+        if self.processes > 0:
+            self.pool = start_pool(self.processes)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.pool is None or not isinstance(item, PageItem) or item.page is not None:
+            return super().process_item(item, spider)
+        try:
+            outcome = await asyncio.wrap_future(self.pool.submit(
+                extract_page, item.url, item.html, self.forced, self.stages))
+        except BrokenProcessPool:
+            logger.error("extraction worker died: extracting in the crawl process from now on")
+            self.pool = None
+            return super().process_item(item, spider)
+        if outcome.article is None:
+            self._drop(item, outcome.reason, outcome.message)
+        self._inc("extracted_in_worker")
+        page = Page(url=item.url, raw=b"", forced_profile=self.forced)
+        page.article = outcome.article
+        page.removed.update(outcome.removed)
+        item.page = page
+        self._count(item, {})
+        return item
 
 
 # One stage per pipeline (the same steps, for a crawl that wants to place its

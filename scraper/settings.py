@@ -65,6 +65,9 @@ PORTAL_ARCHIVE_RUN_ID = 0
 # Force an extraction profile for every page of the crawl ("generic": the
 # generic extractor; empty: each page's structure selects its profile).
 PORTAL_ARCHIVE_PROFILE = ""
+# Extraction worker processes (scraper/extractpool.py; 0: extract in the crawl
+# process). Worth it only where fetching is fast: loopback portals get 1.
+PORTAL_ARCHIVE_EXTRACT_PROCESSES = 0
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
 #: many requests at once.
@@ -75,6 +78,8 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 15,
+    # The crawl process is CPU-bound here: extraction runs in a worker process.
+    "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1,
 }
 
 # --- raw pages (WARC), images, progress (issue 5 §3-5) ---------------------
