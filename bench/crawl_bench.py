@@ -82,7 +82,8 @@ def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
 
 
 def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
-                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
+                      settings: dict[str, Any] | None = None,
+                      inline_too: bool = False) -> dict[str, Any]:
     """Bare crawl, archive crawl, unchanged re-crawl, re-crawl with new articles."""
     out: dict[str, Any] = {"size": size, "load": f"{os.getloadavg()[0]:.2f}"}
     db = workdir / f"archive-{size}.db"
@@ -94,11 +95,21 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
             out["bare_hits"] = dict(server.hits)
             out["bare"] = bare
             server.app.reset_counts()
+        if inline_too:
+            print(f"  archive crawl of {size} articles, extraction in the crawl process …",
+                  flush=True)
+            inline = run_crawl(portal, workdir / "inline.db", quiet=True,
+                               settings={**(settings or {}),
+                                         "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 0})
+            out["inline"] = {**inline["process"], "articles": inline["articles_new"]}
+            server.app.reset_counts()
         print(f"  first crawl of {size} articles …", flush=True)
         first = run_crawl(portal, db, quiet=True, settings=settings)
         out["load"] += f" → {os.getloadavg()[0]:.2f}"
         out["first"] = {**first["process"], "requests": sum(server.hits.values()),
-                        "hits": dict(server.hits), "articles": first["articles_new"]}
+                        "hits": dict(server.hits), "articles": first["articles_new"],
+                        "worker_rss_kb": first["stats"].get(
+                            "portal_archive/extract_worker_max_rss_kb")}
         out["warc_bytes"] = _warc_bytes(workdir)
         print(f"    bare: {out.get('bare')}\n    first: {out['first']}\n"
               f"    WARC bytes: {out['warc_bytes']}", flush=True)
@@ -128,7 +139,8 @@ def memory_crawl(size: int, workdir: Path,
         run = run_crawl(demo_portal(server.base_url), db, quiet=True, settings=settings)
     print(f"    {size}: {run['process']}", flush=True)
     return {"size": size, **run["process"], "articles": run["articles_new"],
-            "memusage_max": run["stats"].get("memusage/max")}
+            "memusage_max": run["stats"].get("memusage/max"),
+            "worker_rss_kb": run["stats"].get("portal_archive/extract_worker_max_rss_kb")}
 
 
 def _warc_bytes(workdir: Path) -> int | None:
@@ -230,15 +242,28 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
     if first["hits"].get("image"):
         lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) "
                      "| | | | | |")
-    lines.append(f"| archive (fetch, extract, store) | {first['articles']} | "
-                 f"{first['seconds']:.1f} | {arch_rate:.0f} | {first['max_rss_kb'] / 1024:.0f} | "
+    if "inline" in result:
+        inline = result["inline"]
+        lines.append(f"| archive, extraction in the crawl process (EXTRACT_PROCESSES=0) | "
+                     f"{inline['articles']} | {inline['seconds']:.1f} | "
+                     f"{_rate(inline['articles'], inline['seconds']):.0f} | "
+                     f"{inline['max_rss_kb'] / 1024:.0f} | {_cpu_ms(inline, inline['articles'])} |")
+    worker = first.get("worker_rss_kb")
+    lines.append(f"| archive (fetch, extract, store){' + extraction worker' if worker else ''} | "
+                 f"{first['articles']} | {first['seconds']:.1f} | {arch_rate:.0f} | "
+                 f"{first['max_rss_kb'] / 1024:.0f}"
+                 f"{f' + {worker / 1024:.0f}' if worker else ''} | "
                  f"{_cpu_ms(first, first['articles'])} |")
     if "bare" in result:
         share = arch_rate / bare_rate if bare_rate else 0
         lines += ["", f"Archive rate = **{share:.0%}** of the bare rate "
-                      f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'}). CPU ms per "
-                      "article: user + system time of the crawl process (all its threads) "
-                      "over the article pages; the demo server's time is not in it.",
+                      f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'})"
+                      + (f"; with extraction in the crawl process "
+                         f"{_rate(result['inline']['articles'], result['inline']['seconds']) / bare_rate:.0%}"
+                         if "inline" in result and bare_rate else "") + ". CPU ms per "
+                      "article: user + system time of the crawl process (all its threads, and "
+                      "its extraction worker) over the article pages; the demo server's time "
+                      "is not in it. Max RSS: the crawl process + its extraction worker.",
                   "", f"Load average (1 min) before and after the run: {result['load']}."]
     lines += [
         "",
@@ -262,13 +287,15 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         "",
         "## Peak memory of a first crawl",
         "",
-        "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) |",
-        "|---:|---:|---:|---:|---:|",
+        "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) "
+        "| extraction worker max RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for m in memory:
         mu = f"{m['memusage_max'] / 1048576:.0f}" if m.get("memusage_max") else "–"
+        wk = f"{m['worker_rss_kb'] / 1024:.0f}" if m.get("worker_rss_kb") else "–"
         lines.append(f"| {m['size']} | {m['seconds']:.1f} | {_rate(m['articles'], m['seconds']):.0f} "
-                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} |")
+                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} | {wk} |")
     if len(memory) >= 2:
         lo, hi = memory[0]["max_rss_kb"], memory[-1]["max_rss_kb"]
         growth = hi / lo - 1
@@ -304,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
+    parser.add_argument("--inline-too", action="store_true",
+                        help="also an archive crawl with extraction in the crawl process "
+                        "(PORTAL_ARCHIVE_EXTRACT_PROCESSES=0), in the same run")
     parser.add_argument("--profile", action="store_true",
                         help="profile an archive and a bare crawl process too (cProfile)")
     parser.add_argument("--profile-size", type=int, default=2000,
@@ -324,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl benchmark: {size} articles, memory at {memory_sizes}", flush=True)
         settings = {k: _value(v) for k, _, v in (pair.partition("=") for pair in args.settings)}
         result = first_and_recrawl(size, workdir, with_bare=not args.no_bare,
-                                   settings=settings or None)
+                                   settings=settings or None, inline_too=args.inline_too)
         memory = []
         for n in memory_sizes:
             if n == size:

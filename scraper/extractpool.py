@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
@@ -53,6 +54,11 @@ def extract_page(url: str, raw: bytes | str, forced_profile: str | None,
     except NotAnArticle as exc:
         return Outcome(reason=exc.reason, message=str(exc))
     return Outcome(article=page.article, removed=dict(page.removed))
+
+
+def max_rss_kb() -> int:
+    """This process's peak resident set size (KiB): asked of a worker at the end."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _watch_parent(parent: int) -> None:

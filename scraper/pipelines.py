@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from archive.store import Archive, Capture, ImageDownload, SaveResult
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
-from scraper.extractpool import extract_page, start_pool
+from scraper.extractpool import extract_page, max_rss_kb, start_pool
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
 from scraper.middlewares import resolve_capture
@@ -116,8 +116,17 @@ class ExtractPipeline(StagePipeline):
 
     def close_spider(self, spider: Any = None) -> None:
         if self.pool is not None:
+            try:  # the worker's memory is not in the crawl process's RSS: count it
+                self._max(f"{STATS_PREFIX}/extract_worker_max_rss_kb",
+                          self.pool.submit(max_rss_kb).result(timeout=30))
+            except Exception:  # noqa: BLE001 - only a statistic
+                logger.debug("no memory figure from the extraction worker", exc_info=True)
             self.pool.shutdown(wait=True)
             self.pool = None
+
+    def _max(self, key: str, value: int) -> None:
+        if self.stats is not None:
+            self.stats.max_value(key, value)
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.pool is None or not isinstance(item, PageItem) or item.page is not None:
