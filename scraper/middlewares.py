@@ -18,7 +18,7 @@ so the store can record which WARC record holds each article's page.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from scraper.inline import writer_executor
 from scraper.items import PageItem
 from scraper.warc import DEFAULT_MAX_BYTES, SOFTWARE, WarcWriter
 
@@ -57,7 +58,8 @@ class WarcMiddleware:
         self.root = Path(settings.get("PORTAL_ARCHIVE_DATA_DIR") or Path(db).resolve().parent)
         self.max_bytes = settings.getint("PORTAL_ARCHIVE_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
         self.writer: WarcWriter | None = None
-        self.executor: ThreadPoolExecutor | None = None
+        self.executor: Executor | None = None
+        self.threaded = settings.getbool("PORTAL_ARCHIVE_WARC_THREAD", True)
         self.failed = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -113,7 +115,7 @@ class WarcMiddleware:
         }
         writer = self._writer()
         if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+            self.executor = writer_executor(self.threaded, "warc-writer")
         # Compressed and written in the WARC thread (zlib and file writes release
         # the GIL), in arrival order; the location is a future until it is done.
         request.meta[META_KEY] = {"pending": self.executor.submit(self._write, writer, exchange),

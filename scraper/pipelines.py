@@ -14,7 +14,7 @@ import io
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
 from scraper.extractpool import extract_page, max_rss_kb, start_pool
 from scraper.fpset import FingerprintSet
+from scraper.inline import writer_executor
 from scraper.items import PageItem
 from scraper.middlewares import resolve_capture
 
@@ -231,7 +232,8 @@ class StorePipeline:
         self.captures: list[PageItem] = []
         self.portal_id = ""
         self.counts = {"new": 0, "changed": 0, "unchanged": 0}
-        self.writer: ThreadPoolExecutor | None = None
+        self.writer: Executor | None = None
+        self.threaded = settings.getbool("PORTAL_ARCHIVE_STORE_THREAD", True)
         #: The batch being written: (its future, its articles, their captures).
         self.pending: tuple[Future[SaveResult], list[Article], list[PageItem]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -249,7 +251,7 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         portal = spider.portal
         self.portal_id = portal.id
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
+        self.writer = writer_executor(self.threaded, "archive-writer")
         self.archive = self._in_writer(self._open, portal)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
