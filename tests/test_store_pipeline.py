@@ -38,9 +38,10 @@ def _items(count: int) -> list[PageItem]:
     return items
 
 
-def _pipeline(db: Path, batch: int) -> tuple[StorePipeline, Any]:
+def _pipeline(db: Path, batch: int, threaded: bool = True) -> tuple[StorePipeline, Any]:
     crawler = get_crawler(settings_dict={"PORTAL_ARCHIVE_DB": str(db),
-                                         "PORTAL_ARCHIVE_BATCH": batch})
+                                         "PORTAL_ARCHIVE_BATCH": batch,
+                                         "PORTAL_ARCHIVE_STORE_THREAD": threaded})
     crawler.stats.open_spider()
     spider = SimpleNamespace(portal=demo_portal(BASE))
     pipeline = StorePipeline(crawler)
@@ -56,9 +57,10 @@ def _count(db: Path, sql: str) -> int:
         conn.close()
 
 
-def test_every_article_stored_once_with_its_capture(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threaded", [True, False], ids=["writer-thread", "reactor-thread"])
+def test_every_article_stored_once_with_its_capture(tmp_path: Path, threaded: bool) -> None:
     db = tmp_path / "a.db"
-    pipeline, spider = _pipeline(db, batch=3)
+    pipeline, spider = _pipeline(db, batch=3, threaded=threaded)
     items = _items(10)
     for item in items:
         pipeline.process_item(item, spider)
@@ -73,10 +75,11 @@ def test_every_article_stored_once_with_its_capture(tmp_path: Path) -> None:
     assert pipeline.writer is None  # the writer thread is shut down
 
 
-def test_a_failed_batch_is_kept_and_written_with_the_next(tmp_path: Path,
+@pytest.mark.parametrize("threaded", [True, False], ids=["writer-thread", "reactor-thread"])
+def test_a_failed_batch_is_kept_and_written_with_the_next(tmp_path: Path, threaded: bool,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "a.db"
-    pipeline, spider = _pipeline(db, batch=2)
+    pipeline, spider = _pipeline(db, batch=2, threaded=threaded)
     real = Archive.save_articles
     calls = {"n": 0}
 
