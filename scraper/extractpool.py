@@ -57,7 +57,18 @@ def extract_page(url: str, raw: bytes | str, forced_profile: str | None,
 
 
 def max_rss_kb() -> int:
-    """This process's peak resident set size (KiB): asked of a worker at the end."""
+    """This process's peak resident set size (KiB): asked of a worker at the end.
+
+    ``VmHWM`` of this address space: ``ru_maxrss`` survives ``execve`` and would
+    report the crawl process's size at the moment it forked the worker.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
@@ -75,7 +86,10 @@ def _init_worker(parent: int) -> None:
 
 
 def start_pool(processes: int) -> ProcessPoolExecutor:
-    """A pool of ``processes`` extraction workers (spawned, orphan-safe)."""
-    return ProcessPoolExecutor(max_workers=processes,
+    """A pool of ``processes`` extraction workers (spawned, orphan-safe), started now."""
+    pool = ProcessPoolExecutor(max_workers=processes,
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(os.getpid(),))
+    for _ in range(processes):  # a pool spawns its workers on submit: start them now
+        pool.submit(os.getpid)
+    return pool
