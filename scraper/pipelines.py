@@ -98,7 +98,7 @@ class ExtractPipeline(StagePipeline):
     The same step functions as ``extract_article``, in the same order; one
     call per item instead of one per stage saves Scrapy's per-pipeline
     overhead on every page. With ``PORTAL_ARCHIVE_EXTRACT_PROCESSES`` > 0
-    (the fast settings of a portal on loopback) the steps run in that many
+    (off by default) the steps run in that many
     worker processes (:mod:`scraper.extractpool`) while the reactor goes on
     fetching; a worker that dies (its pool broken) makes the crawl go on
     extracting in its own process.

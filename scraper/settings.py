@@ -66,7 +66,8 @@ PORTAL_ARCHIVE_RUN_ID = 0
 # generic extractor; empty: each page's structure selects its profile).
 PORTAL_ARCHIVE_PROFILE = ""
 # Extraction worker processes (scraper/extractpool.py; 0: extract in the crawl
-# process). Worth it only where fetching is fast: loopback portals get 1.
+# process). Opt-in: it uses more CPU in all (+1-2 ms an article) and ~30 MiB,
+# and pays only when a core is idle (docs/crawl-speed.md).
 PORTAL_ARCHIVE_EXTRACT_PROCESSES = 0
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
@@ -78,8 +79,6 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 15,
-    # The crawl process is CPU-bound here: extraction runs in a worker process.
-    "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1,
 }
 
 # --- raw pages (WARC), images, progress (issue 5 §3-5) ---------------------
