@@ -132,6 +132,9 @@ class WarcMiddleware:
             self.failed = True
             logger.error("WARC writing stopped: %s", exc)
             return None
+        except Exception:  # this exchange only: its page is stored without a WARC record
+            logger.exception("WARC record of %s not written", exchange["url"])
+            return None
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value(f"{STATS_PREFIX}/records")

@@ -110,12 +110,6 @@ class ExtractPipeline(StagePipeline):
         super().__init__(crawler)
         self.processes = crawler.settings.getint("PORTAL_ARCHIVE_EXTRACT_PROCESSES", 0)
         self.pool: ProcessPoolExecutor | None = None
-        if self.processes <= 0:
-            # In-process: a plain method (Scrapy wraps a coroutine in a task per item).
-            self.process_item = self._extract_here  # type: ignore[method-assign]
-
-    def _extract_here(self, item: Any, spider: Any = None) -> Any:
-        return StagePipeline.process_item(self, item, spider)
 
     def open_spider(self, spider: Any = None) -> None:
         if self.processes > 0:
