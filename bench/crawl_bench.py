@@ -98,7 +98,7 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
         if worker_too:
             print(f"  archive crawl of {size} articles, extraction in a worker process …",
                   flush=True)
-            other = run_crawl(portal, workdir / "worker.db", quiet=True,
+            other = run_crawl(portal, workdir / "worker" / "worker.db", quiet=True,
                               settings={**(settings or {}), "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1})
             out["worker"] = {**other["process"], "articles": other["articles_new"],
                              "requests": sum(server.hits.values()),
@@ -146,7 +146,8 @@ def memory_crawl(size: int, workdir: Path,
 
 
 def _warc_bytes(workdir: Path) -> int | None:
-    files = [p for p in workdir.rglob("*.warc.gz")]
+    # The first archive crawl's files only (its data folder is workdir).
+    files = [p for p in (workdir / "warc").rglob("*.warc.gz")]
     return sum(p.stat().st_size for p in files) if files else None
 
 
