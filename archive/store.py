@@ -949,6 +949,32 @@ class Archive:
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
+    @contextmanager
+    def _write_transaction(self) -> Iterator[None]:
+        """A transaction that takes the write lock at its start (``BEGIN IMMEDIATE``).
+
+        For writes that read first (upserts): two connections writing at once
+        (the crawl's store thread and its image pipeline) then wait for each
+        other through ``busy_timeout``, instead of one failing with "database
+        is locked" when the other commits between its read and its write.
+        Inside an open transaction it is a savepoint, as ``atomic()`` is.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.rollback()
+            raise
+
     @property
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -1047,7 +1073,7 @@ class Archive:
         """
         stamp = utc_iso(now or datetime.now(UTC))
         result = SaveResult()
-        with self.db.atomic():
+        with self._write_transaction():
             for index, item in enumerate(items):
                 article = _normalised(item)
                 row = _article_row(article)
@@ -1204,7 +1230,7 @@ class Archive:
         A failure never erases an earlier success: the file stays known.
         """
         stamp = utc_iso(now or datetime.now(UTC))
-        with self.db.atomic():
+        with self._write_transaction():
             old = self.image_state(download.url)
             if download.ok:
                 values = {"status": "ok", "sha256": download.sha256, "size": download.size,

@@ -79,13 +79,15 @@ def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"bare crawl failed (exit {proc.returncode})")
-    return {"seconds": time.monotonic() - started, "max_rss_kb": usage.ru_maxrss}
+    return {"seconds": time.monotonic() - started, "max_rss_kb": usage.ru_maxrss,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
-                      settings: dict[str, Any] | None = None) -> dict[str, Any]:
+                      settings: dict[str, Any] | None = None,
+                      worker_too: bool = False) -> dict[str, Any]:
     """Bare crawl, archive crawl, unchanged re-crawl, re-crawl with new articles."""
-    out: dict[str, Any] = {"size": size}
+    out: dict[str, Any] = {"size": size, "load": f"{os.getloadavg()[0]:.2f}"}
     db = workdir / f"archive-{size}.db"
     before = DemoSite(size=size + NEW_ARTICLES, seed=1, visible=size)
     with DemoServer(before) as server:
@@ -95,10 +97,23 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
             out["bare_hits"] = dict(server.hits)
             out["bare"] = bare
             server.app.reset_counts()
+        if worker_too:
+            print(f"  archive crawl of {size} articles, extraction in a worker process …",
+                  flush=True)
+            other = run_crawl(portal, workdir / "worker" / "worker.db", quiet=True,
+                              settings={**(settings or {}), "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1})
+            out["worker"] = {**other["process"], "articles": other["articles_new"],
+                             "requests": sum(server.hits.values()),
+                             "worker_rss_kb": other["stats"].get(
+                                 "portal_archive/extract_worker_max_rss_kb")}
+            server.app.reset_counts()
         print(f"  first crawl of {size} articles …", flush=True)
         first = run_crawl(portal, db, quiet=True, settings=settings)
+        out["load"] += f" → {os.getloadavg()[0]:.2f}"
         out["first"] = {**first["process"], "requests": sum(server.hits.values()),
-                        "hits": dict(server.hits), "articles": first["articles_new"]}
+                        "hits": dict(server.hits), "articles": first["articles_new"],
+                        "worker_rss_kb": first["stats"].get(
+                            "portal_archive/extract_worker_max_rss_kb")}
         out["warc_bytes"] = _warc_bytes(workdir)
         print(f"    bare: {out.get('bare')}\n    first: {out['first']}\n"
               f"    WARC bytes: {out['warc_bytes']}", flush=True)
@@ -138,49 +153,76 @@ def memory_crawl(size: int, workdir: Path,
         run = run_crawl(demo_portal(server.base_url), db, quiet=True, settings=settings)
     print(f"    {size}: {run['process']}", flush=True)
     return {"size": size, **run["process"], "articles": run["articles_new"],
-            "memusage_max": run["stats"].get("memusage/max")}
+            "memusage_max": run["stats"].get("memusage/max"),
+            "worker_rss_kb": run["stats"].get("portal_archive/extract_worker_max_rss_kb")}
 
 
 def _warc_bytes(workdir: Path) -> int | None:
-    files = [p for p in workdir.rglob("*.warc.gz")]
+    # The first archive crawl's files only (its data folder is workdir).
+    files = [p for p in (workdir / "warc").rglob("*.warc.gz")]
     return sum(p.stat().st_size for p in files) if files else None
 
 
 #: Where a crawl process's time goes: (label, file suffix, function name).
 PROFILE_ROWS = (
     ("whole crawl process", "runpy>", "_run_code"),
-    ("item pipelines (all stages + store)", "scrapy/pipelines/__init__.py", "process_item_async"),
+    ("item pipelines (extraction + store, reactor thread)", "scrapy/pipelines/__init__.py",
+     "process_item_async"),
     ("  extraction steps (scraper.extract.steps.run)", "scraper/extract/steps.py", "run"),
-    ("  store batches (StorePipeline.flush)", "scraper/pipelines.py", "flush"),
+    ("  store batches (StorePipeline.flush; in its writer thread after the change)",
+     "scraper/pipelines.py", "flush"),
+    ("WARC (WarcMiddleware.process_response; writes in its thread after the change)",
+     "scraper/middlewares.py", "process_response"),
     ("spider parse (links, item)", "spiders/portal.py", "parse"),
     ("  link extraction (LinkExtractor)", "scrapy/linkextractors/lxmlhtml.py", "extract_links"),
     ("scheduling requests (engine.crawl)", "scrapy/core/engine.py", "crawl"),
 )
 
 
-def profile_crawl(size: int, workdir: Path) -> str:
-    """cProfile of a real crawl process (archive mode): cumulative seconds per part."""
+def profile_crawl(size: int, workdir: Path, settings: dict[str, Any] | None = None,
+                  bare: bool = False) -> Path:
+    """cProfile (reactor thread) of a real crawl process, archive or bare mode."""
+    mode = "bare" if bare else "archive"
     with DemoServer(DemoSite(size=size, seed=1)) as server:
         portal = demo_portal(server.base_url)
-        settings = crawl_settings(portal, workdir / "profile.db", 0, {
-            "PORTAL_ARCHIVE_MODE": "full", "JOBDIR": str(workdir / "profile-job")})
-        out = workdir / "crawl.prof"
+        extra = {**(settings or {}), "PORTAL_ARCHIVE_MODE": "full",
+                 "JOBDIR": str(workdir / f"profile-{mode}-job")}
+        if bare:
+            extra.update({"ITEM_PIPELINES": {}, "PORTAL_ARCHIVE_WARC": False})
+        crawl = crawl_settings(portal, workdir / f"profile-{mode}.db", 0, extra)
+        out = workdir / f"crawl-{mode}.prof"
         cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "scrapy", "crawl",
                "portal", "-a", "portal=" + json.dumps(asdict(portal), ensure_ascii=False)]
-        for key, value in settings.items():
+        for key, value in crawl.items():
             cmd += ["-s", f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"]
         env = dict(os.environ, SCRAPY_SETTINGS_MODULE="scraper.settings", PYTHONPATH=str(ROOT))
         subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
-    rows = [f"cProfile of one archive crawl of {size} articles (profiler overhead included; "
-            "cumulative seconds, nested parts indented):", "",
-            "| part | seconds | per article (ms) |", "|---|---:|---:|"]
-    for label, suffix, name in PROFILE_ROWS:
-        total = max((v[3] for (file, _, fn), v in stats.items()
+    return out
+
+
+def profile_table(archive: Path, bare: Path | None, size: int) -> str:
+    """Cumulative ms per article of each part, archive and bare crawl side by side."""
+    def parts(path: Path) -> list[float]:
+        stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+        return [max((v[3] for (file, _, fn), v in stats.items()
                      if fn == name and file.endswith(suffix)), default=0.0)
-        rows.append(f"| {label} | {total:.1f} | {1000 * total / size:.1f} |")
+                for _, suffix, name in PROFILE_ROWS]
+    arch = parts(archive)
+    base = parts(bare) if bare is not None else [0.0] * len(PROFILE_ROWS)
+    rows = [f"cProfile of one crawl of {size} articles per mode (reactor thread only: work "
+            "in the writer threads is not in it; profiler overhead included; cumulative, "
+            "nested parts indented), ms per article:", "",
+            "| part | archive | bare |", "|---|---:|---:|"]
+    for (label, _, _), a, b in zip(PROFILE_ROWS, arch, base, strict=True):
+        rows.append(f"| {label} | {1000 * a / size:.2f} | "
+                    f"{f'{1000 * b / size:.2f}' if bare is not None else '–'} |")
     return "\n".join(rows)
+
+
+def _cpu_ms(process: dict[str, Any], articles: int) -> str:
+    cpu = process.get("cpu_seconds")
+    return f"{1000 * cpu / articles:.2f}" if cpu is not None and articles else "–"
 
 
 def _rate(articles: int, seconds: float) -> float:
@@ -202,8 +244,8 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         "",
         "## End-to-end rate vs a bare spider (same run, same pages)",
         "",
-        "| crawl | article pages | seconds | articles/s | max RSS (MiB) |",
-        "|---|---:|---:|---:|---:|",
+        "| crawl | article pages | seconds | articles/s | max RSS (MiB) | CPU ms per article |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     arch_rate = _rate(first["articles"], first["seconds"])
     if "bare" in result:
@@ -211,15 +253,37 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         pages = result["bare_hits"].get("article", 0)
         bare_rate = _rate(pages, bare["seconds"])
         lines.append(f"| bare spider (fetch + links, items discarded) | {pages} | "
-                     f"{bare['seconds']:.1f} | {bare_rate:.0f} | {bare['max_rss_kb'] / 1024:.0f} |")
+                     f"{bare['seconds']:.1f} | {bare_rate:.0f} | {bare['max_rss_kb'] / 1024:.0f} | "
+                     f"{_cpu_ms(bare, pages)} |")
     if first["hits"].get("image"):
-        lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) | | | | |")
-    lines.append(f"| archive (fetch, extract, store) | {first['articles']} | "
-                 f"{first['seconds']:.1f} | {arch_rate:.0f} | {first['max_rss_kb'] / 1024:.0f} |")
+        lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) "
+                     "| | | | | |")
+    if "worker" in result:
+        other = result["worker"]
+        wk = other.get("worker_rss_kb")
+        lines.append(f"| archive, extraction in a worker process (EXTRACT_PROCESSES=1; "
+                     f"{other['requests']} requests) | "
+                     f"{other['articles']} | {other['seconds']:.1f} | "
+                     f"{_rate(other['articles'], other['seconds']):.0f} | "
+                     f"{other['max_rss_kb'] / 1024:.0f}{f' + {wk / 1024:.0f}' if wk else ''} | "
+                     f"{_cpu_ms(other, other['articles'])} |")
+    worker = first.get("worker_rss_kb")
+    lines.append(f"| archive (fetch, extract, store){' + extraction worker' if worker else ''} | "
+                 f"{first['articles']} | {first['seconds']:.1f} | {arch_rate:.0f} | "
+                 f"{first['max_rss_kb'] / 1024:.0f}"
+                 f"{f' + {worker / 1024:.0f}' if worker else ''} | "
+                 f"{_cpu_ms(first, first['articles'])} |")
     if "bare" in result:
         share = arch_rate / bare_rate if bare_rate else 0
         lines += ["", f"Archive rate = **{share:.0%}** of the bare rate "
-                      f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'})."]
+                      f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'})"
+                      + (f"; with extraction in a worker process "
+                         f"{_rate(result['worker']['articles'], result['worker']['seconds']) / bare_rate:.0%}"
+                         if "worker" in result and bare_rate else "") + ". CPU ms per "
+                      "article: user + system time of the crawl process (all its threads, and "
+                      "its extraction worker) over the article pages; the demo server's time "
+                      "is not in it. Max RSS: the crawl process + its extraction worker.",
+                  "", f"Load average (1 min) before and after the run: {result['load']}."]
     lines += [
         "",
         "## Incremental re-crawl",
@@ -248,13 +312,15 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         "",
         "## Peak memory of a first crawl",
         "",
-        "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) |",
-        "|---:|---:|---:|---:|---:|",
+        "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) "
+        "| extraction worker max RSS (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for m in memory:
         mu = f"{m['memusage_max'] / 1048576:.0f}" if m.get("memusage_max") else "–"
+        wk = f"{m['worker_rss_kb'] / 1024:.0f}" if m.get("worker_rss_kb") else "–"
         lines.append(f"| {m['size']} | {m['seconds']:.1f} | {_rate(m['articles'], m['seconds']):.0f} "
-                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} |")
+                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} | {wk} |")
     if len(memory) >= 2:
         lo, hi = memory[0]["max_rss_kb"], memory[-1]["max_rss_kb"]
         growth = hi / lo - 1
@@ -290,7 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
-    parser.add_argument("--profile", action="store_true", help="profile the pipeline too")
+    parser.add_argument("--worker-too", action="store_true",
+                        help="also an archive crawl with extraction in a worker process "
+                        "(PORTAL_ARCHIVE_EXTRACT_PROCESSES=1), in the same run")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile an archive and a bare crawl process too (cProfile)")
+    parser.add_argument("--profile-size", type=int, default=2000,
+                        help="articles of the profiled crawls (default 2000)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE", help="a setting of the archive crawls, e.g. "
                         "-s PORTAL_ARCHIVE_IMAGES=false (repeatable)")
@@ -307,14 +379,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl benchmark: {size} articles, memory at {memory_sizes}", flush=True)
         settings = {k: _value(v) for k, _, v in (pair.partition("=") for pair in args.settings)}
         result = first_and_recrawl(size, workdir, with_bare=not args.no_bare,
-                                   settings=settings or None)
+                                   settings=settings or None, worker_too=args.worker_too)
         memory = []
         for n in memory_sizes:
             if n == size:
                 memory.append({"size": n, **result["first"]})
             else:
                 memory.append(memory_crawl(n, workdir, settings or None))
-        profile = profile_crawl(400, workdir) if args.profile else None
+        profile = None
+        if args.profile:
+            n = args.profile_size
+            profile = profile_table(profile_crawl(n, workdir, settings or None),
+                                    profile_crawl(n, workdir, settings or None, bare=True), n)
         text = report(result, memory, command.strip(), profile)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -5,8 +5,10 @@
 sees each response exactly as received — before decompression, before
 retries and redirects consume it, robots.txt and images included, 4xx/5xx
 too — and writes it with its request to the run's WARC files
-(:class:`scraper.warc.WarcWriter`). Where the response record went is put in
-``request.meta["portal_archive_warc"]``.
+(:class:`scraper.warc.WarcWriter`). The writing (gzip, digests, file) is done
+in one WARC thread, in arrival order, off the crawl's reactor; where the
+response record went is put in ``request.meta["portal_archive_warc"]`` as a
+pending location (:func:`resolve_capture` waits for it).
 
 ``WarcCaptureMiddleware`` is a spider middleware that copies that location
 onto the :class:`~scraper.items.PageItem` the spider makes of the response,
@@ -16,6 +18,7 @@ so the store can record which WARC record holds each article's page.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from scraper.inline import writer_executor
 from scraper.items import PageItem
 from scraper.warc import DEFAULT_MAX_BYTES, SOFTWARE, WarcWriter
 
@@ -54,6 +58,8 @@ class WarcMiddleware:
         self.root = Path(settings.get("PORTAL_ARCHIVE_DATA_DIR") or Path(db).resolve().parent)
         self.max_bytes = settings.getint("PORTAL_ARCHIVE_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
         self.writer: WarcWriter | None = None
+        self.executor: Executor | None = None
+        self.threaded = settings.getbool("PORTAL_ARCHIVE_WARC_THREAD", True)
         self.failed = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -92,41 +98,71 @@ class WarcMiddleware:
                          spider: Any = None) -> Response:
         if not self.enabled or self.failed:
             return response
+        ip = getattr(response, "ip_address", None)
+        exchange: dict[str, Any] = {
+            "url": response.url,
+            "method": request.method,
+            "request_headers": _pairs(request.headers),
+            "request_body": request.body or b"",
+            "status": response.status,
+            "response_headers": _pairs(response.headers),
+            "body": response.body,
+            "protocol": getattr(response, "protocol", None) or "HTTP/1.1",
+            "ip_address": str(ip) if ip else None,
+            # A body cut short (DOWNLOAD_FAIL_ON_DATALOSS off) is kept, marked.
+            "truncated": "disconnect" if "dataloss" in (response.flags or []) else None,
+            "when": datetime.now(UTC),
+        }
+        writer = self._writer()
+        if self.executor is None:
+            self.executor = writer_executor(self.threaded, "warc-writer")
+        # Compressed and written in the WARC thread (zlib and file writes release
+        # the GIL), in arrival order; the location is a future until it is done.
+        request.meta[META_KEY] = {"pending": self.executor.submit(self._write, writer, exchange),
+                                  "status": response.status}
+        return response
+
+    def _write(self, writer: WarcWriter, exchange: dict[str, Any]) -> dict[str, Any] | None:
+        """Write one exchange (WARC thread); its location, or None when writing failed."""
+        if self.failed:
+            return None
         try:
-            writer = self._writer()
-            ip = getattr(response, "ip_address", None)
-            location = writer.write_exchange(
-                url=response.url,
-                method=request.method,
-                request_headers=_pairs(request.headers),
-                request_body=request.body or b"",
-                status=response.status,
-                response_headers=_pairs(response.headers),
-                body=response.body,
-                protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-                ip_address=str(ip) if ip else None,
-                # A body cut short (DOWNLOAD_FAIL_ON_DATALOSS off) is kept, marked.
-                truncated="disconnect" if "dataloss" in (response.flags or []) else None,
-            )
+            location = writer.write_exchange(**exchange)
         except OSError as exc:  # disk full, folder not writable: say so once, go on
             self.failed = True
             logger.error("WARC writing stopped: %s", exc)
-            return response
-        request.meta[META_KEY] = {
-            "file": location.file, "offset": location.offset, "length": location.length,
-            "record_id": location.record_id, "status": response.status,
-            "fetched": location.date,
-        }
+            return None
+        except Exception:  # this exchange only: its page is stored without a WARC record
+            logger.exception("WARC record of %s not written", exchange["url"])
+            return None
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value(f"{STATS_PREFIX}/records")
             stats.set_value(f"{STATS_PREFIX}/bytes", writer.bytes_written)
             stats.set_value(f"{STATS_PREFIX}/files", list(writer.files))
-        return response
+        return {
+            "file": location.file, "offset": location.offset, "length": location.length,
+            "record_id": location.record_id, "status": exchange["status"],
+            "fetched": location.date,
+        }
 
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)  # every response written
+            self.executor = None
         if self.writer is not None:
             self.writer.close()
+
+
+def resolve_capture(capture: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A capture whose WARC record may still be being written: wait for its location.
+
+    ``None`` when the response was not kept (WARC off, or writing failed).
+    """
+    if capture is None or "pending" not in capture:
+        return capture
+    future: Future[dict[str, Any] | None] = capture["pending"]
+    return future.result()
 
 
 class WarcCaptureMiddleware(BaseSpiderMiddleware):

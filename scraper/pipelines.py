@@ -8,37 +8,52 @@ archive, one transaction per batch.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from PIL import Image as PILImage
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.store import Archive, Capture, ImageDownload
+from archive.store import Archive, Capture, ImageDownload, SaveResult
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
+from scraper.extractpool import extract_page, max_rss_kb, start_pool
 from scraper.fpset import FingerprintSet
+from scraper.inline import writer_executor
 from scraper.items import PageItem
+from scraper.middlewares import resolve_capture
 
 STATS_PREFIX = "portal_archive"
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class StagePipeline:
-    """Runs one extraction stage on a :class:`PageItem`."""
+    """Runs extraction stages (slices of ``STAGES``, in order) on a :class:`PageItem`."""
 
-    stage: ClassVar[str]
+    #: The names of the stages this pipeline runs, in ``STAGES`` order.
+    stages: ClassVar[tuple[str, ...]]
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        # PORTAL_ARCHIVE_PROFILE forces an extraction profile ("generic": none).
+        self.forced = crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None
+        self.steps = tuple(step for name in self.stages for step in STAGES[name])
+        self.validates = "validate" in self.stages
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StagePipeline:
@@ -52,58 +67,119 @@ class StagePipeline:
         if not isinstance(item, PageItem):
             return item
         if item.page is None:
-            # PORTAL_ARCHIVE_PROFILE forces an extraction profile ("generic": none).
-            forced = self.crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None
-            item.page = Page(url=item.url, raw=item.html, forced_profile=forced)
+            item.page = Page(url=item.url, raw=item.html, forced_profile=self.forced)
         before = dict(item.page.removed)
         try:
-            item.page = run(item.page, STAGES[self.stage])
+            item.page = run(item.page, self.steps)
         except NotAnArticle as exc:
-            self._inc(f"dropped/{exc.reason}")
-            self._inc("dropped")
-            raise DropItem(f"{item.url}: {exc}") from exc
+            self._drop(item, exc.reason, str(exc))
+        self._count(item, before)
+        return item
+
+    def _drop(self, item: PageItem, reason: str, message: str) -> NoReturn:
+        self._inc(f"dropped/{reason}")
+        self._inc("dropped")
+        raise DropItem(f"{item.url}: {message}")
+
+    def _count(self, item: PageItem, before: dict[str, int]) -> None:
+        assert item.page is not None
         for name, count in item.page.removed.items():
             if count - before.get(name, 0):
                 self._inc(f"removed/{name}", count - before.get(name, 0))
+        if self.validates and item.article is not None:
+            self._inc(f"extractor/{item.article.extractor}")
+            for warning in item.article.warnings:
+                self._inc(f"warnings/{warning}")
+
+
+class ExtractPipeline(StagePipeline):
+    """All the extraction stages in one pipeline call (the crawl's default).
+
+    The same step functions as ``extract_article``, in the same order; one
+    call per item instead of one per stage saves Scrapy's per-pipeline
+    overhead on every page. With ``PORTAL_ARCHIVE_EXTRACT_PROCESSES`` > 0
+    (off by default) the steps run in that many
+    worker processes (:mod:`scraper.extractpool`) while the reactor goes on
+    fetching; a worker that dies (its pool broken) makes the crawl go on
+    extracting in its own process.
+    """
+
+    stages = tuple(STAGES)
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.processes = crawler.settings.getint("PORTAL_ARCHIVE_EXTRACT_PROCESSES", 0)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def open_spider(self, spider: Any = None) -> None:
+        if self.processes > 0:
+            self.pool = start_pool(self.processes)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            try:  # the worker's memory is not in the crawl process's RSS: count it
+                self._max(f"{STATS_PREFIX}/extract_worker_max_rss_kb",
+                          self.pool.submit(max_rss_kb).result(timeout=30))
+            except Exception:  # noqa: BLE001 - only a statistic
+                logger.debug("no memory figure from the extraction worker", exc_info=True)
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+    def _max(self, key: str, value: int) -> None:
+        if self.stats is not None:
+            self.stats.max_value(key, value)
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.pool is None or not isinstance(item, PageItem) or item.page is not None:
+            return super().process_item(item, spider)
+        try:
+            outcome = await asyncio.wrap_future(self.pool.submit(
+                extract_page, item.url, item.html, self.forced, self.stages))
+        except BrokenProcessPool:
+            logger.error("extraction worker died: extracting in the crawl process from now on")
+            self.pool = None
+            return super().process_item(item, spider)
+        if outcome.article is None:
+            self._drop(item, outcome.reason, outcome.message)
+        self._inc("extracted_in_worker")
+        page = Page(url=item.url, raw=b"", forced_profile=self.forced)
+        page.article = outcome.article
+        page.removed.update(outcome.removed)
+        item.page = page
+        self._count(item, {})
         return item
 
 
+# One stage per pipeline (the same steps, for a crawl that wants to place its
+# own pipelines between stages).
 class ParsePipeline(StagePipeline):
     """Decode and parse the page, read its metadata, pick its profile."""
 
-    stage = "parse"
+    stages = ("parse",)
 
 
 class StripWidgetsPipeline(StagePipeline):
     """Remove polls, counters, weather, link lists, related news, share bars."""
 
-    stage = "strip_widgets"
+    stages = ("strip_widgets",)
 
 
 class CollapseDuplicatesPipeline(StagePipeline):
     """Keep one copy of the article: drop print copies and repeated runs."""
 
-    stage = "collapse_duplicates"
+    stages = ("collapse_duplicates",)
 
 
 class NormalisePipeline(StagePipeline):
     """Read the fields and normalise their text (NFC, spaces, invisible chars)."""
 
-    stage = "normalise"
+    stages = ("normalise",)
 
 
 class ValidatePipeline(StagePipeline):
     """Drop pages that are not articles, with the reason counted."""
 
-    stage = "validate"
-
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        item = super().process_item(item, spider)
-        if isinstance(item, PageItem) and item.article is not None:
-            self._inc(f"extractor/{item.article.extractor}")
-            for warning in item.article.warnings:
-                self._inc(f"warnings/{warning}")
-        return item
+    stages = ("validate",)
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +197,10 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture(item: PageItem) -> Capture:
-    c = item.capture or {}
+    """Where the item's page was fetched and kept; waits for its WARC record
+    when that is still being written (call it off the reactor: the store's
+    writer thread does)."""
+    c = resolve_capture(item.capture) or {}
     return Capture(url=item.url, fetched=c.get("fetched") or item.fetched_at or None,
                    http_status=c.get("status", item.status), warc_file=c.get("file"),
                    warc_offset=c.get("offset"), warc_length=c.get("length"),
@@ -129,7 +208,17 @@ def _capture(item: PageItem) -> Capture:
 
 
 class StorePipeline:
-    """Writes articles to the archive in batches; records the crawl run."""
+    """Writes articles to the archive in batches; records the crawl run.
+
+    The archive is used by one writer thread only (opened, written and closed
+    there): a full batch is handed to it and the crawl goes on fetching and
+    extracting while SQLite (which releases the GIL) writes the rows and the
+    FTS index. At most one batch is in flight: the next flush waits for it,
+    so memory stays bounded and batches commit in order. A batch is stored
+    only when its transaction commits, as before: a crawl killed with
+    batches unwritten has not stored those articles, and the next crawl
+    fetches them again (their WARC records are already on disk).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -139,30 +228,45 @@ class StorePipeline:
         self.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
         self.archive: Archive | None = None
         self.buffer: list[Article] = []
-        self.captures: list[Capture | None] = []
+        #: The items of the buffered articles (their captures are read when written).
+        self.captures: list[PageItem] = []
         self.portal_id = ""
         self.counts = {"new": 0, "changed": 0, "unchanged": 0}
+        self.writer: Executor | None = None
+        self.threaded = settings.getbool("PORTAL_ARCHIVE_STORE_THREAD", True)
+        #: The batch being written: (its future, its articles, their captures).
+        self.pending: tuple[Future[SaveResult], list[Article], list[PageItem]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
+    def _in_writer(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run ``fn`` in the writer thread and wait for it."""
+        assert self.writer is not None
+        return self.writer.submit(fn, *args).result()
+
     def open_spider(self, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
         portal = spider.portal
         self.portal_id = portal.id
-        self.archive = Archive(self.db_path)
-        self.archive.ensure_portal(portal)
-        if not self.run_id:
-            self.run_id = self.archive.start_run(portal.id, {"started_by": "scrapy crawl"})
+        self.writer = writer_executor(self.threaded, "archive-writer")
+        self.archive = self._in_writer(self._open, portal)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
+
+    def _open(self, portal: Any) -> Archive:
+        archive = Archive(self.db_path)
+        archive.ensure_portal(portal)
+        if not self.run_id:
+            self.run_id = archive.start_run(portal.id, {"started_by": "scrapy crawl"})
+        return archive
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem) and item.article is not None:
             self.buffer.append(item.article)
-            self.captures.append(_capture(item))
+            self.captures.append(item)
             item.image_urls = [i.url for i in item.article.images]
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles")
@@ -172,13 +276,42 @@ class StorePipeline:
             item.page = None
         return item
 
-    def flush(self) -> None:
-        if not self.buffer or self.archive is None:
+    def _save(self, articles: list[Article], items: list[PageItem]) -> SaveResult:
+        """Store one batch (writer thread). Each page's WARC record is written
+        before the transaction that records where it is commits."""
+        assert self.archive is not None
+        captures: list[Capture | None] = [_capture(item) for item in items]
+        return self.archive.save_articles(articles, portal_id=self.portal_id,
+                                          run_id=self.run_id, captures=captures)
+
+    def flush(self, wait: bool = False) -> None:
+        """Hand the buffered articles to the writer (after the batch before them)."""
+        if self.archive is None or self.writer is None:
             return
-        result = self.archive.save_articles(self.buffer, portal_id=self.portal_id,
-                                            run_id=self.run_id, captures=self.captures)
-        self.buffer = []
-        self.captures = []
+        self._collect()
+        if self.buffer:
+            batch, captures = self.buffer, self.captures
+            self.buffer, self.captures = [], []
+            self.pending = (self.writer.submit(self._save, batch, captures), batch, captures)
+        if wait:
+            self._collect()
+
+    def _collect(self) -> None:
+        """Wait for the batch in flight; count what it stored.
+
+        A batch that failed goes back to the front of the buffer (written with
+        the next one) and its error is raised here, as a synchronous write's was.
+        """
+        if self.pending is None:
+            return
+        future, batch, captures = self.pending
+        self.pending = None
+        try:
+            result = future.result()
+        except Exception:
+            self.buffer[:0] = batch
+            self.captures[:0] = captures
+            raise
         for key in self.counts:
             self.counts[key] += getattr(result, key)
         stats = self.crawler.stats
@@ -187,19 +320,24 @@ class StorePipeline:
                 stats.set_value(f"{STATS_PREFIX}/articles_{key}", self.counts[key])
 
     def close_spider(self, spider: Any = None) -> None:
-        self.flush()
+        self.flush(wait=True)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.archive is None:
+        if self.archive is None or self.writer is None:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
         stats = _jsonable(stats)
         stats["finish_reason"] = reason
         stats["finished_at"] = datetime.now(UTC).isoformat()
-        self.archive.finish_run(self.run_id, stats,
-                                status="finished" if reason == "finished" else reason)
-        self.archive.close()
-        self.archive = None
+        archive = self.archive
+        try:
+            self._in_writer(lambda: archive.finish_run(
+                self.run_id, stats, status="finished" if reason == "finished" else reason))
+        finally:
+            self._in_writer(archive.close)
+            self.archive = None
+            self.writer.shutdown()
+            self.writer = None
 
 
 # ------------------------------------------------------------------- images
@@ -273,6 +411,9 @@ class ImageFilesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ImageFilesPipeline:
+        if not crawler.settings.getbool("PORTAL_ARCHIVE_IMAGES", True):
+            # Off: not in the chain at all (no per-item call for nothing).
+            raise NotConfigured("PORTAL_ARCHIVE_IMAGES is off")
         return cls(crawler)
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -43,12 +43,10 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Scrapy's duplicate filter, its fingerprints in a compact table (flat memory).
 DUPEFILTER_CLASS = "scraper.dupefilter.CompactDupeFilter"
 
+# ExtractPipeline runs every stage of scraper.extract.steps.STAGES in one call
+# (ParsePipeline … ValidatePipeline run one stage each, when wanted apart).
 ITEM_PIPELINES = {
-    "scraper.pipelines.ParsePipeline": 100,
-    "scraper.pipelines.StripWidgetsPipeline": 200,
-    "scraper.pipelines.CollapseDuplicatesPipeline": 300,
-    "scraper.pipelines.NormalisePipeline": 400,
-    "scraper.pipelines.ValidatePipeline": 500,
+    "scraper.pipelines.ExtractPipeline": 100,
     "scraper.pipelines.StorePipeline": 900,
     "scraper.pipelines.ImageFilesPipeline": 950,
 }
@@ -67,6 +65,10 @@ PORTAL_ARCHIVE_RUN_ID = 0
 # Force an extraction profile for every page of the crawl ("generic": the
 # generic extractor; empty: each page's structure selects its profile).
 PORTAL_ARCHIVE_PROFILE = ""
+# Extraction worker processes (scraper/extractpool.py; 0: extract in the crawl
+# process). Opt-in: it uses more CPU in all (+1-2 ms an article) and ~30 MiB,
+# and pays only when a core is idle (docs/crawl-speed.md).
+PORTAL_ARCHIVE_EXTRACT_PROCESSES = 0
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
 #: many requests at once.

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_SCRAPY = ["scraper/extract", "scraper/portals.py", "scraper/demo", "archive"]
+NO_SCRAPY = ["scraper/extract", "scraper/portals.py", "scraper/demo", "archive",
+             "scraper/extractpool.py"]
 EXTRACT = ROOT / "scraper" / "extract"
 FORBIDDEN_IN_EXTRACT = ("scrapy", "archive", "spiders", "scraper.pipelines", "scraper.items",
                         "scraper.demo", "socket", "urllib.request", "http", "requests", "random",

@@ -111,3 +111,31 @@ def test_robots_txt_obeyed(crawled: dict[str, Any]) -> None:
     assert hits.get("robots", 0) >= 1
     # The pages link to the portal's search page, which robots.txt disallows.
     assert hits.get("search", 0) == 0, hits
+
+
+def test_crawl_extracted_in_a_worker_as_extract_article_does(tmp_path: Path) -> None:
+    """PORTAL_ARCHIVE_EXTRACT_PROCESSES=1: the pages are extracted in a worker
+    process, and the archive holds what the pure function gives."""
+    from scraper.demo.app import DemoApp
+    from scraper.extract import extract_article
+
+    site = DemoSite(size=40, seed=11)
+    db = tmp_path / "worker.db"
+    with DemoServer(site) as server:
+        run = run_crawl(demo_portal(server.base_url), db, quiet=True,
+                        settings={"PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1,
+                                  "PORTAL_ARCHIVE_IMAGES": False})
+        base = server.base_url
+    assert run["articles_new"] == 40
+    assert run["stats"]["portal_archive/extracted_in_worker"] >= 40
+    assert run["stats"]["portal_archive/extract_worker_max_rss_kb"] > 0
+    app = DemoApp(site, base_url=base)
+    stored = {r[0]: r[1:] for r in _rows(db, "SELECT canonical_url, title, body, author, "
+                                         "published, body_html FROM articles")}
+    assert len(stored) == 40
+    for demo in site.iter_articles():
+        url = base.rstrip("/") + demo.path
+        article = extract_article(app.handle("GET", demo.path).body, url)
+        published = article.published.isoformat() if article.published else None
+        assert stored[article.canonical_url] == (article.title, article.body, article.author,
+                                                 published, article.body_html)

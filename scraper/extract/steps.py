@@ -1,8 +1,9 @@
 """The extraction steps: pure functions ``Page -> Page`` in one ordered tuple.
 
 ``extract_article`` runs :data:`STEPS` in order; the Scrapy pipelines run the
-same functions, one stage each (see ``scraper/pipelines.py``), so what the
-crawl stores is exactly what the tests check. A step may raise
+same functions, stage by stage (:data:`STAGES`; see ``scraper/pipelines.py``
+and ``scraper/extractpool.py``), so what the crawl stores is exactly what the
+tests check. A step may raise
 :class:`NotAnArticle`; nothing else escapes.
 """
 
@@ -1269,8 +1270,8 @@ def validate(page: Page) -> Page:
     return page
 
 
-#: Every step, in order. ``extract_article`` runs them all; each Scrapy
-#: pipeline runs its own slice (see :data:`STAGES`).
+#: Every step, in order. ``extract_article`` runs them all; the crawl runs
+#: them as the slices of :data:`STAGES`, in order.
 STEPS: tuple[Step, ...] = (
     decode, parse, read_metadata, select_profile,  # parse
     strip_widgets,  # strip widgets
