@@ -6,6 +6,7 @@ in the archive exactly once, with the fields it rendered.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
