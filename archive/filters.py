@@ -6,6 +6,7 @@ A filter compiles to a SQL ``WHERE`` fragment over the ``articles`` table
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -60,6 +61,7 @@ def date_bounds(value: str, *, option: str = "date") -> tuple[str, str]:
     return utc_iso(start), utc_iso(end)
 
 
+@functools.lru_cache(maxsize=8192)  # a summary repeats each author or category many times
 def has_words(text: str | None, words: str) -> bool:
     """True when the words of ``words`` (space-separated) occur in ``text``, in
     order, as whole words (``text`` and ``words`` already folded): the author
@@ -148,8 +150,11 @@ class ArticleFilter:
         word_filters = self.word_filters()  # checked even when not applied here
         for column, folded in word_filters if words else []:
             if words_by == "function":
-                clauses.append(f"pa_has_words({alias}.{column}, ?)")
-                params.append(" ".join(folded))
+                # each word as a substring first (LIKE, in C: most rows stop
+                # there), then the words as whole words in order
+                likes = " AND ".join(f"{alias}.{column} LIKE ?" for _ in folded)
+                clauses.append(f"({likes} AND pa_has_words({alias}.{column}, ?))")
+                params += [f"%{w}%" for w in folded] + [" ".join(folded)]
             else:
                 clauses.append(f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
                                "WHERE articles_fts MATCH ?)")
