@@ -101,9 +101,9 @@ def filter_options(fn: F) -> F:
                      help="Published on or after DATE: YYYY, YYYY-MM or YYYY-MM-DD."),
         click.option("--until", metavar="DATE",
                      help="Published on or before DATE (the whole year/month/day included)."),
-        click.option("--author", metavar="TEXT", help="Author contains TEXT (accents optional)."),
+        click.option("--author", metavar="TEXT", help="Author has the words of TEXT, in order (accents optional)."),
         click.option("--category", metavar="TEXT",
-                     help="Category contains TEXT (accents optional)."),
+                     help="Category has the words of TEXT, in order (accents optional)."),
     )):
         fn = option(fn)
     return fn
