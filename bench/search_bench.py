@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive.search import RANK_WINDOW, count_matches, search  # noqa: E402
 from archive.store import Archive  # noqa: E402
+from bench.benchreport import header, pct  # noqa: E402
 from scraper.demo.site import DemoSite  # noqa: E402
 from scraper.portals import Portal  # noqa: E402
 
@@ -207,11 +207,6 @@ def export_parquet(path: Path, out: Path) -> tuple[float, float, int]:
     return elapsed, rss_kb / 1024, out.stat().st_size + images.stat().st_size
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     path = Path(args.data) / f"search-{size}.db"
     build_s: float | None = None
@@ -244,16 +239,9 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
 
 def report(results: list[SizeResult], args: argparse.Namespace) -> str:
     lines = [
-        "# Search and export benchmark",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}.",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with:",
-        "",
-        "```sh",
-        f".venv/bin/python bench/search_bench.py --sizes {args.sizes} --repeat {args.repeat}",
-        "```",
-        "",
+        *header("Search and export benchmark",
+                f".venv/bin/python bench/search_bench.py --sizes {args.sizes} "
+                f"--repeat {args.repeat}"),
         "Archives are built from the demo portal's generator (three portals), the",
         "full-text index built once at the end (`Archive.bulk_load`). A build time of",
         "\"reused\" means the archive from an earlier run was measured again.",

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import html
 import os
-import platform
 import re
 import socket
 import statistics
@@ -56,6 +55,7 @@ from archive.facets import MATCH_CAP, facet_counts  # noqa: E402
 from archive.filters import ArticleFilter  # noqa: E402
 from archive.search import search  # noqa: E402
 from archive.store import Archive, pending_migrations  # noqa: E402
+from bench.benchreport import header, pct  # noqa: E402
 
 EXE = Path(sys.executable).parent / "portal-archive"
 
@@ -235,23 +235,9 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     return result
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def report(results: list[SizeResult], args: argparse.Namespace, cmd: str) -> str:
     lines = [
-        "# Web UI benchmark: the search page at archive scale",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}.",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with:",
-        "",
-        "```sh",
-        cmd,
-        "```",
-        "",
+        *header("Web UI benchmark: the search page at archive scale", cmd),
         "Archives: `bench/search_bench.py`'s (demo generator, three portals). Page times are",
         "full HTTP GETs of the search page from a running `portal-archive serve` (Datasette,",
         f"read-only), {args.repeat} runs after a warm-up. `search` and `facets` are the two",
