@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from dbrows import rows
 from scrapy.utils.test import get_crawler
 
 from archive.crawl import demo_portal
@@ -50,11 +51,7 @@ def _pipeline(db: Path, batch: int, threaded: bool = True) -> tuple[StorePipelin
 
 
 def _count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
+    return int(rows(db, sql)[0][0])
 
 
 @pytest.mark.parametrize("threaded", [True, False], ids=["writer-thread", "reactor-thread"])
