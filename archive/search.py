@@ -59,6 +59,8 @@ ORDERS = ("relevance", "date")
 #: BM25 weight per ``articles_fts`` column; the exact columns and the folded
 #: category only match, they don't score.
 _WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT}
+#: The first key of an undated article (dates before 1970 come after these).
+UNDATED_KEY = SEARCH_EPOCH_MINUTES << 32
 #: The columns a query's words are matched in (the folded ones).
 SCORED_COLUMNS = FOLDED_COLUMNS
 #: A ``prefix*`` standing for more indexed words than this is left to FTS5.
@@ -285,14 +287,19 @@ def _scan_sql(archive: Archive, compiled: CompiledQuery,
     # Bounds on whole minutes (every YYYY[-MM[-DD]] date is one) make the key
     # range exactly the date range; a bound with seconds is checked as well.
     exact_range = all(t is None or t.endswith(":00Z") for t in (since, until))
+    # Undated articles sort after every date from 1970 on (their keys start at
+    # SEARCH_EPOCH_MINUTES << 32), dates before 1970 after them. A `since` from
+    # 1970 on bounds the keys below the undated ones; a range open towards the
+    # past (no `since`, or one before 1970) spans the undated keys, which the
+    # dates themselves then leave out.
+    if (since is None and until is not None) or (hi is not None and hi > UNDATED_KEY):
+        exact_range = False
     where, params = filters.where("a", dates=not exact_range, words=False)
     sql = ""
     out: list[Any] = []
     if lo is not None:
         sql += " AND f.rowid >= ?"
         out.append(lo)
-    if since is not None or until is not None:  # undated articles sort last: cut them off
-        hi = min(h for h in (hi, SEARCH_EPOCH_MINUTES << 32) if h is not None)
     if hi is not None:
         sql += " AND f.rowid < ?"
         out.append(hi)
@@ -327,15 +334,17 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
     if order == "relevance" and window is not None:
         return _ranked_by_blocks(archive, compiled, scan, scan_params, limit, offset, window)
     # Newest first is the index's own order: find where the page ends, then
-    # sort the matches up to the end of that minute exactly.
+    # sort the matches up to the end of that minute exactly (CROSS JOIN: from
+    # those matches, not by walking the date index and probing them).
     cut = _nth_key(archive, compiled.match, scan, scan_params, offset + limit)
-    if cut is not None:
+    if cut is not None and cut < UNDATED_KEY:  # past it: undated, then before 1970
         scan += " AND f.rowid <= ?"
         scan_params = [*scan_params, cut | 0xFFFFFFFF]
     ranked = f"""
-        SELECT a.search_key AS key, 0.0 AS score, 0 AS exact FROM articles a
-        WHERE a.id IN (SELECT {fts_id('f.rowid')} FROM articles_fts f
-                       WHERE articles_fts MATCH ?{scan})
+        SELECT a.search_key AS key, 0.0 AS score, 0 AS exact
+        FROM (SELECT {fts_id('f.rowid')} AS id FROM articles_fts f
+              WHERE articles_fts MATCH ?{scan}) c
+        CROSS JOIN articles a ON a.id = c.id
         ORDER BY a.published_utc DESC, a.id DESC
         LIMIT ? OFFSET ?"""
     return _page(archive, ranked, [compiled.match, *scan_params, limit, offset],

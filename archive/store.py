@@ -503,7 +503,9 @@ SEARCH_EPOCH_MINUTES = 100_000_000
 #: ``articles.search_key``: the article's place in the full-text index, newest
 #: published first. ``(SEARCH_EPOCH_MINUTES - minutes since 1970) * 2**32 + id``,
 #: so ascending keys run from the newest minute to the oldest (within one
-#: minute by id), undated articles last; unique because ``id`` is.
+#: minute by id), then the undated articles, then any dated before 1970 (the
+#: search checks dates itself where a range reaches that far); unique
+#: because ``id`` is.
 SEARCH_KEY_SQL = (
     f"(({SEARCH_EPOCH_MINUTES} - coalesce(CAST(strftime('%s', published_utc) AS INTEGER) / 60,"
     f" 0)) * 4294967296 + id)"
