@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from archive.errors import FilterError
-from archive.query import compile_query, term_match
+from archive.query import compile_query, fts_id, term_match
 from archive.textfold import WORD_RE, fold, nfc
 from scraper.extract.article import VIETNAM_TZ
 
@@ -156,13 +156,13 @@ class ArticleFilter:
                 clauses.append(f"({likes} AND pa_has_words({alias}.{column}, ?))")
                 params += [f"%{w}%" for w in folded] + [" ".join(folded)]
             else:
-                clauses.append(f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
+                clauses.append(f"{alias}.id IN (SELECT {fts_id()} FROM articles_fts "
                                "WHERE articles_fts MATCH ?)")
                 params.append(term_match(folded, False, (column,)))
         if self.query is not None:
             compiled = compile_query(self.query)
             clauses.append(
-                f"{alias}.id IN (SELECT rowid & 4294967295 FROM articles_fts "
+                f"{alias}.id IN (SELECT {fts_id()} FROM articles_fts "
                 "WHERE articles_fts MATCH ?)"
             )
             params.append(compiled.match)

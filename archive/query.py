@@ -37,9 +37,27 @@ MAX_QUERY_CHARS = 1000
 #: Most words (phrase words included) accepted in one query.
 MAX_QUERY_WORDS = 64
 
+#: An ``articles_fts`` rowid (``articles.search_key``) holds the article id in
+#: its low 32 bits (see :data:`archive.store.SEARCH_KEY_SQL`).
+ID_MASK = 0xFFFFFFFF
+
+
+def key_id(key: int) -> int:
+    """The article id behind an ``articles_fts`` rowid."""
+    return key & ID_MASK
+
+
+def fts_id(rowid: str = "rowid") -> str:
+    """SQL for :func:`key_id` (no lookup needed)."""
+    return f"({rowid} & {ID_MASK})"
+
+
 #: FTS5 columns holding the text as published, and its folded copies.
 EXACT_COLUMNS = ("title", "body", "author")
 FOLDED_COLUMNS = ("title_folded", "body_folded", "author_folded")
+#: The columns of ``articles_fts``, in order (bm25 weights follow this order):
+#: the query's columns, and the folded category the category filter matches.
+FTS_COLUMNS = (*EXACT_COLUMNS, *FOLDED_COLUMNS, "category_folded")
 
 
 # ---------------------------------------------------------------------- AST
@@ -283,18 +301,19 @@ class _Parser:
 Expander = Callable[[str], Sequence[str] | None]
 
 
+def _phrase(words: list[str]) -> str:
+    """An FTS5 phrase of ``words`` (quoted: no word reaches FTS5 as syntax)."""
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
 def _render(node: Node, form: Callable[[str], str], expand: Expander | None = None) -> str:
     if isinstance(node, Term):
         words = [form(w) for w in node.words]
         if node.prefix and expand is not None:
             full = expand(words[-1])
             if full:
-                head = " ".join(words[:-1])
-                options = [f'"{(head + " " + w if head else w).replace(chr(34), chr(34) * 2)}"'
-                           for w in full]
-                return "(" + " OR ".join(options) + ")"
-        text = " ".join(words).replace('"', '""')
-        return f'"{text}"' + ("*" if node.prefix else "")
+                return "(" + " OR ".join(_phrase([*words[:-1], w]) for w in full) + ")"
+        return _phrase(words) + ("*" if node.prefix else "")
     if isinstance(node, Or):
         return "(" + " OR ".join(_render(o, form, expand) for o in node.options) + ")"
     if not node.include:

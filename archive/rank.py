@@ -30,7 +30,14 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from archive.query import Expander, HighlightTerm, term_match
+from archive.query import (
+    FOLDED_COLUMNS,
+    FTS_COLUMNS,
+    Expander,
+    HighlightTerm,
+    key_id,
+    term_match,
+)
 
 #: BM25 parameters, as FTS5's bm25().
 K1 = 1.2
@@ -42,7 +49,7 @@ IDF_SAMPLE = 20_000
 MAX_COUNTED_PHRASES = 12
 
 #: The scored columns (folded text) and their FTS5 column positions.
-SCORED = (("title_folded", 3), ("body_folded", 4), ("author_folded", 5))
+SCORED = tuple((name, FTS_COLUMNS.index(name)) for name in FOLDED_COLUMNS)
 
 
 
@@ -148,7 +155,7 @@ def score_block(conn: sqlite3.Connection, keys: Sequence[int], terms: Sequence[H
     scores: dict[int, float] = {}
     for key, *texts in conn.execute(
             f"SELECT search_key, {cols} FROM articles WHERE id IN ({marks})",
-            [k & 0xFFFFFFFF for k in keys]):
+            [key_id(k) for k in keys]):
         norm = K1 * (1 - B + B * lengths.get(key, stats.avg_len) / stats.avg_len)
         total = 0.0
         for counter, idf in zip(counters, stats.idf, strict=True):

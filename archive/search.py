@@ -35,13 +35,17 @@ from archive.errors import FilterError, SearchError
 from archive.filters import ArticleFilter
 from archive.query import (
     FOLDED_COLUMNS,
+    FTS_COLUMNS,
+    ID_MASK,
     CompiledQuery,
     HighlightTerm,
     compile_query,
     expand_prefixes,
+    fts_id,
+    key_id,
 )
 from archive.rank import Stats, collection_stats, score_block
-from archive.store import FTS_COLUMNS, SEARCH_EPOCH_MINUTES, Archive, fts_id, search_key_bounds
+from archive.store import SEARCH_EPOCH_MINUTES, Archive, search_key_bounds
 from archive.textfold import fold, words
 
 #: BM25 weight of a title match relative to a body match.
@@ -61,8 +65,6 @@ ORDERS = ("relevance", "date")
 _WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT}
 #: The first key of an undated article (dates before 1970 come after these).
 UNDATED_KEY = SEARCH_EPOCH_MINUTES << 32
-#: The columns a query's words are matched in (the folded ones).
-SCORED_COLUMNS = FOLDED_COLUMNS
 #: A ``prefix*`` standing for more indexed words than this is left to FTS5.
 MAX_EXPANSION = 64
 
@@ -309,13 +311,35 @@ def _scan_sql(archive: Archive, compiled: CompiledQuery,
     return match, sql, out
 
 
+def _keys(archive: Archive, match: str, scan: str, scan_params: list[Any], limit: int,
+          offset: int = 0) -> list[int]:
+    """Keys of the matches in index order (newest published first), a slice of them."""
+    return [int(k) for (k,) in archive.conn.execute(
+        f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
+        f"ORDER BY f.rowid LIMIT ? OFFSET ?", [match, *scan_params, limit, offset])]
+
+
 def _nth_key(archive: Archive, match: str, scan: str, scan_params: list[Any],
              n: int) -> int | None:
     """The key of the ``n``-th match (1-based) in index order, or None if fewer match."""
-    row = archive.conn.execute(
-        f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
-        f"ORDER BY f.rowid LIMIT 1 OFFSET ?", [match, *scan_params, n - 1]).fetchone()
-    return None if row is None else int(row[0])
+    found = _keys(archive, match, scan, scan_params, 1, n - 1)
+    return found[0] if found else None
+
+
+def _exact_keys(archive: Archive, exact: str, lo: int, hi: int) -> set[int]:
+    """Keys in ``[lo, hi]`` that match with the diacritics as typed (one range scan)."""
+    return {k for (k,) in archive.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? AND rowid <= ?",
+        [exact, lo, hi])}
+
+
+def _prepared(archive: Archive, compiled: CompiledQuery,
+              filters: ArticleFilter) -> tuple[CompiledQuery, str, list[Any]]:
+    """The query with its prefixes spelled out and the index-answered filters in
+    its MATCH, and the scan conditions for the others (:func:`_scan_sql`)."""
+    compiled = expand_prefixes(compiled, _expander(archive))
+    match, scan, scan_params = _scan_sql(archive, compiled, filters)
+    return replace(compiled, match=match), scan, scan_params
 
 
 def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilter, *,
@@ -328,9 +352,7 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
         scan = "" if where == "1" else (
             f" AND {fts_id('f.rowid')} IN (SELECT a.id FROM articles a WHERE {where})")
         return _rank_block(archive, compiled, scan, params, limit, offset)
-    compiled = expand_prefixes(compiled, _expander(archive))
-    match, scan, scan_params = _scan_sql(archive, compiled, filters)
-    compiled = replace(compiled, match=match)
+    compiled, scan, scan_params = _prepared(archive, compiled, filters)
     if order == "relevance" and window is not None:
         return _ranked_by_blocks(archive, compiled, scan, scan_params, limit, offset, window)
     # Newest first is the index's own order: find where the page ends, then
@@ -339,7 +361,7 @@ def _ranked_rows(archive: Archive, compiled: CompiledQuery, filters: ArticleFilt
     cut = _nth_key(archive, compiled.match, scan, scan_params, offset + limit)
     if cut is not None and cut < UNDATED_KEY:  # past it: undated, then before 1970
         scan += " AND f.rowid <= ?"
-        scan_params = [*scan_params, cut | 0xFFFFFFFF]
+        scan_params = [*scan_params, cut | ID_MASK]
     ranked = f"""
         SELECT a.search_key AS key, 0.0 AS score, 0 AS exact
         FROM (SELECT {fts_id('f.rowid')} AS id FROM articles_fts f
@@ -363,21 +385,15 @@ def _ranked_by_blocks(archive: Archive, compiled: CompiledQuery, scan: str,
     pos = offset
     while len(rows) < limit:
         block = pos // window
-        keys = [k for (k,) in conn.execute(
-            f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
-            f"ORDER BY f.rowid LIMIT ? OFFSET ?",
-            [compiled.match, *scan_params, window, block * window])]
+        keys = _keys(archive, compiled.match, scan, scan_params, window, block * window)
         if not keys:
             break
         if stats is None:
-            stats = collection_stats(conn, terms, SCORED_COLUMNS,
+            stats = collection_stats(conn, terms, FOLDED_COLUMNS,
                                      expand=_expander(archive))
         scores = score_block(conn, keys, terms, stats, _WEIGHTS)
-        exact: set[int] = set()
-        if compiled.exact is not None:
-            exact = {k for (k,) in conn.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                "AND rowid >= ? AND rowid <= ?", [compiled.exact, keys[0], keys[-1]])}
+        exact = (set() if compiled.exact is None
+                 else _exact_keys(archive, compiled.exact, keys[0], keys[-1]))
         ranked = sorted(keys, key=lambda k: (k not in exact, -scores.get(k, 0.0), k))
         start = pos - block * window
         page = ranked[start:start + limit - len(rows)]
@@ -392,7 +408,7 @@ def _rows_for(archive: Archive, ranked: list[tuple[int, float, bool]]) -> list[A
     """Article rows for ``(key, score, exact)``, in that order (same shape as :func:`_page`)."""
     if not ranked:
         return []
-    ids = [k & 0xFFFFFFFF for k, _, _ in ranked]
+    ids = [key_id(k) for k, _, _ in ranked]
     found = {r[0]: r for r in archive.conn.execute(
         "SELECT a.id, a.canonical_url, a.title, a.published, a.portal_id, a.author, "
         f"a.category, a.body FROM articles a WHERE a.id IN ({','.join('?' * len(ids))})", ids)}
@@ -439,9 +455,7 @@ def _mark_exact(archive: Archive, exact: str, rows: list[Any]) -> list[Any]:
     if not rows:
         return rows
     keys = [r[10] for r in rows]
-    hits = {k for (k,) in archive.conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? AND rowid <= ?",
-        [exact, min(keys), max(keys)])}
+    hits = _exact_keys(archive, exact, min(keys), max(keys))
     return [(*r[:9], r[10] in hits, r[10]) for r in rows]
 
 
@@ -451,11 +465,8 @@ def newest_matches(archive: Archive, query: str | CompiledQuery, filters: Articl
     ``filters`` (its own ``query`` ignored): the index's order, so the cost
     follows ``limit``, not the number of matches."""
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query)
-    compiled = expand_prefixes(compiled, _expander(archive))
-    match, scan, params = _scan_sql(archive, compiled, replace(filters, query=None))
-    return [int(k) & 0xFFFFFFFF for (k,) in archive.conn.execute(
-        f"SELECT f.rowid FROM articles_fts f WHERE articles_fts MATCH ?{scan} "
-        f"ORDER BY f.rowid LIMIT ?", [match, *params, limit])]
+    compiled, scan, params = _prepared(archive, compiled, replace(filters, query=None))
+    return [key_id(k) for k in _keys(archive, compiled.match, scan, params, limit)]
 
 
 def count_matches(archive: Archive, query: str, **filters: Any) -> int:

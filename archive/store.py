@@ -46,7 +46,7 @@ import sqlite_utils
 
 from archive.errors import ArchiveError
 from archive.filters import ArticleFilter, has_words, utc_iso
-from archive.query import compile_query
+from archive.query import FTS_COLUMNS, compile_query, fts_id
 from archive.textfold import WORD_RE, fold, fold_opt, nfc, nfc_opt
 from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.portals import Portal
@@ -510,15 +510,6 @@ SEARCH_KEY_SQL = (
     f"(({SEARCH_EPOCH_MINUTES} - coalesce(CAST(strftime('%s', published_utc) AS INTEGER) / 60,"
     f" 0)) * 4294967296 + id)"
 )
-def fts_id(rowid: str = "rowid") -> str:
-    """SQL for the article id behind an ``articles_fts`` rowid (a search key's
-    low 32 bits: no lookup needed). Ids stay below 2**32."""
-    return f"({rowid} & 4294967295)"
-
-
-#: The columns of ``articles_fts``, in order (bm25 weights follow this order).
-FTS_COLUMNS = ("title", "body", "author", "title_folded", "body_folded", "author_folded",
-               "category_folded")
 
 
 def search_key_bounds(since_utc: str | None,
