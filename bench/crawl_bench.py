@@ -49,6 +49,8 @@ from scraper.demo.site import DemoSite  # noqa: E402
 from scraper.portals import Portal  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "crawl.md"
+#: The archiver process's peak RSS, in the crawl's stats.
+ARCHIVER_RSS = "portal_archive/archiver/max_rss_kb"
 #: Newer articles published between the first crawl and the re-crawl.
 NEW_ARTICLES = 50
 
@@ -85,7 +87,7 @@ def bare_crawl(portal: Portal, workdir: Path) -> dict[str, Any]:
 
 def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
                       settings: dict[str, Any] | None = None,
-                      worker_too: bool = False) -> dict[str, Any]:
+                      inline_too: bool = False) -> dict[str, Any]:
     """Bare crawl, archive crawl, unchanged re-crawl, re-crawl with new articles."""
     out: dict[str, Any] = {"size": size, "load": f"{os.getloadavg()[0]:.2f}"}
     db = workdir / f"archive-{size}.db"
@@ -97,23 +99,20 @@ def first_and_recrawl(size: int, workdir: Path, with_bare: bool,
             out["bare_hits"] = dict(server.hits)
             out["bare"] = bare
             server.app.reset_counts()
-        if worker_too:
-            print(f"  archive crawl of {size} articles, extraction in a worker process …",
+        if inline_too:
+            print(f"  archive crawl of {size} articles, all in the crawl process …",
                   flush=True)
-            other = run_crawl(portal, workdir / "worker" / "worker.db", quiet=True,
-                              settings={**(settings or {}), "PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1})
-            out["worker"] = {**other["process"], "articles": other["articles_new"],
-                             "requests": sum(server.hits.values()),
-                             "worker_rss_kb": other["stats"].get(
-                                 "portal_archive/extract_worker_max_rss_kb")}
+            other = run_crawl(portal, workdir / "inline" / "inline.db", quiet=True,
+                              settings={**(settings or {}), "PORTAL_ARCHIVE_ARCHIVER": "inline"})
+            out["inline"] = {**other["process"], "articles": other["articles_new"],
+                             "requests": sum(server.hits.values())}
             server.app.reset_counts()
         print(f"  first crawl of {size} articles …", flush=True)
         first = run_crawl(portal, db, quiet=True, settings=settings)
         out["load"] += f" → {os.getloadavg()[0]:.2f}"
         out["first"] = {**first["process"], "requests": sum(server.hits.values()),
                         "hits": dict(server.hits), "articles": first["articles_new"],
-                        "worker_rss_kb": first["stats"].get(
-                            "portal_archive/extract_worker_max_rss_kb")}
+                        "worker_rss_kb": first["stats"].get(ARCHIVER_RSS)}
         out["warc_bytes"] = _warc_bytes(workdir)
         print(f"    bare: {out.get('bare')}\n    first: {out['first']}\n"
               f"    WARC bytes: {out['warc_bytes']}", flush=True)
@@ -154,7 +153,7 @@ def memory_crawl(size: int, workdir: Path,
     print(f"    {size}: {run['process']}", flush=True)
     return {"size": size, **run["process"], "articles": run["articles_new"],
             "memusage_max": run["stats"].get("memusage/max"),
-            "worker_rss_kb": run["stats"].get("portal_archive/extract_worker_max_rss_kb")}
+            "worker_rss_kb": run["stats"].get(ARCHIVER_RSS)}
 
 
 def _warc_bytes(workdir: Path) -> int | None:
@@ -220,6 +219,10 @@ def profile_table(archive: Path, bare: Path | None, size: int) -> str:
     return "\n".join(rows)
 
 
+def _both_kb(m: dict[str, Any]) -> int:
+    return int(m["max_rss_kb"] + (m.get("worker_rss_kb") or 0))
+
+
 def _cpu_ms(process: dict[str, Any], articles: int) -> str:
     cpu = process.get("cpu_seconds")
     return f"{1000 * cpu / articles:.2f}" if cpu is not None and articles else "–"
@@ -258,17 +261,16 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
     if first["hits"].get("image"):
         lines.append(f"| (the archive crawl also fetched {first['hits']['image']} images) "
                      "| | | | | |")
-    if "worker" in result:
-        other = result["worker"]
-        wk = other.get("worker_rss_kb")
-        lines.append(f"| archive, extraction in a worker process (EXTRACT_PROCESSES=1; "
+    if "inline" in result:
+        other = result["inline"]
+        lines.append(f"| archive, all in the crawl process (`PORTAL_ARCHIVE_ARCHIVER=inline`; "
                      f"{other['requests']} requests) | "
                      f"{other['articles']} | {other['seconds']:.1f} | "
                      f"{_rate(other['articles'], other['seconds']):.0f} | "
-                     f"{other['max_rss_kb'] / 1024:.0f}{f' + {wk / 1024:.0f}' if wk else ''} | "
+                     f"{other['max_rss_kb'] / 1024:.0f} | "
                      f"{_cpu_ms(other, other['articles'])} |")
     worker = first.get("worker_rss_kb")
-    lines.append(f"| archive (fetch, extract, store){' + extraction worker' if worker else ''} | "
+    lines.append(f"| archive (fetch, extract, store){' in an archiver process' if worker else ''} | "
                  f"{first['articles']} | {first['seconds']:.1f} | {arch_rate:.0f} | "
                  f"{first['max_rss_kb'] / 1024:.0f}"
                  f"{f' + {worker / 1024:.0f}' if worker else ''} | "
@@ -277,12 +279,12 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         share = arch_rate / bare_rate if bare_rate else 0
         lines += ["", f"Archive rate = **{share:.0%}** of the bare rate "
                       f"(target ≥ 80%: {'met' if share >= 0.8 else 'NOT met'})"
-                      + (f"; with extraction in a worker process "
-                         f"{_rate(result['worker']['articles'], result['worker']['seconds']) / bare_rate:.0%}"
-                         if "worker" in result and bare_rate else "") + ". CPU ms per "
+                      + (f"; all in the crawl process "
+                         f"{_rate(result['inline']['articles'], result['inline']['seconds']) / bare_rate:.0%}"
+                         if "inline" in result and bare_rate else "") + ". CPU ms per "
                       "article: user + system time of the crawl process (all its threads, and "
-                      "its extraction worker) over the article pages; the demo server's time "
-                      "is not in it. Max RSS: the crawl process + its extraction worker.",
+                      "its archiver process) over the article pages; the demo server's time "
+                      "is not in it. Max RSS: the crawl process + its archiver process.",
                   "", f"Load average (1 min) before and after the run: {result['load']}."]
     lines += [
         "",
@@ -313,16 +315,18 @@ def report(result: dict[str, Any], memory: list[dict[str, Any]], command: str,
         "## Peak memory of a first crawl",
         "",
         "| articles | seconds | articles/s | max RSS (MiB) | Scrapy memusage/max (MiB) "
-        "| extraction worker max RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| archiver process max RSS (MiB) | both (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in memory:
         mu = f"{m['memusage_max'] / 1048576:.0f}" if m.get("memusage_max") else "–"
         wk = f"{m['worker_rss_kb'] / 1024:.0f}" if m.get("worker_rss_kb") else "–"
         lines.append(f"| {m['size']} | {m['seconds']:.1f} | {_rate(m['articles'], m['seconds']):.0f} "
-                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} | {wk} |")
+                     f"| {m['max_rss_kb'] / 1024:.0f} | {mu} | {wk} | "
+                     f"{_both_kb(m) / 1024:.0f} |")
     if len(memory) >= 2:
-        lo, hi = memory[0]["max_rss_kb"], memory[-1]["max_rss_kb"]
+        # The crawl's memory is both processes' (their peaks, added: an upper bound).
+        lo, hi = _both_kb(memory[0]), _both_kb(memory[-1])
         growth = hi / lo - 1
         lines += ["", f"Growth from {memory[0]['size']} to {memory[-1]['size']} articles: "
                       f"**{growth:+.1%}** (target within 10%: "
@@ -356,9 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="articles of the throughput/re-crawl portal")
     parser.add_argument("--memory-sizes", help="comma-separated sizes for the memory table")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare spider")
-    parser.add_argument("--worker-too", action="store_true",
-                        help="also an archive crawl with extraction in a worker process "
-                        "(PORTAL_ARCHIVE_EXTRACT_PROCESSES=1), in the same run")
+    parser.add_argument("--inline-too", action="store_true",
+                        help="also an archive crawl all in the crawl process "
+                             "(PORTAL_ARCHIVE_ARCHIVER=inline), in the same run")
     parser.add_argument("--profile", action="store_true",
                         help="profile an archive and a bare crawl process too (cProfile)")
     parser.add_argument("--profile-size", type=int, default=2000,
@@ -379,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl benchmark: {size} articles, memory at {memory_sizes}", flush=True)
         settings = {k: _value(v) for k, _, v in (pair.partition("=") for pair in args.settings)}
         result = first_and_recrawl(size, workdir, with_bare=not args.no_bare,
-                                   settings=settings or None, worker_too=args.worker_too)
+                                   settings=settings or None, inline_too=args.inline_too)
         memory = []
         for n in memory_sizes:
             if n == size:

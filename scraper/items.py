@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scraper.archiver import PageSummary
 from scraper.extract.article import Article
 from scraper.extract.steps import Page
 
@@ -24,6 +25,8 @@ class PageItem:
     #: Where the response is kept: WARC file, offset, length, record id
     #: (set by ``scraper.middlewares.WarcCaptureMiddleware``).
     capture: dict[str, Any] | None = None
+    #: What the archiver process made of the page (when it extracted and stored it).
+    summary: PageSummary | None = field(default=None, repr=False)
     #: The article's image URLs, kept when the parse tree is freed (image downloads).
     image_urls: list[str] = field(default_factory=list)
 

@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from scraper.archiver import archiver_of
 from scraper.inline import writer_executor
 from scraper.items import PageItem
 from scraper.warc import DEFAULT_MAX_BYTES, SOFTWARE, WarcWriter
@@ -61,6 +62,10 @@ class WarcMiddleware:
         self.executor: Executor | None = None
         self.threaded = settings.getbool("PORTAL_ARCHIVE_WARC_THREAD", True)
         self.failed = False
+        #: Exchanges handed to the archiver process (their numbers), and whether
+        #: it was told how to write them.
+        self.seq = 0
+        self.sent_open = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -69,30 +74,34 @@ class WarcMiddleware:
 
     def _writer(self) -> WarcWriter:
         if self.writer is None:
-            spider = self.crawler.spider
-            portal = getattr(spider, "portal", None)
-            portal_id = getattr(portal, "id", None) or getattr(spider, "name", "crawl")
-            stats = self.crawler.stats
-            run_id = (stats.get_value("portal_archive/run_id") if stats is not None else None) \
-                or self.crawler.settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
-            started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            prefix = f"run{int(run_id):06d}" if run_id else f"crawl-{started}"
-            info: dict[str, Any] = {
-                "software": SOFTWARE,
-                "isPartOf": f"portal-archive {portal_id} run {run_id or started}",
-                "portal-archive-run": str(run_id or ""),
-                "portal-archive-portal": portal_id,
-                "http-header-user-agent": self.crawler.settings.get("USER_AGENT", ""),
-                "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            }
-            if portal is not None:
-                info["portal-archive-portal-json"] = {
-                    "id": portal.id, "name": portal.name, "province": portal.province,
-                    "base_url": portal.base_url, "layout": portal.layout,
-                }
-            self.writer = WarcWriter(self.root, f"warc/{portal_id}", prefix,
-                                     max_bytes=self.max_bytes, info=info)
+            self.writer = WarcWriter(**self._writer_args())
         return self.writer
+
+    def _writer_args(self) -> dict[str, Any]:
+        """The WARC writer of this crawl run: folder, file names, warcinfo."""
+        spider = self.crawler.spider
+        portal = getattr(spider, "portal", None)
+        portal_id = getattr(portal, "id", None) or getattr(spider, "name", "crawl")
+        stats = self.crawler.stats
+        run_id = (stats.get_value("portal_archive/run_id") if stats is not None else None) \
+            or self.crawler.settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
+        started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        prefix = f"run{int(run_id):06d}" if run_id else f"crawl-{started}"
+        info: dict[str, Any] = {
+            "software": SOFTWARE,
+            "isPartOf": f"portal-archive {portal_id} run {run_id or started}",
+            "portal-archive-run": str(run_id or ""),
+            "portal-archive-portal": portal_id,
+            "http-header-user-agent": self.crawler.settings.get("USER_AGENT", ""),
+            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        }
+        if portal is not None:
+            info["portal-archive-portal-json"] = {
+                "id": portal.id, "name": portal.name, "province": portal.province,
+                "base_url": portal.base_url, "layout": portal.layout,
+            }
+        return {"root": self.root, "folder": f"warc/{portal_id}", "prefix": prefix,
+                "max_bytes": self.max_bytes, "info": info}
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
@@ -113,6 +122,16 @@ class WarcMiddleware:
             "truncated": "disconnect" if "dataloss" in (response.flags or []) else None,
             "when": datetime.now(UTC),
         }
+        client = archiver_of(self.crawler)
+        if client is not None and not client.dead:
+            # The archiver process writes it, before the page that may come of it.
+            if not self.sent_open:
+                client.send("warc_open", self._writer_args())
+                self.sent_open = True
+            self.seq += 1
+            client.send("warc", self.seq, exchange)
+            request.meta[META_KEY] = {"seq": self.seq, "status": response.status}
+            return response
         writer = self._writer()
         if self.executor is None:
             self.executor = writer_executor(self.threaded, "warc-writer")

@@ -14,8 +14,7 @@ import io
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -25,12 +24,20 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from archive.store import Archive, Capture, ImageDownload, SaveResult
+from scraper.archiver import (
+    ARCHIVER_ATTR,
+    ArchiverClient,
+    ArchiverConfig,
+    ArchiverError,
+    archiver_of,
+    capture_of,
+)
 from scraper.extract.article import Article, NotAnArticle
 from scraper.extract.steps import STAGES, Page, run
-from scraper.extractpool import extract_page, max_rss_kb, start_pool
 from scraper.fpset import FingerprintSet
 from scraper.inline import writer_executor
 from scraper.items import PageItem
@@ -83,13 +90,21 @@ class StagePipeline:
 
     def _count(self, item: PageItem, before: dict[str, int]) -> None:
         assert item.page is not None
-        for name, count in item.page.removed.items():
-            if count - before.get(name, 0):
-                self._inc(f"removed/{name}", count - before.get(name, 0))
-        if self.validates and item.article is not None:
-            self._inc(f"extractor/{item.article.extractor}")
-            for warning in item.article.warnings:
-                self._inc(f"warnings/{warning}")
+        article = item.article if self.validates else None
+        self._counts({name: count - before.get(name, 0)
+                      for name, count in item.page.removed.items()},
+                     article.extractor if article is not None else "",
+                     article.warnings if article is not None else [])
+
+    def _counts(self, removed: dict[str, int], extractor: str, warnings: list[str]) -> None:
+        """Count the widgets removed, and the extractor and warnings of an article."""
+        for name, count in removed.items():
+            if count:
+                self._inc(f"removed/{name}", count)
+        if extractor:
+            self._inc(f"extractor/{extractor}")
+        for warning in warnings:
+            self._inc(f"warnings/{warning}")
 
 
 class ExtractPipeline(StagePipeline):
@@ -97,57 +112,42 @@ class ExtractPipeline(StagePipeline):
 
     The same step functions as ``extract_article``, in the same order; one
     call per item instead of one per stage saves Scrapy's per-pipeline
-    overhead on every page. With ``PORTAL_ARCHIVE_EXTRACT_PROCESSES`` > 0
-    (off by default) the steps run in that many
-    worker processes (:mod:`scraper.extractpool`) while the reactor goes on
-    fetching; a worker that dies (its pool broken) makes the crawl go on
-    extracting in its own process.
+    overhead on every page. When the crawl has an archiver process
+    (:mod:`scraper.archiver`, started by :class:`StorePipeline`), the page's
+    bytes go there instead: it extracts and stores the article on another
+    core, and the item gets back what the crawl still needs (a
+    :class:`~scraper.archiver.PageSummary`).
     """
 
     stages = tuple(STAGES)
 
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.processes = crawler.settings.getint("PORTAL_ARCHIVE_EXTRACT_PROCESSES", 0)
-        self.pool: ProcessPoolExecutor | None = None
-
-    def open_spider(self, spider: Any = None) -> None:
-        if self.processes > 0:
-            self.pool = start_pool(self.processes)
-
-    def close_spider(self, spider: Any = None) -> None:
-        if self.pool is not None:
-            try:  # the worker's memory is not in the crawl process's RSS: count it
-                self._max(f"{STATS_PREFIX}/extract_worker_max_rss_kb",
-                          self.pool.submit(max_rss_kb).result(timeout=30))
-            except Exception:  # noqa: BLE001 - only a statistic
-                logger.debug("no memory figure from the extraction worker", exc_info=True)
-            self.pool.shutdown(wait=True)
-            self.pool = None
-
-    def _max(self, key: str, value: int) -> None:
-        if self.stats is not None:
-            self.stats.max_value(key, value)
-
     async def process_item(self, item: Any, spider: Any = None) -> Any:
-        if self.pool is None or not isinstance(item, PageItem) or item.page is not None:
+        client = archiver_of(self.crawler)
+        if client is None or not isinstance(item, PageItem) or item.page is not None:
             return super().process_item(item, spider)
+        client.attach(asyncio.get_running_loop())
         try:
-            outcome = await asyncio.wrap_future(self.pool.submit(
-                extract_page, item.url, item.html, self.forced, self.stages))
-        except BrokenProcessPool:
-            logger.error("extraction worker died: extracting in the crawl process from now on")
-            self.pool = None
-            return super().process_item(item, spider)
-        if outcome.article is None:
-            self._drop(item, outcome.reason, outcome.message)
-        self._inc("extracted_in_worker")
-        page = Page(url=item.url, raw=b"", forced_profile=self.forced)
-        page.article = outcome.article
-        page.removed.update(outcome.removed)
-        item.page = page
-        self._count(item, {})
+            summary = await client.page(item.url, item.html, item.status, item.fetched_at,
+                                        item.capture)
+        except ArchiverError as exc:
+            if client.dead:
+                self._archiver_died(client.dead)
+            self._drop(item, "archiver_failed", str(exc))
+        if summary.reason:
+            self._drop(item, summary.reason, summary.message)
+        item.summary = summary
+        self._counts(summary.removed, summary.extractor, summary.warnings)
         return item
+
+
+    def _archiver_died(self, why: str) -> None:
+        """Stop the crawl (once): it is not finished, the next crawl resumes it."""
+        engine = self.crawler.engine
+        if engine is None or getattr(self, "_stopping", False):
+            return
+        self._stopping = True
+        logger.error("%s: stopping the crawl (the next crawl resumes it)", why)
+        deferred_from_coro(engine.close_spider_async(reason="archiver_failed"))
 
 
 # One stage per pipeline (the same steps, for a crawl that wants to place its
@@ -200,24 +200,51 @@ def _capture(item: PageItem) -> Capture:
     """Where the item's page was fetched and kept; waits for its WARC record
     when that is still being written (call it off the reactor: the store's
     writer thread does)."""
-    c = resolve_capture(item.capture) or {}
-    return Capture(url=item.url, fetched=c.get("fetched") or item.fetched_at or None,
-                   http_status=c.get("status", item.status), warc_file=c.get("file"),
-                   warc_offset=c.get("offset"), warc_length=c.get("length"),
-                   warc_record_id=c.get("record_id"))
+    return capture_of(item.url, item.fetched_at, item.status, resolve_capture(item.capture))
+
+
+ARCHIVER_MODES = ("auto", "process", "inline")
+
+
+def archiver_mode(setting: str | None) -> str:
+    """``PORTAL_ARCHIVE_ARCHIVER``, checked: ``auto``, ``process`` or ``inline``."""
+    value = (setting or "auto").strip().lower()
+    if value not in ARCHIVER_MODES:
+        raise ValueError(f"PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline, "
+                         f"not {setting!r}")
+    return value
+
+
+def wants_archiver(mode: str) -> bool:
+    """Start an archiver process? ``process``: yes; ``inline``: no; ``auto``: when
+    the machine has a second core. Either way only under the asyncio reactor,
+    whose loop reads the archiver's replies."""
+    from scrapy.utils.reactor import is_asyncio_reactor_installed, is_reactor_installed
+
+    if mode == "inline":
+        return False
+    if not (is_reactor_installed() and is_asyncio_reactor_installed()):
+        if mode == "process":
+            raise ValueError("PORTAL_ARCHIVE_ARCHIVER=process needs the asyncio reactor")
+        return False
+    return mode == "process" or (os.cpu_count() or 1) >= 2
 
 
 class StorePipeline:
     """Writes articles to the archive in batches; records the crawl run.
 
-    The archive is used by one writer thread only (opened, written and closed
-    there): a full batch is handed to it and the crawl goes on fetching and
-    extracting while SQLite (which releases the GIL) writes the rows and the
-    FTS index. At most one batch is in flight: the next flush waits for it,
-    so memory stays bounded and batches commit in order. A batch is stored
-    only when its transaction commits, as before: a crawl killed with
-    batches unwritten has not stored those articles, and the next crawl
-    fetches them again (their WARC records are already on disk).
+    By default (``PORTAL_ARCHIVE_ARCHIVER=auto``, on a machine with a second
+    core) it starts the crawl's archiver process (:mod:`scraper.archiver`):
+    the pages are extracted, stored and kept in WARC there, and this pipeline
+    only counts what comes back. Otherwise (``inline``) the archive is used by
+    one writer thread (opened, written and closed there): a full batch is
+    handed to it and the crawl goes on fetching and extracting while SQLite
+    (which releases the GIL) writes the rows and the FTS index. At most one
+    batch is in flight: the next flush waits for it, so memory stays bounded
+    and batches commit in order. Either way a batch is stored only when its
+    transaction commits: a crawl killed with batches unwritten has not stored
+    those articles, and the next crawl fetches them again (their WARC records
+    are already on disk).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -226,6 +253,8 @@ class StorePipeline:
         self.db_path = settings.get("PORTAL_ARCHIVE_DB")
         self.batch_size = settings.getint("PORTAL_ARCHIVE_BATCH", 100)
         self.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
+        self.archiver_mode = archiver_mode(settings.get("PORTAL_ARCHIVE_ARCHIVER"))
+        self.client: ArchiverClient | None = None
         self.archive: Archive | None = None
         self.buffer: list[Article] = []
         #: The items of the buffered articles (their captures are read when written).
@@ -251,10 +280,36 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         portal = spider.portal
         self.portal_id = portal.id
+        if wants_archiver(self.archiver_mode):
+            self._start_archiver(portal)
+            return
         self.writer = writer_executor(self.threaded, "archive-writer")
         self.archive = self._in_writer(self._open, portal)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
+
+    def _start_archiver(self, portal: Any) -> None:
+        config = ArchiverConfig(
+            db_path=str(self.db_path), portal=portal, run_id=self.run_id,
+            batch_size=self.batch_size,
+            forced_profile=self.crawler.settings.get("PORTAL_ARCHIVE_PROFILE") or None)
+        self.client = ArchiverClient(config, on_stats=self._archiver_stats)
+        self.run_id = self.client.run_id
+        setattr(self.crawler, ARCHIVER_ATTR, self.client)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"{STATS_PREFIX}/run_id", self.run_id)
+
+    def _archiver_stats(self, values: dict[str, Any]) -> None:
+        """The archiver's counters (articles stored, WARC records …) into the crawl's stats."""
+        for key in self.counts:
+            self.counts[key] = values.get(f"articles_{key}", self.counts[key])
+        stats = self.crawler.stats
+        if stats is not None:
+            for key, value in values.items():
+                if key.endswith("max_rss_kb"):
+                    stats.max_value(f"{STATS_PREFIX}/{key}", value)
+                else:
+                    stats.set_value(f"{STATS_PREFIX}/{key}", value)
 
     def _open(self, portal: Any) -> Archive:
         archive = Archive(self.db_path)
@@ -264,6 +319,12 @@ class StorePipeline:
         return archive
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, PageItem) and item.summary is not None:
+            # Extracted and stored by the archiver process.
+            item.image_urls = item.summary.image_urls
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(f"{STATS_PREFIX}/articles")
+            return item
         if isinstance(item, PageItem) and item.article is not None:
             self.buffer.append(item.article)
             self.captures.append(item)
@@ -275,6 +336,24 @@ class StorePipeline:
             # The stored article is all later stages need: free the parse tree.
             item.page = None
         return item
+
+    def _close_archiver(self, reason: str) -> None:
+        client, self.client = self.client, None
+        assert client is not None
+        try:
+            if not client.dead:
+                # Its last counters first (they come as stats), so that the run records them.
+                client.call("flush", answer="flushed")
+                error = client.call("finish", self._run_stats(reason),
+                                    "finished" if reason == "finished" else reason,
+                                    answer="finished")
+                if error:
+                    logger.error("the crawl run was not recorded: %s", error)
+            self._archiver_stats(client.close())
+        except ArchiverError as exc:
+            logger.error("archiver: %s", exc)
+        finally:
+            delattr(self.crawler, ARCHIVER_ATTR)
 
     def _save(self, articles: list[Article], items: list[PageItem]) -> SaveResult:
         """Store one batch (writer thread). Each page's WARC record is written
@@ -320,15 +399,27 @@ class StorePipeline:
                 stats.set_value(f"{STATS_PREFIX}/articles_{key}", self.counts[key])
 
     def close_spider(self, spider: Any = None) -> None:
+        if self.client is not None:
+            error = self.client.call("flush", answer="flushed")
+            if error:
+                raise ArchiverError(f"the last batch was not stored: {error}")
+            return
         self.flush(wait=True)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.archive is None or self.writer is None:
-            return
+    def _run_stats(self, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats is not None else {}
         stats = _jsonable(stats)
         stats["finish_reason"] = reason
         stats["finished_at"] = datetime.now(UTC).isoformat()
+        return stats
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.client is not None:
+            self._close_archiver(reason)
+            return
+        if self.archive is None or self.writer is None:
+            return
+        stats = self._run_stats(reason)
         archive = self.archive
         try:
             self._in_writer(lambda: archive.finish_run(

@@ -65,10 +65,11 @@ PORTAL_ARCHIVE_RUN_ID = 0
 # Force an extraction profile for every page of the crawl ("generic": the
 # generic extractor; empty: each page's structure selects its profile).
 PORTAL_ARCHIVE_PROFILE = ""
-# Extraction worker processes (scraper/extractpool.py; 0: extract in the crawl
-# process). Opt-in: it uses more CPU in all (+1-2 ms an article) and ~30 MiB,
-# and pays only when a core is idle (docs/crawl-speed.md).
-PORTAL_ARCHIVE_EXTRACT_PROCESSES = 0
+# Where the pages are extracted, stored and written to WARC (scraper/archiver.py):
+# "process" (an archiver process beside the crawl, on another core), "inline"
+# (in the crawl process, store and WARC in writer threads), or "auto" (a
+# process on a machine with two cores or more). docs/crawl-speed.md.
+PORTAL_ARCHIVE_ARCHIVER = "auto"
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
 #: many requests at once.

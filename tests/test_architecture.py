@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_SCRAPY = ["scraper/extract", "scraper/portals.py", "scraper/demo", "archive",
-             "scraper/extractpool.py"]
+             "scraper/archiver.py"]
 EXTRACT = ROOT / "scraper" / "extract"
 FORBIDDEN_IN_EXTRACT = ("scrapy", "archive", "spiders", "scraper.pipelines", "scraper.items",
                         "scraper.demo", "socket", "urllib.request", "http", "requests", "random",

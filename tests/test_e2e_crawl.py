@@ -114,9 +114,11 @@ def test_robots_txt_obeyed(crawled: dict[str, Any]) -> None:
     assert hits.get("search", 0) == 0, hits
 
 
-def test_crawl_extracted_in_a_worker_as_extract_article_does(tmp_path: Path) -> None:
-    """PORTAL_ARCHIVE_EXTRACT_PROCESSES=1: the pages are extracted in a worker
-    process, and the archive holds what the pure function gives."""
+@pytest.mark.parametrize("mode", ["process", "inline"])
+def test_crawl_stores_what_extract_article_gives(tmp_path: Path, mode: str) -> None:
+    """PORTAL_ARCHIVE_ARCHIVER: extracted, stored and kept in WARC by the
+    archiver process or in the crawl process, the archive holds what the pure
+    function gives, and each article points at its WARC record."""
     from scraper.demo.app import DemoApp
     from scraper.extract import extract_article
 
@@ -124,12 +126,14 @@ def test_crawl_extracted_in_a_worker_as_extract_article_does(tmp_path: Path) -> 
     db = tmp_path / "worker.db"
     with DemoServer(site) as server:
         run = run_crawl(demo_portal(server.base_url), db, quiet=True,
-                        settings={"PORTAL_ARCHIVE_EXTRACT_PROCESSES": 1,
+                        settings={"PORTAL_ARCHIVE_ARCHIVER": mode,
                                   "PORTAL_ARCHIVE_IMAGES": False})
         base = server.base_url
-    assert run["articles_new"] == 40
-    assert run["stats"]["portal_archive/extracted_in_worker"] >= 40
-    assert run["stats"]["portal_archive/extract_worker_max_rss_kb"] > 0
+    assert run["articles_new"] == 40 and run["status"] == "finished"
+    has_archiver = "portal_archive/archiver/max_rss_kb" in run["stats"]
+    assert has_archiver == (mode == "process")
+    assert run["stats"]["portal_archive/warc/records"] == run["requests"]
+    assert _rows(db, "SELECT count(*) FROM captures WHERE warc_file IS NOT NULL") == [(40,)]
     app = DemoApp(site, base_url=base)
     stored = {r[0]: r[1:] for r in _rows(db, "SELECT canonical_url, title, body, author, "
                                          "published, body_html FROM articles")}

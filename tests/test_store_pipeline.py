@@ -42,7 +42,8 @@ def _items(count: int) -> list[PageItem]:
 def _pipeline(db: Path, batch: int, threaded: bool = True) -> tuple[StorePipeline, Any]:
     crawler = get_crawler(settings_dict={"PORTAL_ARCHIVE_DB": str(db),
                                          "PORTAL_ARCHIVE_BATCH": batch,
-                                         "PORTAL_ARCHIVE_STORE_THREAD": threaded})
+                                         "PORTAL_ARCHIVE_STORE_THREAD": threaded,
+                                         "PORTAL_ARCHIVE_ARCHIVER": "inline"})
     crawler.stats.open_spider()
     spider = SimpleNamespace(portal=demo_portal(BASE))
     pipeline = StorePipeline(crawler)

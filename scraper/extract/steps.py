@@ -2,7 +2,7 @@
 
 ``extract_article`` runs :data:`STEPS` in order; the Scrapy pipelines run the
 same functions, stage by stage (:data:`STAGES`; see ``scraper/pipelines.py``
-and ``scraper/extractpool.py``), so what the crawl stores is exactly what the
+and ``scraper/archiver.py``), so what the crawl stores is exactly what the
 tests check. A step may raise
 :class:`NotAnArticle`; nothing else escapes.
 """

@@ -1,0 +1,170 @@
+"""The archiver process (scraper/archiver.py): a real child process behind a real pipe.
+
+No Scrapy: the crawl's end (:class:`ArchiverClient`) on a plain asyncio loop,
+pages of the demo portal, a real archive file and real WARC files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbrows import rows
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.crawl import demo_portal
+from scraper.archiver import ArchiverClient, ArchiverConfig, ArchiverError, PageSummary
+from scraper.demo.app import DemoApp
+from scraper.demo.site import DemoSite
+from scraper.extract import extract_article
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://127.0.0.1:9/"
+
+
+def _pages(count: int) -> list[tuple[str, bytes]]:
+    site = DemoSite(size=max(count, 10), seed=5)
+    app = DemoApp(site, base_url=BASE)
+    return [(BASE.rstrip("/") + a.path, app.handle("GET", a.path).body)
+            for a in list(site.iter_articles())[:count]]
+
+
+def _client(db: Path, batch: int = 100, stats: list[dict[str, Any]] | None = None
+            ) -> ArchiverClient:
+    return ArchiverClient(ArchiverConfig(str(db), demo_portal(BASE), batch_size=batch),
+                          on_stats=stats.append if stats is not None else None)
+
+
+def _archive(client: ArchiverClient, pages: list[tuple[str, bytes]],
+             captures: list[dict[str, Any] | None] | None = None) -> list[PageSummary]:
+    async def go() -> list[PageSummary]:
+        client.attach(asyncio.get_running_loop())
+        futures = [client.page(url, html, 200, "2026-11-22T20:00:00+00:00",
+                               captures[i] if captures else None)
+                   for i, (url, html) in enumerate(pages)]
+        return list(await asyncio.wait_for(asyncio.gather(*futures), 60))
+    return asyncio.run(go())
+
+
+def test_stores_what_extract_article_gives_in_batches(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    stats: list[dict[str, Any]] = []
+    client = _client(db, batch=4, stats=stats)
+    pages = _pages(10)
+    summaries = _archive(client, pages)
+    assert client.call("flush", answer="flushed") == ""
+    client.close()
+    assert client.proc.returncode == 0
+    stored = {r[0]: r[1:] for r in rows(db, "SELECT canonical_url, title, body FROM articles")}
+    assert len(stored) == 10
+    for (url, html), summary in zip(pages, summaries, strict=True):
+        article = extract_article(html, url)
+        assert stored[article.canonical_url] == (article.title, article.body)
+        assert summary.reason == "" and summary.extractor == article.extractor
+        assert summary.image_urls == [i.url for i in article.images]
+    # Two full batches went by themselves, the flush wrote the last two.
+    assert [s["articles_new"] for s in stats] == [4, 8, 10]
+    assert stats[-1]["archiver/max_rss_kb"] > 0
+
+
+def test_a_page_that_is_not_an_article_comes_back_with_its_reason(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    client = _client(db)
+    try:
+        (summary,) = _archive(client, [(BASE + "x.html", b"")])
+        assert client.call("flush", answer="flushed") == ""
+    finally:
+        client.close()
+    assert summary.reason == "empty"
+    assert rows(db, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_each_article_points_at_its_warc_record(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    client = _client(db)
+    pages = _pages(3)
+    client.send("warc_open", {"root": tmp_path, "folder": "warc/demo", "prefix": "run000001",
+                              "max_bytes": 10_000_000, "info": {}})
+    for seq, (url, html) in enumerate(pages, start=1):
+        client.send("warc", seq, {
+            "url": url, "method": "GET", "request_headers": [("Accept", "text/html")],
+            "request_body": b"", "status": 200,
+            "response_headers": [("Content-Type", "text/html; charset=utf-8")],
+            "body": html, "when": datetime.now(UTC)})
+    _archive(client, pages, [{"seq": n, "status": 200} for n in range(1, 4)])
+    client.call("flush", answer="flushed")
+    client.close()
+    found = rows(db, "SELECT url, warc_file, warc_offset FROM captures ORDER BY url")
+    assert len(found) == 3
+    for url, warc_file, offset in found:
+        with open(tmp_path / warc_file, "rb") as fh:
+            fh.seek(offset)
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_type == "response"
+            assert record.rec_headers.get_header("WARC-Target-URI") == url
+            assert record.content_stream().read() == dict(pages)[url]
+
+
+def test_an_archive_it_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ArchiverError) as caught:
+        _client(tmp_path / "file" / "a.db")
+    assert "\n" not in str(caught.value) and str(caught.value)
+
+
+def test_a_dead_archiver_fails_its_pages_instead_of_hanging(tmp_path: Path) -> None:
+    client = _client(tmp_path / "a.db")
+    client.proc.kill()
+    client.proc.wait()
+    with pytest.raises(ArchiverError):
+        _archive(client, _pages(2))
+    assert client.dead
+    client.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")  # a zombie runs nothing: gone for our purpose
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def test_killed_crawl_takes_its_archiver_along_and_leaves_no_half_batch(
+        tmp_path: Path) -> None:
+    """SIGKILL the process that holds the client: the archiver exits by itself,
+    and the articles of its unfinished batch are not written (the next crawl
+    fetches them again), as a killed in-process crawl's are not."""
+    db = tmp_path / "a.db"
+    code = (
+        "import asyncio, sys, time\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_archiver import _client, _archive, _pages\n"
+        "from pathlib import Path\n"
+        f"client = _client(Path({str(db)!r}), batch=5)\n"
+        "_archive(client, _pages(7))\n"
+        "print(client.proc.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout is not None
+    archiver = int(proc.stdout.readline())
+    assert _alive(archiver)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _alive(archiver) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(archiver), "the archiver outlived the killed crawl"
+    # The first batch of 5 committed; the 2 after it were never written.
+    assert rows(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(5, 5)]
