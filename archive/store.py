@@ -1556,6 +1556,22 @@ class Archive:
                     [changed, run_id])
         return changed
 
+    def mark_seen(self, urls: Iterable[str], *, run_id: int | None = None,
+                  now: datetime | None = None) -> int:
+        """The portal answered for these articles without serving them again (a
+        revisited article that now redirects to another article's URL): ``last_seen``
+        becomes now, so the revisit budget verifies the others first. Returns
+        how many rows changed."""
+        stamp = utc_iso(now or datetime.now(UTC))
+        changed = 0
+        with self.db.atomic():
+            for url in urls:
+                changed += self.conn.execute(
+                    "UPDATE articles SET last_seen = ?, last_run_id = coalesce(?, last_run_id) "
+                    "WHERE canonical_url = ? OR url = ?", [stamp, run_id or None, url, url]
+                ).rowcount
+        return changed
+
     def last_run_status(self, portal_id: str, *, exclude: int | None = None) -> str | None:
         """Status of the portal's latest crawl run (None: never crawled).
 

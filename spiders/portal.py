@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ from scraper.crawlstate import (
     plan_crawl,
     revisit_budget,
 )
+from scraper.extract.notfound import SAME_PAGE, not_found_notice, page_signature, similarity
 from scraper.extract.steps import canonicalize_url
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
@@ -78,6 +80,9 @@ REVISIT_MAX_HOPS = 5
 #: Statuses a revisit sees itself: gone (404/410), and redirects (not followed
 #: by Scrapy: where they lead decides whether the article is gone).
 REVISIT_STATUSES = [301, 302, 303, 307, 308, 404, 410]
+#: The number a soft-404 probe puts in an article URL (no portal has that many articles).
+PROBE_ID = "987654321"
+_DIGITS = re.compile(r"\d+")
 
 
 class PortalSpider(scrapy.Spider):
@@ -112,8 +117,13 @@ class PortalSpider(scrapy.Spider):
         self.known = FingerprintSet()
         #: Keys of the article URLs met in this crawl.
         self.seen = FingerprintSet()
-        #: Archived articles that answered 404/410.
+        #: Archived articles that answered 404/410 (or a soft 404, or a redirect home).
         self.gone: list[str] = []
+        #: Archived articles that now redirect to another article's URL.
+        self.moved: list[str] = []
+        #: Signature of the page the portal serves for a URL that cannot exist,
+        #: when it serves one with status 200 (soft 404s; see _probe).
+        self.probe_page: frozenset[int] | None = None
         self.db_path = ""
         self.run_id = 0
         # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
@@ -218,6 +228,8 @@ class PortalSpider(scrapy.Spider):
         # dont_filter: a crawl resumed from its JOBDIR starts from its queue,
         # the home page must still be fetched when the job is new.
         yield scrapy.Request(self.portal.base_url, callback=self.parse, dont_filter=True)
+        if revisits:
+            yield self._probe(revisits[0])
         if self.discovery is not None:
             for request in self.discovery.start_requests():
                 yield request
@@ -234,7 +246,11 @@ class PortalSpider(scrapy.Spider):
             # Full: revisit all the archive holds: an article the portal deleted
             # is linked from nowhere any more, and answers 404 here; one marked
             # gone that is served again comes back.
+            probed = bool(revisits)
             for url in archive.archived_urls(self.portal.id):
+                if not probed:
+                    yield self._probe(url)
+                    probed = True
                 yield self._revisit(url)
         finally:
             archive.close()
@@ -262,6 +278,11 @@ class PortalSpider(scrapy.Spider):
                 yield from self._revisit_redirected(response, revisit)
                 return
             self._inc("articles/revisited")  # one per article verified: its final answer
+            if response.status == 200 and self._soft_404(response):
+                self.gone.append(revisit)
+                self._inc("articles/gone")
+                self._inc("articles/gone_soft404")
+                return
         if response.status >= 400:
             self._gone_or_error(response, revisit)
             return
@@ -380,11 +401,47 @@ class PortalSpider(scrapy.Spider):
             self._inc("articles/gone")
             self._inc("articles/gone_redirected")
             return
-        # Moved to another article URL: fetched as an article of its own (when new).
+        # Moved to another article URL: fetched as an article of its own (when
+        # new); the archived one is verified (last_seen), not revisited next run.
         self._inc("articles/moved")
+        self.moved.append(revisit)
         if self.wants(url):
             yield scrapy.Request(target, callback=self.parse, priority=10,
                                  cb_kwargs={"stale": 0})
+
+    def _probe(self, like: str) -> scrapy.Request:
+        """A request for an article URL that cannot exist, shaped like ``like`` (its
+        last number changed): what the portal serves for a deleted article. A
+        404 there is the honest answer; a page with status 200 is the portal's
+        soft 404, which revisited articles are then compared with."""
+        parts = urlsplit(like)
+        numbers = list(_DIGITS.finditer(parts.path))
+        if numbers:
+            last = numbers[-1]
+            path = parts.path[:last.start()] + PROBE_ID + parts.path[last.end():]
+        else:
+            stem, dot, ext = parts.path.rpartition(".")
+            path = f"{stem}-{PROBE_ID}.{ext}" if dot and "/" not in ext else \
+                parts.path.rstrip("/") + f"/{PROBE_ID}"
+        url = parts._replace(path=path, query="", fragment="").geturl()
+        return scrapy.Request(url, callback=self._probed, priority=100, dont_filter=True,
+                              meta={"dont_redirect": True, "handle_httpstatus_all": True,
+                                    "dont_retry": True})
+
+    def _probed(self, response: Response) -> Iterator[Any]:
+        self._inc(f"soft404/probe_status/{response.status}")
+        if response.status == 200 and isinstance(response, HtmlResponse):
+            self.probe_page = page_signature(response.body)
+        return iter(())
+
+    def _soft_404(self, response: Response) -> bool:
+        """Is this page (a revisited article, status 200) a soft 404?"""
+        if not isinstance(response, HtmlResponse):
+            return False
+        if self.probe_page is not None and \
+                similarity(page_signature(response.body), self.probe_page) >= SAME_PAGE:
+            return True
+        return not_found_notice(response.body) is not None
 
     def _is_article_url(self, url: str) -> bool:
         """May ``url`` be an article page? (Its layout's rules, else its shape.)"""
@@ -422,7 +479,7 @@ class PortalSpider(scrapy.Spider):
             # crawl continues from it (after a SIGKILL this file is missing).
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text(reason + "\n", encoding="utf-8")
-        if not self.gone:
+        if not (self.gone or self.moved):
             return
         archive = self._archive()
         if archive is None:
@@ -430,6 +487,7 @@ class PortalSpider(scrapy.Spider):
         try:
             # Counted in the run's articles_gone (the store counts what changed).
             archive.mark_gone(self.gone, run_id=self._stat_run_id() or None)
+            archive.mark_seen(self.moved, run_id=self._stat_run_id() or None)
         finally:
             archive.close()
 

@@ -4,6 +4,7 @@ archive. And the pure parts: the budget, the crawl plan."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def test_incremental_crawls_find_deleted_and_edited_articles_in_turn(tmp_path: P
             runs.append(run)
             assert run["settings"]["PORTAL_ARCHIVE_MODE"] == "incremental"
             assert run["articles_revisited"] == 20
-            assert server.hits["article"] == 20, "the budget, not more (nothing new to fetch)"
+            # The budget, not more (nothing new to fetch), and the soft-404 probe.
+            assert server.hits["article"] == 20 + 1
             for url, in _rows(db, "SELECT canonical_url FROM articles WHERE last_run_id = ?",
                               (run["id"],)):
                 seen_by.setdefault(url, run["id"])
@@ -91,7 +93,7 @@ def test_a_redirect_to_the_home_page_is_gone_and_a_full_crawl_brings_it_back(
         server.app.deleted_as = "home"
         run = run_crawl(portal, db, quiet=True, revisit="100%")
         hits = dict(server.hits)
-    assert run["articles_revisited"] == SIZE and hits["article"] == SIZE
+    assert run["articles_revisited"] == SIZE and hits["article"] == SIZE + 1  # + the probe
     assert run["articles_gone"] == 1
     assert run["stats"]["portal_archive/articles/gone_redirected"] == 1
     assert run["stats"]["downloader/response_status_count/302"] >= 1
@@ -105,6 +107,57 @@ def test_a_redirect_to_the_home_page_is_gone_and_a_full_crawl_brings_it_back(
     assert full["articles_unchanged"] == SIZE and full["articles_gone"] == 0
     assert _rows(db, "SELECT status, gone_at FROM articles WHERE canonical_url = ?", (url,)) \
         == [("live", None)]
+
+
+def test_a_soft_404_is_gone_and_the_probe_tells_it(tmp_path: Path) -> None:
+    """A deleted article answered with status 200 and the portal's template around
+    "Bài viết không tồn tại" is gone; the probe (an article URL that cannot exist)
+    got that page too; no article is made of it, the others stay live."""
+    site = DemoSite(size=SIZE, seed=SEED)
+    db = tmp_path / "archive.db"
+    with DemoServer(site) as server:
+        portal = demo_portal(server.base_url)
+        run_crawl(portal, db, quiet=True)
+        base = server.base_url
+    url = site.article(20).to_article(base).canonical_url
+    with DemoServer(site, port=_port(base), faults=frozenset({"deleted"})) as server:
+        server.app.deleted_ids = frozenset({20})
+        server.app.deleted_as = "soft404"
+        run = run_crawl(portal, db, quiet=True, revisit="100%")
+    assert run["articles_revisited"] == SIZE and run["articles_gone"] == 1
+    assert run["stats"]["portal_archive/articles/gone_soft404"] == 1
+    assert run["stats"]["portal_archive/soft404/probe_status/200"] == 1
+    assert run["articles_unchanged"] == SIZE - 1 and run["articles_new"] == 0
+    assert _rows(db, "SELECT status FROM articles WHERE canonical_url = ?", (url,)) \
+        == [("gone",)]
+    assert _rows(db, "SELECT count(*) FROM articles WHERE status = 'live'") == [(SIZE - 1,)]
+
+
+def test_a_moved_article_goes_to_the_back_of_the_revisit_line(tmp_path: Path) -> None:
+    """An archived article that now redirects to another article is verified: its
+    last_seen moves on, so the next revisit budget takes the others first."""
+    from scrapy.utils.test import get_crawler
+
+    from spiders.portal import PortalSpider
+
+    db = tmp_path / "archive.db"
+    site = DemoSite(size=10, seed=SEED)
+    base = "http://127.0.0.1:8000/"
+    portal = demo_portal(base)
+    with Archive(db) as archive:
+        archive.ensure_portal(portal)
+        articles = [a.to_article(base) for a in site.iter_articles()]
+        archive.save_articles(articles, portal_id="demo",
+                              now=datetime(2025, 1, 1, tzinfo=UTC))
+        oldest = archive.least_recently_seen("demo", 1)
+
+    crawler = get_crawler(PortalSpider, settings_dict={"PORTAL_ARCHIVE_DB": str(db)})
+    spider = PortalSpider.from_crawler(crawler, portal="demo", base_url=base)
+    spider.moved = list(oldest)
+    spider.closed("finished")
+    with Archive(db) as archive:
+        assert oldest[0] not in archive.least_recently_seen("demo", 9)
+        assert archive.least_recently_seen("demo", 10)[-1] == oldest[0]
 
 
 def test_revisit_budget() -> None:
@@ -205,5 +258,6 @@ def test_a_revisit_follows_a_respelt_url_and_tells_gone_from_moved() -> None:
     assert [r.url for r in moved] == ["http://127.0.0.1:8000/portal/Pages/2022-1-16/bai-moi.aspx"]
     assert REVISIT not in moved[0].meta
     assert spider.gone == [article, article]
+    assert spider.moved == [article], "verified (last_seen), not revisited again next run"
     assert stats.get_value("portal_archive/articles/moved") == 1
     assert stats.get_value("portal_archive/articles/revisited") == 3

@@ -28,8 +28,11 @@ and every response through :meth:`DemoApp._apply_faults`:
 ``duplicate_urls``      articles are linked under several URLs: with query strings
                         (``?ref=…``) and under their category's path
 ``deleted``             articles in ``deleted_ids`` (default: every 20th) answer 404
-                        (``deleted_as``: ``"404"``, ``"410"``, or ``"home"``: a 302
-                        redirect to the home page, as some portals do)
+                        (``deleted_as``: ``"404"``, ``"410"``, ``"home"``: a 302
+                        redirect to the home page, as some portals do, or
+                        ``"soft404"``: status 200, the portal's template around
+                        "Bài viết không tồn tại hoặc đã bị xóa", also for any
+                        article URL that never existed)
 ``wrong_charset``       pages declare windows-1258 (header) and iso-8859-1 (meta)
                         but are UTF-8
 """
@@ -57,6 +60,8 @@ SITEMAP_SIZE = 1000
 FEED_PATH = "/rss.xml"
 FEED_SIZE = 20
 #: Fault modes (see the module docstring).
+#: The notice of the ``soft404`` deletion mode (served with status 200).
+SOFT_404_NOTICE = "Bài viết không tồn tại hoặc đã bị xóa"
 FAULT_MODES: frozenset[str] = frozenset({
     "error_burst", "timeout", "slow", "truncated", "endless_pagination", "calendar",
     "redirect_loop", "session_path", "session_query", "duplicate_urls", "deleted",
@@ -141,7 +146,8 @@ class DemoApp:
         self.slow_delay = 0.05
         #: deleted: article ids that answer 404.
         self.deleted_ids: frozenset[int] | None = None
-        #: deleted: how a deleted article answers: "404", "410" or "home" (302 to /).
+        #: deleted: how a deleted article answers: "404", "410", "home" (302 to /)
+        #: or "soft404" (200, a notice in the portal's template).
         self.deleted_as = "404"
         #: Requests seen per path (error_burst, timeout, truncated).
         self._path_hits: Counter[str] = Counter()
@@ -303,6 +309,9 @@ class DemoApp:
                 and response.status == 404 and route.category and route.page > 1:
             last = self.site.page_count(route.category)
             response = _html(self.renderer.listing(route.category, last, target, self._visit()))
+        if "deleted" in f and self.deleted_as == "soft404" and kind == "article" and (
+                response.status == 404 or article_id in self._deleted()):
+            return self._page(self.renderer.notice(SOFT_404_NOTICE, target, self._visit()))
         if "deleted" in f and article_id is not None and article_id in self._deleted():
             if self.deleted_as == "home":
                 return Response(302, HTML, b"", {"Location": "/"})

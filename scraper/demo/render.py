@@ -86,6 +86,12 @@ class Renderer:
                             category=category, articles=articles,
                             pages=self.pager(slug, page, last))
 
+    def notice(self, title: str, request_path: str, visit: int) -> str:
+        """A page of the portal's template whose heading is a notice (no articles)."""
+        return self._render("listing.html", request_path, self._counter(None, visit),
+                            category={"name": title, "url": "/", "slug": ""},
+                            articles=[], pages=[])
+
     def article(self, article: DemoArticle, base_url: str, request_path: str,
                 visit: int) -> str:
         blocks = [_block_view(b) for b in article.blocks]
