@@ -277,6 +277,13 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
         except ValueError:
             value = raw
         settings[key.strip()] = value
+    if "PORTAL_ARCHIVE_ARCHIVER" in settings:  # checked now, not in the crawl process
+        from scraper.archiver import archiver_mode
+
+        try:
+            archiver_mode(str(settings["PORTAL_ARCHIVE_ARCHIVER"]))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'-s'") from None
     return settings
 
 

@@ -319,6 +319,18 @@ def main() -> int:
 
 
 # ------------------------------------------------------------ the crawl's end
+ARCHIVER_MODES = ("auto", "process", "inline")
+
+
+def archiver_mode(setting: str | None) -> str:
+    """``PORTAL_ARCHIVE_ARCHIVER``, checked: ``auto``, ``process`` or ``inline``."""
+    value = (setting or "auto").strip().lower()
+    if value not in ARCHIVER_MODES:
+        raise ValueError(f"PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline, "
+                         f"not {setting!r}")
+    return value
+
+
 #: Where the crawler object keeps its archiver client (when it has one).
 ARCHIVER_ATTR = "_portal_archive_archiver"
 
@@ -523,4 +535,4 @@ _ENTRY = "import sys; from scraper.archiver import main; sys.exit(main())"
 
 
 __all__ = ["ARCHIVER_ATTR", "Archiver", "ArchiverClient", "ArchiverConfig", "ArchiverError", "Outcome",
-           "PageSummary", "archiver_of", "capture_of", "extract_page"]
+           "PageSummary", "archiver_mode", "archiver_of", "capture_of", "extract_page"]

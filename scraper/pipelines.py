@@ -33,6 +33,7 @@ from scraper.archiver import (
     ArchiverClient,
     ArchiverConfig,
     ArchiverError,
+    archiver_mode,
     archiver_of,
     capture_of,
 )
@@ -201,18 +202,6 @@ def _capture(item: PageItem) -> Capture:
     when that is still being written (call it off the reactor: the store's
     writer thread does)."""
     return capture_of(item.url, item.fetched_at, item.status, resolve_capture(item.capture))
-
-
-ARCHIVER_MODES = ("auto", "process", "inline")
-
-
-def archiver_mode(setting: str | None) -> str:
-    """``PORTAL_ARCHIVE_ARCHIVER``, checked: ``auto``, ``process`` or ``inline``."""
-    value = (setting or "auto").strip().lower()
-    if value not in ARCHIVER_MODES:
-        raise ValueError(f"PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline, "
-                         f"not {setting!r}")
-    return value
 
 
 def wants_archiver(mode: str) -> bool:

@@ -46,3 +46,13 @@ def test_crawl_unknown_portal_is_one_line_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     assert result.stderr.strip().count("\n") == 0
     assert "unknown portal" in result.stderr
+
+
+def test_crawl_bad_archiver_setting_is_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["crawl", "demo", "-s", "PORTAL_ARCHIVE_ARCHIVER=fast",
+                                       "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().count("\n") == 0
+    assert "PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline" in result.stderr
+    assert not (tmp_path / "x.db").exists(), "refused before any crawl"
