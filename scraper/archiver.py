@@ -309,7 +309,11 @@ def _flush(archiver: Archiver, reply: Callable[..., None]) -> str:
 
 def main() -> int:
     """The archiver process: orders on stdin, replies on (the original) stdout."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl decides when to stop
+    # The crawl decides when to stop: Ctrl-C or a service manager's SIGTERM reach
+    # the whole process group, the crawl then closes down cleanly and tells us
+    # to flush; if it dies instead, the pipe's end of file stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into the replies
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,

@@ -130,6 +130,21 @@ def test_a_dead_archiver_fails_its_pages_instead_of_hanging(tmp_path: Path) -> N
     client.close()
 
 
+def test_sigterm_and_sigint_leave_the_stopping_to_the_crawl(tmp_path: Path) -> None:
+    """A service manager's SIGTERM (or Ctrl-C) reaches the whole process group:
+    the archiver stays, so the crawl's clean shutdown can still store its last batch."""
+    db = tmp_path / "a.db"
+    client = _client(db, batch=100)
+    _archive(client, _pages(3))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        os.kill(client.proc.pid, sig)
+    time.sleep(0.2)
+    assert client.proc.poll() is None
+    assert client.call("flush", answer="flushed") == ""
+    client.close()
+    assert rows(db, "SELECT count(*) FROM articles") == [(3,)]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
