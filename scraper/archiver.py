@@ -374,6 +374,9 @@ class ArchiverClient:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.writing = False
         self.dead = ""
+        #: The archiver's end of the pipe is closed; we asked it to close.
+        self.eof = False
+        self.closing = False
         self.replies: list[tuple[Any, ...]] = []
         try:
             os.write(self.out_fd, _frame(config))
@@ -381,11 +384,16 @@ class ArchiverClient:
             raise ArchiverError(f"the archiver did not start: {exc}") from exc
         os.set_blocking(self.out_fd, False)
         os.set_blocking(self.in_fd, False)
-        ready = self._wait_for("ready", "failed")
-        if ready[0] == "failed":
-            self.proc.wait()
-            raise ArchiverError(ready[1])
-        self.run_id: int = ready[1]
+        self.run_id: int = config.run_id
+        if not self.run_id:
+            # The archiver creates the run: wait for its id. With the id given
+            # (portal-archive crawl), the crawl goes on while the archiver starts;
+            # an archive it cannot open then stops the crawl at the first page.
+            try:
+                self.run_id = self._wait_for("ready")[1]
+            except ArchiverError:
+                self.proc.wait()
+                raise
 
     # writing
     def send(self, *order: Any) -> None:
@@ -425,8 +433,15 @@ class ArchiverClient:
         except Exception as exc:  # noqa: BLE001 - a reply we cannot read: stop here
             self._died(f"unreadable reply from the archiver ({type(exc).__name__}: {exc})")
             return
+        self._take(messages)
+
+    def _take(self, messages: list[tuple[Any, ...]]) -> None:
+        """Dispatch replies; then, when the pipe has ended, the archiver is gone
+        (its last words, such as why it failed, are read first)."""
         for message in messages:
             self._dispatch(message)
+        if self.eof and not self.closing:  # after its "closed" the archiver exits: no death
+            self._died("the archiver process is gone")
 
     def _read(self) -> list[tuple[Any, ...]]:
         while True:
@@ -435,7 +450,7 @@ class ArchiverClient:
             except BlockingIOError:
                 break
             if not chunk:
-                self._died("the archiver process is gone")
+                self.eof = True
                 break
             self.incoming += chunk
         messages = []
@@ -460,6 +475,8 @@ class ArchiverClient:
         elif kind == "stats":
             if self.on_stats is not None:
                 self.on_stats(message[1])
+        elif kind == "failed":
+            self._died(f"the archiver did not start: {message[1]}")
         else:
             self.replies.append(message)
 
@@ -496,8 +513,8 @@ class ArchiverClient:
             for i, message in enumerate(self.replies):
                 if message[0] in kinds:
                     return self.replies.pop(i)
-            if self.dead:
-                raise ArchiverError(self.dead)
+            if self.dead or self.eof:
+                raise ArchiverError(self.dead or "the archiver process is gone")
             wants_write = [self.out_fd] if self.outgoing else []
             readable, writable, _ = select.select([self.in_fd], wants_write, [], timeout)
             if not readable and not writable:
@@ -505,8 +522,7 @@ class ArchiverClient:
             if writable:
                 self._write()
             if readable:
-                for message in self._read():
-                    self._dispatch(message)
+                self._take(self._read())
 
     def call(self, kind: str, *args: Any, answer: str) -> Any:
         """Send an order and wait for its answer (blocking: the spider is closing)."""
@@ -518,6 +534,7 @@ class ArchiverClient:
         stats: dict[str, Any] = {}
         try:
             if not self.dead:
+                self.closing = True
                 stats = self.call("close", answer="closed")
         finally:
             if self.loop is not None and not self.dead:

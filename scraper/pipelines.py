@@ -121,6 +121,8 @@ class ExtractPipeline(StagePipeline):
     """
 
     stages = tuple(STAGES)
+    #: The archiver died and the crawl is being stopped.
+    stopping = False
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         client = archiver_of(self.crawler)
@@ -140,13 +142,12 @@ class ExtractPipeline(StagePipeline):
         self._counts(summary.removed, summary.extractor, summary.warnings)
         return item
 
-
     def _archiver_died(self, why: str) -> None:
         """Stop the crawl (once): it is not finished, the next crawl resumes it."""
         engine = self.crawler.engine
-        if engine is None or getattr(self, "_stopping", False):
+        if engine is None or self.stopping:
             return
-        self._stopping = True
+        self.stopping = True
         logger.error("%s: stopping the crawl (the next crawl resumes it)", why)
         deferred_from_coro(engine.close_spider_async(reason="archiver_failed"))
 
@@ -329,12 +330,12 @@ class StorePipeline:
     def _close_archiver(self, reason: str) -> None:
         client, self.client = self.client, None
         assert client is not None
+        status = "finished" if reason == "finished" else reason
         try:
             if not client.dead:
                 # Its last counters first (they come as stats), so that the run records them.
                 client.call("flush", answer="flushed")
-                error = client.call("finish", self._run_stats(reason),
-                                    "finished" if reason == "finished" else reason,
+                error = client.call("finish", self._run_stats(reason), status,
                                     answer="finished")
                 if error:
                     logger.error("the crawl run was not recorded: %s", error)
@@ -343,6 +344,11 @@ class StorePipeline:
             logger.error("archiver: %s", exc)
         finally:
             delattr(self.crawler, ARCHIVER_ATTR)
+        if client.dead:
+            # Recorded from here: the run is not finished, the next crawl resumes it.
+            with Archive(self.db_path) as archive:
+                archive.finish_run(self.run_id, self._run_stats(reason),
+                                   status="archiver_failed" if status == "finished" else status)
 
     def _save(self, articles: list[Article], items: list[PageItem]) -> SaveResult:
         """Store one batch (writer thread). Each page's WARC record is written

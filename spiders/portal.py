@@ -474,9 +474,12 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self.close_reason = reason
         mark = self._resumable_mark()
-        if mark is not None and reason != "finished":
+        if mark is not None and reason not in ("finished", "archiver_failed"):
             # Stopped cleanly before the end: Scrapy saved the queue, the next
             # crawl continues from it (after a SIGKILL this file is missing).
+            # Not when the archiver died: pages fetched were lost with it, and
+            # the queue's seen-requests would keep the next crawl from them;
+            # it resumes from the archive instead (listings walked again).
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text(reason + "\n", encoding="utf-8")
         if not (self.gone or self.moved):

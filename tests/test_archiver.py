@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -120,6 +121,17 @@ def test_an_archive_it_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
     assert "\n" not in str(caught.value) and str(caught.value)
 
 
+def test_with_the_run_given_the_crawl_does_not_wait_and_a_failure_reaches_its_pages(
+        tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    client = ArchiverClient(ArchiverConfig(str(tmp_path / "file" / "a.db"), demo_portal(BASE),
+                                           run_id=7))
+    assert client.run_id == 7
+    with pytest.raises(ArchiverError, match="did not start"):
+        _archive(client, _pages(1))
+    client.close()
+
+
 def test_a_dead_archiver_fails_its_pages_instead_of_hanging(tmp_path: Path) -> None:
     client = _client(tmp_path / "a.db")
     client.proc.kill()
@@ -183,3 +195,63 @@ def test_killed_crawl_takes_its_archiver_along_and_leaves_no_half_batch(
     assert not _alive(archiver), "the archiver outlived the killed crawl"
     # The first batch of 5 committed; the 2 after it were never written.
     assert rows(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(5, 5)]
+
+
+def _archiver_of(db: Path) -> int | None:
+    """The archiver process writing ``db`` (found by its open files)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"scraper.archiver import main" not in (proc / "cmdline").read_bytes():
+                continue
+            if any(os.readlink(fd) == str(db) for fd in (proc / "fd").iterdir()):
+                return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
+        tmp_path: Path) -> None:
+    """The archiver is killed mid-crawl: the crawl stops (run status
+    archiver_failed, not finished); the next crawl resumes, and every article
+    ends up in the archive exactly once."""
+    import threading
+
+    from archive.crawl import run_crawl
+    from scraper.demo.server import DemoServer
+
+    site = DemoSite(size=120, seed=9)
+    db = tmp_path / "archive.db"
+    settings = {"PORTAL_ARCHIVE_ARCHIVER": "process", "PORTAL_ARCHIVE_BATCH": 10,
+                "PORTAL_ARCHIVE_IMAGES": False, "CONCURRENT_REQUESTS": 2}
+    with DemoServer(site, faults=frozenset({"slow"})) as server:
+        server.app.slow_delay = 0.02
+        portal = demo_portal(server.base_url)
+        runs: list[dict[str, Any]] = []
+        crawl = threading.Thread(target=lambda: runs.append(
+            run_crawl(portal, db, quiet=True, settings=settings)))
+        crawl.start()
+        killed = False
+        deadline = time.monotonic() + 60
+        while crawl.is_alive() and time.monotonic() < deadline and not killed:
+            try:
+                stored = rows(db, "SELECT count(*) FROM articles")[0][0]
+            except sqlite3.OperationalError:  # not created yet
+                stored = 0
+            pid = _archiver_of(db) if stored >= 20 else None
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+            time.sleep(0.05)
+        crawl.join(120)
+        assert killed, "the crawl ended before its archiver could be killed"
+        assert runs and runs[0]["status"] == "archiver_failed"
+        assert runs[0]["articles_new"] < site.article_count
+        server.app.faults = frozenset()
+        second = run_crawl(portal, db, quiet=True, settings=settings)
+    assert second["status"] == "finished"
+    assert second["settings"]["PORTAL_ARCHIVE_MODE"] == "resume"
+    assert rows(db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == \
+        [(site.article_count, site.article_count)]

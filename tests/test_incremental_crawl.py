@@ -53,11 +53,14 @@ def test_recrawl_fetches_only_what_is_new(tmp_path: Path) -> None:
     assert first["settings"]["PORTAL_ARCHIVE_MODE"] == "incremental"
     assert first["settings"]["PORTAL_ARCHIVE_MODE_REASON"] == "first crawl of the portal"
     # Unchanged portal: no new article fetched, a few listing pages per category,
-    # and the revisit budget (default: at least 50) of archived articles verified.
+    # the revisit budget (default: at least 50) of archived articles verified,
+    # and one soft-404 probe (an article URL that cannot exist).
     assert second["settings"]["PORTAL_ARCHIVE_REVISIT_BUDGET"] == 50
-    assert second_hits.get("article", 0) == second["articles_revisited"] == 50
+    assert second["articles_revisited"] == 50
+    assert second_hits.get("article", 0) == 50 + 1
+    assert second["stats"]["portal_archive/soft404/probe_status/404"] == 1
     assert second_hits["listing"] <= 5 * 3
-    assert sum(second_hits.values()) - 50 < first_hits / 10
+    assert sum(second_hits.values()) - 51 < first_hits / 10
     assert second["articles_new"] == second["articles_changed"] == 0
     assert second["articles_unchanged"] == 50 and second["articles_gone"] == 0
     assert second["stats"]["portal_archive/articles/known_skipped"] > 0
@@ -72,8 +75,8 @@ def test_recrawl_fetches_only_what_is_new(tmp_path: Path) -> None:
         full = run_crawl(portal, db, quiet=True, full=True)
         full_hits = dict(server.hits)
     assert third["articles_new"] == 30
-    # The 30 new ones, and the next 50 archived articles in the revisit rotation.
-    assert third_hits["article"] == 30 + 50
+    # The 30 new ones, the next 50 archived articles in the revisit rotation, the probe.
+    assert third_hits["article"] == 30 + 50 + 1
     assert third["articles_unchanged"] == third["articles_revisited"] == 50
     # Not the same 50 again: the least recently seen first, so the archive rotates.
     assert rotation == {first["id"]: 100, second["id"]: 50, third["id"]: 80}
@@ -83,7 +86,7 @@ def test_recrawl_fetches_only_what_is_new(tmp_path: Path) -> None:
 
     # --full: everything fetched again, nothing changes.
     assert full["settings"]["PORTAL_ARCHIVE_MODE"] == "full"
-    assert full_hits["article"] == 230
+    assert full_hits["article"] == 230 + 1  # and the soft-404 probe
     assert (full["articles_new"], full["articles_changed"], full["articles_unchanged"]) \
         == (0, 0, 230)
     assert len(_urls(db)) == 230
