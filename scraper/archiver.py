@@ -12,8 +12,9 @@ No Scrapy here. :class:`Archiver` is the work, with no transport:
 :func:`main` runs it in the child process behind a pipe, and
 :class:`ArchiverClient` is the crawl's end of that pipe (non-blocking on the
 asyncio loop, so the reactor never waits for the archiver except when the
-spider closes). The same :func:`extract_page` and
-:meth:`archive.store.Archive.save_articles` serve the in-process pipelines.
+spider closes). The archiver runs the same extraction steps as
+``extract_article`` and the in-process pipelines (:data:`STEPS`) and stores
+with the same :meth:`archive.store.Archive.save_articles`.
 
 Crash-safety is the in-process store's: a batch is stored when its
 transaction commits. The archiver reads its orders from the crawl's pipe; when
@@ -37,13 +38,13 @@ import struct
 import subprocess
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from archive.store import Archive, Capture
 from scraper.extract.article import Article, NotAnArticle
-from scraper.extract.steps import STAGES, Page, run
+from scraper.extract.steps import STEPS, Page, run
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +66,10 @@ class Outcome:
     message: str = ""
 
 
-def extract_page(url: str, raw: bytes | str, forced_profile: str | None,
-                 stages: Sequence[str] = tuple(STAGES)) -> Outcome:
-    """Run the named stages (default: all, as ``extract_article`` does) on one page."""
-    steps = tuple(step for name in stages for step in STAGES[name])
+def extract_page(url: str, raw: bytes | str, forced_profile: str | None) -> Outcome:
+    """Run every extraction step on one page, as ``extract_article`` does."""
     try:
-        page = run(Page(url=url, raw=raw, forced_profile=forced_profile), steps)
+        page = run(Page(url=url, raw=raw, forced_profile=forced_profile), STEPS)
     except NotAnArticle as exc:
         return Outcome(reason=exc.reason, message=str(exc))
     return Outcome(article=page.article, removed=dict(page.removed))
