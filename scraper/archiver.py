@@ -13,7 +13,7 @@ No Scrapy here. :class:`Archiver` is the work, with no transport:
 :class:`ArchiverClient` is the crawl's end of that pipe (non-blocking on the
 asyncio loop, so the reactor never waits for the archiver except when the
 spider closes). The archiver runs the same extraction steps as
-``extract_article`` and the in-process pipelines (:data:`STEPS`) and stores
+``extract_article`` and the in-process pipelines (``STEPS``) and stores
 with the same :meth:`archive.store.Archive.save_articles`.
 
 Crash-safety is the in-process store's: a batch is stored when its
@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from archive.store import Archive, Capture
+from scraper.extract import extract_page_state
 from scraper.extract.article import Article, NotAnArticle
-from scraper.extract.steps import STEPS, Page, run
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Outcome:
 def extract_page(url: str, raw: bytes | str, forced_profile: str | None) -> Outcome:
     """Run every extraction step on one page, as ``extract_article`` does."""
     try:
-        page = run(Page(url=url, raw=raw, forced_profile=forced_profile), STEPS)
+        page = extract_page_state(raw, url, profile=forced_profile)
     except NotAnArticle as exc:
         return Outcome(reason=exc.reason, message=str(exc))
     return Outcome(article=page.article, removed=dict(page.removed))

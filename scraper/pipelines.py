@@ -135,7 +135,8 @@ class ExtractPipeline(StagePipeline):
         except ArchiverError as exc:
             if client.dead:
                 self._archiver_died(client.dead)
-            self._drop(item, "archiver_failed", str(exc))
+                self._drop(item, "archiver_failed", str(exc))
+            self._drop(item, "extraction_error", str(exc))  # this page only
         if summary.reason:
             self._drop(item, summary.reason, summary.message)
         item.summary = summary

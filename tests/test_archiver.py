@@ -76,16 +76,21 @@ def test_stores_what_extract_article_gives_in_batches(tmp_path: Path) -> None:
     assert stats[-1]["archiver/max_rss_kb"] > 0
 
 
-def test_a_page_that_is_not_an_article_comes_back_with_its_reason(tmp_path: Path) -> None:
+def test_pages_that_are_not_articles_come_back_with_their_reasons(tmp_path: Path) -> None:
+    """Bad input (empty, binary, absurdly deep markup) is a reason, never a dead
+    archiver: the article after them is stored."""
     db = tmp_path / "a.db"
     client = _client(db)
+    bad = [b"", bytes(range(256)) * 40, b"<html><body>" + b"<div>" * 100_000 + b"chu"]
     try:
-        (summary,) = _archive(client, [(BASE + "x.html", b"")])
+        summaries = _archive(client, [(BASE + f"x{n}.html", page)
+                                      for n, page in enumerate(bad)] + _pages(1))
         assert client.call("flush", answer="flushed") == ""
     finally:
         client.close()
-    assert summary.reason == "empty"
-    assert rows(db, "SELECT count(*) FROM articles") == [(0,)]
+    assert summaries[0].reason == "empty"
+    assert all(s.reason for s in summaries[:3]) and summaries[3].reason == ""
+    assert rows(db, "SELECT count(*) FROM articles") == [(1,)]
 
 
 def test_each_article_points_at_its_warc_record(tmp_path: Path) -> None:

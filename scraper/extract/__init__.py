@@ -18,16 +18,20 @@ def extract_article(html: bytes | str, url: str, *, profile: str | None = None) 
     Raises :class:`NotAnArticle` for pages that are not articles; no other
     exception escapes for any input.
     """
-    try:
-        page = run(Page(url=url, raw=html, forced_profile=profile), STEPS)
-    except NotAnArticle:
-        raise
-    except RecursionError as exc:  # absurdly deep markup
-        raise NotAnArticle("too-deep", "markup nested too deeply") from exc
+    page = extract_page_state(html, url, profile=profile)
     if page.article is None:  # pragma: no cover - validate() guarantees it
         raise NotAnArticle("no-content")
     return page.article
 
 
+def extract_page_state(html: bytes | str, url: str, *, profile: str | None = None) -> Page:
+    """Every extraction step on one page: its final state (the article, and the
+    widgets removed). Raises :class:`NotAnArticle` as :func:`extract_article` does."""
+    try:
+        return run(Page(url=url, raw=html, forced_profile=profile), STEPS)
+    except RecursionError as exc:  # absurdly deep markup
+        raise NotAnArticle("too-deep", "markup nested too deeply") from exc
+
+
 __all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle", "extract_article",
-           "parse_text_dump"]
+           "extract_page_state", "parse_text_dump"]
