@@ -147,8 +147,6 @@ class Archiver:
         self.run_id = config.run_id or self.archive.start_run(
             config.portal.id, {"started_by": "scrapy crawl"})
         self.warc_writer: Any = None
-        self.warc_failed = False
-        self.warc_written = 0
         self.locations: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self.buffer: list[Article] = []
         self.captures: list[Any] = []
@@ -162,25 +160,13 @@ class Archiver:
 
     def warc(self, seq: int, exchange: dict[str, Any]) -> None:
         """Write one exchange; keep where its response went for the page to come."""
-        if self.warc_writer is None or self.warc_failed:
+        if self.warc_writer is None:
             return
-        try:
-            location = self.warc_writer.write_exchange(**exchange)
-        except OSError as exc:  # disk full, folder not writable: say so once, go on
-            self.warc_failed = True
-            logger.error("WARC writing stopped: %s", exc)
-            return
-        except Exception:  # this exchange only: its page is stored without a WARC record
-            logger.exception("WARC record of %s not written", exchange.get("url"))
-            return
-        self.warc_written += 1
-        self.locations[seq] = {
-            "file": location.file, "offset": location.offset, "length": location.length,
-            "record_id": location.record_id, "status": exchange["status"],
-            "fetched": location.date,
-        }
-        if len(self.locations) > LOCATIONS_KEPT:
-            self.locations.popitem(last=False)
+        location = self.warc_writer.keep(exchange)
+        if location is not None:
+            self.locations[seq] = location
+            if len(self.locations) > LOCATIONS_KEPT:
+                self.locations.popitem(last=False)
 
     def stats(self) -> dict[str, Any]:
         """Counters the crawl copies into its stats."""
@@ -188,7 +174,7 @@ class Archiver:
         writer = self.warc_writer
         if writer is not None:
             # records: responses written (each with its request), as in the crawl process.
-            out.update({"warc/records": self.warc_written, "warc/bytes": writer.bytes_written,
+            out.update({"warc/records": writer.exchanges, "warc/bytes": writer.bytes_written,
                         "warc/files": list(writer.files)})
         out["archiver/max_rss_kb"] = max_rss_kb()
         return out

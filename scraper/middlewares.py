@@ -61,7 +61,6 @@ class WarcMiddleware:
         self.writer: WarcWriter | None = None
         self.executor: Executor | None = None
         self.threaded = settings.getbool("PORTAL_ARCHIVE_WARC_THREAD", True)
-        self.failed = False
         #: Exchanges handed to the archiver process (their numbers), and whether
         #: it was told how to write them.
         self.seq = 0
@@ -105,7 +104,7 @@ class WarcMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
-        if not self.enabled or self.failed:
+        if not self.enabled or (self.writer is not None and self.writer.stopped):
             return response
         ip = getattr(response, "ip_address", None)
         exchange: dict[str, Any] = {
@@ -143,27 +142,13 @@ class WarcMiddleware:
 
     def _write(self, writer: WarcWriter, exchange: dict[str, Any]) -> dict[str, Any] | None:
         """Write one exchange (WARC thread); its location, or None when writing failed."""
-        if self.failed:
-            return None
-        try:
-            location = writer.write_exchange(**exchange)
-        except OSError as exc:  # disk full, folder not writable: say so once, go on
-            self.failed = True
-            logger.error("WARC writing stopped: %s", exc)
-            return None
-        except Exception:  # this exchange only: its page is stored without a WARC record
-            logger.exception("WARC record of %s not written", exchange["url"])
-            return None
+        location = writer.keep(exchange)
         stats = self.crawler.stats
-        if stats is not None:
-            stats.inc_value(f"{STATS_PREFIX}/records")
+        if location is not None and stats is not None:
+            stats.set_value(f"{STATS_PREFIX}/records", writer.exchanges)
             stats.set_value(f"{STATS_PREFIX}/bytes", writer.bytes_written)
             stats.set_value(f"{STATS_PREFIX}/files", list(writer.files))
-        return {
-            "file": location.file, "offset": location.offset, "length": location.length,
-            "record_id": location.record_id, "status": exchange["status"],
-            "fetched": location.date,
-        }
+        return location
 
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         if self.executor is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -31,6 +32,8 @@ from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
 
 SOFTWARE = "portal-archive/0.1 (warcio)"
 #: Default size at which a WARC file is closed and the next one started.
@@ -83,6 +86,9 @@ class WarcWriter:
         self.files: list[str] = []
         self.bytes_written = 0
         self.records = 0
+        #: Exchanges written by :meth:`keep`; whether a disk error stopped it.
+        self.exchanges = 0
+        self.stopped = False
         self._fh: BinaryIO | None = None
         self._writer: WARCWriter | None = None
         self._name = ""
@@ -182,3 +188,25 @@ class WarcWriter:
         )
         self._write(request)
         return location
+
+    def keep(self, exchange: dict[str, Any]) -> dict[str, Any] | None:
+        """Write one exchange (:meth:`write_exchange`'s arguments) for a crawl
+        that goes on whatever happens: where its response went (file, offset,
+        length, record id, status, fetched), or None. A disk error stops the
+        writing (said once); any other error loses this exchange only, and its
+        page is stored without a WARC record."""
+        if self.stopped:
+            return None
+        try:
+            location = self.write_exchange(**exchange)
+        except OSError as exc:  # disk full, folder not writable
+            self.stopped = True
+            logger.error("WARC writing stopped: %s", exc)
+            return None
+        except Exception:
+            logger.exception("WARC record of %s not written", exchange.get("url"))
+            return None
+        self.exchanges += 1
+        return {"file": location.file, "offset": location.offset, "length": location.length,
+                "record_id": location.record_id, "status": exchange["status"],
+                "fetched": location.date}

@@ -19,11 +19,12 @@ page from the article. Two signs, both pure functions of the page:
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
 
 from lxml import etree
 from lxml import html as lxml_html
+
+from scraper.extract.text import fold
 
 #: Jaccard similarity of word trigrams above which a page is the probe's page.
 SAME_PAGE = 0.9
@@ -41,12 +42,6 @@ _WORD = re.compile(r"[^\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _fold(text: str) -> str:
-    """Lower case, no diacritics (đ → d): "Không tìm thấy" and "khong tim thay" match."""
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _doc(html: str | bytes) -> etree._Element | None:
     try:
         return lxml_html.document_fromstring(html)
@@ -55,7 +50,7 @@ def _doc(html: str | bytes) -> etree._Element | None:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(_fold(text))
+    return _WORD.findall(fold(text))
 
 
 def not_found_notice(html: str | bytes) -> str | None:
@@ -88,7 +83,7 @@ def page_signature(html: str | bytes) -> frozenset[int]:
     for bulk in doc.xpath("//script|//style|//noscript"):
         bulk.drop_tree()
     # Digits left out: a visitor counter or a date differs between two views.
-    words = _LETTERS.findall(_fold(doc.text_content()))
+    words = _LETTERS.findall(fold(doc.text_content()))
     return frozenset(zlib.crc32(" ".join(words[i:i + 3]).encode())
                      for i in range(len(words) - 2))
 
