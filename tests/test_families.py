@@ -10,6 +10,8 @@ neither Scrapy, nor the demo, nor the archive, nor the spiders.
 from __future__ import annotations
 
 import ast
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import urlopen
@@ -127,3 +129,34 @@ def test_registry_is_core_data() -> None:
             offenders += [f"{path.name}: {n}" for n in names
                           if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)]
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("layout", [n for n in SERVED if n != "thanhhoa"])  # thanhhoa: test_e2e_crawl
+def test_portal_declared_with_the_family_crawls_by_its_rules(layout: str, tmp_path: Path) -> None:
+    """portals.toml → spider (link rules, no discovery) → extractor (the profile):
+    a portal declared with the family is archived whole, by the family's profile."""
+    from click.testing import CliRunner
+
+    from archive.cli import main
+
+    site = DemoSite(size=40, seed=6, layout=layout)
+    db = tmp_path / "archive.db"
+    with DemoServer(site) as server:
+        portals = tmp_path / "portals.toml"
+        portals.write_text(f'[[portal]]\nid = "fam"\nname = "Demo"\nbase_url = "{server.base_url}"\n'
+                           f'layout = "{layout}"\n', encoding="utf-8")
+        result = CliRunner().invoke(main, ["crawl", "fam", "--portals", str(portals), "-q",
+                                           "--db", str(db)], catch_exceptions=False)
+        hits = dict(server.hits)
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT canonical_url, extractor FROM articles").fetchall()
+        stats = json.loads(conn.execute("SELECT stats FROM crawl_runs").fetchone()[0])
+    finally:
+        conn.close()
+    assert sorted(r[0] for r in rows) == sorted(
+        a.to_article(server.base_url).canonical_url for a in site.iter_articles())
+    assert {r[1] for r in rows} == {layout}
+    assert not any(k.startswith("portal_archive/discovery") for k in stats), stats
+    assert hits.get("article") == len(rows), hits
