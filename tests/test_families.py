@@ -76,6 +76,9 @@ def test_profile_recognises_the_family_article_pages(
         assert got.extractor == record.name
     home = _get(server.base_url).decode("utf-8")
     assert detect_profile(lxml_html.document_fromstring(home), home) is None
+    assert record.scheme is not None
+    assert f'href="{record.scheme.feed_path}"' in home
+    assert _get(server.url(record.scheme.feed_path)).startswith(b'<?xml')
 
 
 def test_link_rules_classify_the_demo_urls(

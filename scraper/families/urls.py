@@ -82,6 +82,8 @@ class UrlScheme(ABC):
     disallow: ClassVar[tuple[str, ...]] = ()
     #: Static assets: path → file name.
     static: ClassVar[Mapping[str, str]] = {}
+    #: Path of the RSS feed of the latest articles (announced in every page's head).
+    feed_path: ClassVar[str] = "/rss.xml"
 
     def __init__(self) -> None:
         self._article = re.compile(f"^{self.article_path}$")
