@@ -149,7 +149,7 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
     only that portal's files. One crawl run is recorded per portal, marked
     ``{"reextract": true}`` in its settings.
     """
-    from scraper.linkrules import rules_for  # plain module: URL patterns, no Scrapy
+    from scraper.families import link_rules  # core data: URL patterns, no Scrapy
 
     folder = Path(warc_dir) if warc_dir else archive.folder / "warc"
     result = ReextractResult()
@@ -178,7 +178,7 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
                 target.id, {"reextract": True, "warc_dir": str(folder), "portal": target.id})
             pending[target.id] = ([], [])
             dropped[target.id] = Counter()
-        rules = rules_for(target.layout)
+        rules = link_rules(target.layout)
         for page in iter_html_pages(path):
             result.records += 1
             if rules.classify(page.url) not in ("article", "page"):

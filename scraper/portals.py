@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-#: Layout families that have an extraction profile ("generic" means: none).
-KNOWN_LAYOUTS = ("thanhhoa", "generic")
+from scraper.families import family_names
 
 DEFAULT_PORTALS_FILE = Path(__file__).resolve().parent.parent / "portals.toml"
 
@@ -80,10 +79,10 @@ def load_portals(path: str | Path | None = None) -> dict[str, Portal]:
         if pid in portals:
             raise PortalConfigError(f"{file}: portal id {pid!r} appears twice")
         layout = str(entry.get("layout", "generic"))
-        if layout not in KNOWN_LAYOUTS:
+        if layout not in family_names():
             raise PortalConfigError(
                 f"{file}: portal {pid!r} has unknown layout {layout!r} "
-                f"(known: {', '.join(KNOWN_LAYOUTS)})"
+                f"(known: {', '.join(family_names())})"
             )
         portals[pid] = Portal(
             id=pid,

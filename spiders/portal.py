@@ -66,9 +66,9 @@ from scraper.crawlstate import (
 )
 from scraper.extract.notfound import SAME_PAGE, not_found_notice, page_signature, similarity
 from scraper.extract.steps import canonicalize_url
+from scraper.families import link_rules
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
-from scraper.linkrules import rules_for
 from scraper.portals import Portal, resolve_portal
 from spiders.discovery import Discovery, url_kind
 
@@ -101,7 +101,7 @@ class PortalSpider(scrapy.Spider):
             self.portal = resolve_portal(portal, portals_file or None)
         if base_url:
             self.portal = self.portal.with_base_url(base_url)
-        self.rules = rules_for(self.portal.layout)
+        self.rules = link_rules(self.portal.layout)
         self.allowed_domains = [self.portal.host]
         # Host filtering is ours (_on_portal): LinkExtractor's compares host:port.
         self.links = LinkExtractor(unique=True)

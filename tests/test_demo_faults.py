@@ -15,7 +15,10 @@ from scraper.demo.app import CALENDAR_PATH, FAULT_MODES, LOOP_PATH, DemoApp
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.extract.steps import canonicalize_url
-from scraper.linkrules import GENERIC, THANHHOA
+from scraper.families import link_rules
+
+THANHHOA = link_rules("thanhhoa")
+GENERIC = link_rules("generic")
 
 SITE = DemoSite(size=60, seed=2)
 ARTICLE = SITE.article(11)

@@ -57,7 +57,6 @@ HTML = "text/html; charset=utf-8"
 SITEMAP_INDEX = "/sitemap.xml"
 _SITEMAP_PAGE = re.compile(r"^/sitemap-(\d{1,7})\.xml$")
 SITEMAP_SIZE = 1000
-FEED_PATH = "/rss.xml"
 FEED_SIZE = 20
 #: Fault modes (see the module docstring).
 #: The notice of the ``soft404`` deletion mode (served with status 200).
@@ -219,7 +218,7 @@ class DemoApp:
             return None
         if path == SITEMAP_INDEX:
             return Route("sitemap", file="index")
-        if path == FEED_PATH:
+        if path == self.scheme.feed_path:
             return Route("feed")
         m = _SITEMAP_PAGE.match(path)
         if m and not m.group(1).startswith("0"):
@@ -228,7 +227,7 @@ class DemoApp:
 
     def _feed(self, route: Route) -> Response:
         """``/sitemap.xml`` (an index), ``/sitemap-N.xml`` (home, listings' first
-        pages and SITEMAP_SIZE articles each) and ``/rss.xml`` (the latest articles)."""
+        pages and SITEMAP_SIZE articles each) and the layout's feed (the latest articles)."""
         base = self.base_url
         xml = "application/xml; charset=utf-8"
         if route.kind == "feed":
@@ -267,7 +266,7 @@ class DemoApp:
         """An HTML page; with feeds on, its head announces the RSS feed."""
         if self.feeds:
             link = (f'<link rel="alternate" type="application/rss+xml" title="RSS" '
-                    f'href="{FEED_PATH}" />')
+                    f'href="{self.scheme.feed_path}" />')
             text = text.replace("</head>", link + "\n</head>", 1)
         return _html(text)
 

@@ -1,5 +1,9 @@
 """Extraction profiles: one per layout family, declared as data.
 
+The profiles themselves live with their families (``scraper/families/<name>.py``,
+see :mod:`scraper.families`); this module holds the :class:`Profile` type and
+the lookups the extractor uses.
+
 A profile says where a family keeps the article (container, title, dateline,
 breadcrumb) and how to recognise a page of that family. Everything else
 (widget stripping, duplicate collapsing, captions, signatures, dates) is
@@ -12,7 +16,9 @@ and re-run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -69,16 +75,41 @@ class Profile:
 GENERIC_VERSION = "2"
 
 
+class _Profiles(Mapping[str, Profile]):
+    """The layout families' profiles, by family name, read from the family
+    registry (:mod:`scraper.families`) when first used: the families' modules
+    import :class:`Profile` from here, so the registry cannot be read at import."""
+
+    def _profiles(self) -> dict[str, Profile]:
+        return _registry()
+
+    def __getitem__(self, name: str) -> Profile:
+        return self._profiles()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._profiles())
+
+    def __len__(self) -> int:
+        return len(self._profiles())
+
+    def __repr__(self) -> str:
+        return f"PROFILES({', '.join(self._profiles())})"
+
+
+@cache
 def _registry() -> dict[str, Profile]:
-    from scraper.extract.profiles.dnn import DNN
-    from scraper.extract.profiles.dual import DUAL
-    from scraper.extract.profiles.html5 import HTML5
-    from scraper.extract.profiles.thanhhoa import THANHHOA
+    from scraper.families import profiles
 
-    return {p.name: p for p in (THANHHOA, DNN, HTML5, DUAL)}
+    return profiles()
 
 
-PROFILES: dict[str, Profile] = _registry()
+#: Every layout family's profile, by name (the families without one are absent).
+PROFILES: Mapping[str, Profile] = _Profiles()
+
+
+def get_profile(name: str) -> Profile | None:
+    """The profile of the layout family ``name`` (None: no such profile)."""
+    return _registry().get(name)
 
 
 def detect_profile(doc: HtmlElement, html: str = "") -> Profile | None:
@@ -91,7 +122,7 @@ def detect_profile(doc: HtmlElement, html: str = "") -> Profile | None:
 def detect_match(doc: HtmlElement, html: str = "") -> tuple[Profile, Any] | None:
     """:func:`detect_profile` and the first node its ``detect`` found (a profile
     whose ``title`` is its ``detect`` has its title element already)."""
-    for profile in PROFILES.values():
+    for profile in _registry().values():
         if html and profile.hint and profile.hint not in html:
             continue
         found = compiled(profile.detect)(doc)

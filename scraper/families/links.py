@@ -1,6 +1,10 @@
-"""How each layout family lays out its URLs: which links are articles,
-which are listings, which to leave alone, and which spellings of one URL
-are the same page. Layouts are code; portals are data.
+"""Link rules: how a crawl reads a family's URLs — which links are articles,
+which are listings, which to leave alone, and which spellings of one URL are
+the same page.
+
+A family declares its :class:`LinkRules` in its own module; a family with a
+URL scheme of regular shape gets them from :func:`rules_from_scheme`, so the
+pattern the demo builds its URLs by is the one the crawl recognises them by.
 """
 
 from __future__ import annotations
@@ -8,7 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from scraper.families.urls import UrlScheme
 
 #: Links no archive crawl follows: files that are not pages, and actions.
 _SKIP = re.compile(
@@ -55,42 +63,34 @@ class LinkRules:
         return self.paging(url) if self.paging is not None else None
 
 
-# ------------------------------------------------------------------ thanhhoa
-_TH_ARTICLE_PATH = re.compile(r"^(/portal/Pages/)(?:[A-Za-z0-9-]+/)?(\d{4}-\d{1,2}-\d{1,2}/[^/?#]+\.aspx)$",
-                              re.I)
-_TH_LISTING = re.compile(r"^(https?://[^/]+/portal/Pages/[^/?#]+\.aspx)(?:\?Page=(\d+))?$", re.I)
-
-
-def _thanhhoa_same_page(url: str) -> str:
-    """SharePoint serves an article under ``/portal/Pages/<date>/<slug>.aspx``,
-    with any query string, and under ``/portal/Pages/<Category>/<date>/<slug>.aspx``:
-    all are one page, keyed on the first spelling."""
-    parts = urlsplit(url)
-    m = _TH_ARTICLE_PATH.match(parts.path)
-    if m:
-        return urlunsplit((parts.scheme, parts.netloc, m.group(1) + m.group(2), "", ""))
-    return url
-
-
-def _thanhhoa_paging(url: str) -> tuple[str, int] | None:
-    m = _TH_LISTING.match(url)
-    if not m:
-        return None
-    return m.group(1).lower(), int(m.group(2) or 1)
-
-
-THANHHOA = LinkRules(
-    name="thanhhoa",
-    article=re.compile(r"/portal/Pages/\d{4}-\d{1,2}-\d{1,2}/[^/?#]+\.aspx$", re.I),
-    listing=re.compile(r"/portal/Pages/[^/?#]+\.aspx(?:\?Page=\d+)?$|^https?://[^/]+/?$", re.I),
-    paging=_thanhhoa_paging,
-    same_page=_thanhhoa_same_page,
-)
-
+#: The rules of a portal whose layout nobody declared: every page may be an
+#: article (the spider's discovery and the page's shape decide).
 GENERIC = LinkRules(name="generic")
 
-LINK_RULES: dict[str, LinkRules] = {r.name: r for r in (THANHHOA, GENERIC)}
+_HOST = r"^https?://[^/?#]+"
 
 
-def rules_for(layout: str) -> LinkRules:
-    return LINK_RULES.get(layout, GENERIC)
+def rules_from_scheme(name: str, scheme: UrlScheme) -> LinkRules:
+    """Link rules that recognise exactly what ``scheme`` builds: its
+    ``article_path`` is an article, its ``listing_path`` (with the page in the
+    path or in ``?<page_query>=N``) and its home paths are listings."""
+    homes = "|".join(re.escape(p) for p in scheme.home_paths)
+    page = rf"(?:\?{re.escape(scheme.page_query)}=\d+)?" if scheme.page_query else ""
+    listing_path = re.compile(f"^{scheme.listing_path}$")
+
+    def paging(url: str) -> tuple[str, int] | None:
+        parts = urlsplit(url)
+        m = listing_path.match(parts.path)
+        if m is None:
+            return None
+        number = scheme.page_number(m, parse_qs(parts.query))
+        if number < 1:
+            return None
+        return f"{parts.netloc.lower()} {m.group('slug').lower()}", number
+
+    return LinkRules(
+        name=name,
+        article=re.compile(f"{_HOST}{scheme.article_path}$"),
+        listing=re.compile(f"{_HOST}(?:{scheme.listing_path}{page}|{homes})?$"),
+        paging=paging,
+    )
