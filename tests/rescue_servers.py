@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -188,11 +189,24 @@ class Pywb:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
-        manager = str(archive_tool("wb-manager"))
-        subprocess.run([manager, "init", collection], cwd=workdir, check=True,
-                       capture_output=True, timeout=120)
-        subprocess.run([manager, "add", collection, *map(str, files)], cwd=workdir,
-                       check=True, capture_output=True, timeout=300)
+        self._manage("init", collection)
+        # pywb adds a WACZ only by unpacking it: its WARC files, indexed anew.
+        unpack = ["--unpack-wacz"] if any(f.suffix == ".wacz" for f in files) else []
+        self._manage("add", *unpack, collection, *map(str, files))
+
+    def _manage(self, *args: str) -> None:
+        result = subprocess.run([str(archive_tool("wb-manager")), *args], cwd=self.workdir,
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"wb-manager {' '.join(args)}: {result.stdout}{result.stderr}")
+
+    def add_indexed(self, collection: str, warcs: list[Path], cdxj: bytes) -> None:
+        """A collection of ``warcs`` looked up through our own CDXJ index (not pywb's)."""
+        self._manage("init", collection)
+        coll = self.workdir / "collections" / collection
+        for warc in warcs:
+            shutil.copy(warc, coll / "archive" / warc.name)
+        (coll / "indexes" / "index.cdxj").write_bytes(cdxj)
 
     @property
     def root(self) -> str:
