@@ -191,3 +191,15 @@ def test_resume_state_survives_a_cut_line(tmp_path) -> None:  # type: ignore[no-
         fh.write('{"key": "url b", "newe')  # interrupted mid-write
     again = ResumeState(path)
     assert "url a" in again and "url b" not in again and len(again) == 1
+
+
+def test_rescue_clients_stay_out_of_scrapy() -> None:
+    """The rescue runs in the CLI's process: no Scrapy, no Twisted, no spiders."""
+    from test_architecture import ROOT as REPO
+    from test_architecture import _imports, _matches
+
+    files = sorted((REPO / "scraper" / "rescue").rglob("*.py")) + [REPO / "archive" / "wacz.py"]
+    assert len(files) >= 6
+    offenders = [f"{f.name}: {n}" for f in files for n in _imports(f)
+                 for bad in ("scrapy", "twisted", "spiders") if _matches(n, bad)]
+    assert not offenders, offenders
