@@ -30,7 +30,7 @@ from rescue_servers import (
 from scraper.rescue.capture import Capture, Choice, group_captures
 from scraper.rescue.commoncrawl import CommonCrawlClient, choose_crawls
 from scraper.rescue.fetcher import FetchError, PoliteFetcher, ResumeState
-from scraper.rescue.recover import recover
+from scraper.rescue.recover import ArchiveUnreachable, recover
 from scraper.rescue.wayback import RawCapture, WaybackClient
 
 ARTICLES = 30
@@ -113,7 +113,8 @@ def test_pywb_every_capture_found_once_and_the_best_one_recovered(
     assert recovered / len(expected) == 1.0
     # Broken captures were fetched, refused, and an older whole one taken instead.
     assert report.broken["truncated"] == 3 and report.no_whole == 1   # type: ignore[attr-defined]
-    choice3, _ = delivered[portal.urls[3]]
+    choice3, raw3 = delivered[portal.urls[3]]
+    assert ("Server", "Microsoft-IIS/8.5") in raw3.headers  # the portal's, not pywb's
     assert [v.timestamp for v in choice3.versions] == [portal.timestamp("s2"),
                                                        portal.timestamp("s1")]
     # Politeness: never two requests closer than the interval.
@@ -194,10 +195,14 @@ def test_common_crawl_crawls_by_date_and_records_by_byte_range(
     _check_recovered(portal, delivered, expected)
     # Rows the crawler marked truncated are never fetched.
     assert report.broken == {}  # type: ignore[attr-defined]
+    # The client never sends two requests closer than the limit...
+    sent = [b - a for a, b in zip(fetcher.sent_at, fetcher.sent_at[1:], strict=False)]
+    assert min(sent) >= 0.2 - 1e-3
+    # ...and the server, whose clock also counts thread scheduling on a busy
+    # machine, never sees more than the limit allows in any second.
     times = [t for t, _ in commoncrawl.log[-fetcher.requests:]]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.2 - 0.02, "the server saw two requests closer than the limit"
     assert max_rate(times) <= 6
+    assert (len(times) - 1) / (times[-1] - times[0]) <= 5.0 + 0.1
     print(f"\ncommoncrawl: {len(delivered)} URLs recovered, {fetcher.requests} requests, "
           f"server-side {(len(times) - 1) / (times[-1] - times[0]):.2f} requests/s")
 
@@ -233,6 +238,22 @@ def test_backoff_gives_up_after_the_retries() -> None:
         with pytest.raises(FetchError, match="still 503 after 2 retries"):
             fetcher.get(server.url)
     assert fetcher.requests == 3
+
+
+def test_recovery_stops_when_the_archive_stops_answering(portal: CapturedPortal, pywb: Pywb,
+                                                         tmp_path: Path) -> None:
+    """The index answered, then the replay went away: after five failed fetches in a
+    row the walk stops, and nothing is marked done, so the next run tries again."""
+    from rescue_servers import free_port
+
+    index = WaybackClient(PoliteFetcher(min_interval=0), cdx_endpoint=pywb.cdx, replay=pywb.root)
+    rows = list(index.captures(portal.base_url))
+    dead = WaybackClient(PoliteFetcher(min_interval=0, max_retries=0, timeout=5),
+                         cdx_endpoint=pywb.cdx, replay=f"http://127.0.0.1:{free_port()}/x")
+    state = ResumeState(tmp_path / "state.jsonl")
+    with pytest.raises(ArchiveUnreachable, match="5 fetches failed in a row"):
+        _run(rows, dead.fetch, state)
+    assert dead.fetcher.requests == 5 and len(state) == 0
 
 
 def test_unreachable_archive_is_a_fetch_error() -> None:

@@ -203,3 +203,27 @@ def test_rescue_clients_stay_out_of_scrapy() -> None:
     offenders = [f"{f.name}: {n}" for f in files for n in _imports(f)
                  for bad in ("scrapy", "twisted", "spiders") if _matches(n, bad)]
     assert not offenders, offenders
+
+
+def test_bodies_are_decoded_from_their_content_encoding() -> None:
+    import gzip
+    import zlib
+
+    from scraper.rescue.fetcher import decode_body
+
+    page = "<html><body>Huyện Triệu Sơn</body></html>".encode()
+    assert decode_body(gzip.compress(page), "gzip") == page
+    assert decode_body(zlib.compress(page), "deflate") == page
+    assert decode_body(page, None) == page and decode_body(page, "identity") == page
+    assert decode_body(b"not gzip", "gzip") == b"not gzip"  # left for the page checks
+
+
+def test_original_headers_from_a_replay() -> None:
+    from scraper.rescue.wayback import original_headers
+
+    replayed = [("X-Archive-Orig-Server", "Microsoft-IIS/8.5"), ("Content-Type", "text/html"),
+                ("Memento-Datetime", "Mon, 02 Sep 2024 09:30:00 GMT"),
+                ("X-Archive-Orig-Date", "Mon, 02 Sep 2024 09:30:00 GMT")]
+    assert original_headers(replayed) == [("Server", "Microsoft-IIS/8.5"),
+                                          ("Date", "Mon, 02 Sep 2024 09:30:00 GMT"),
+                                          ("Content-Type", "text/html")]

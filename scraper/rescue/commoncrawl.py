@@ -146,7 +146,8 @@ class CommonCrawlClient:
                 ctype = record.http_headers.get_header("Content-Type") or ""
                 body = record.content_stream().read()
                 return RawCapture(capture, status, ctype, body,
-                                  f"{where}#{capture.offset}+{capture.length}")
+                                  f"{where}#{capture.offset}+{capture.length}",
+                                  list(record.http_headers.headers))
         except (ArchiveLoadFailed, OSError, ValueError, EOFError) as err:
             raise ArchiveError(f"{where}@{capture.offset}: unreadable WARC record: {err}") from err
         raise ArchiveError(f"{where}@{capture.offset}: no response record")

@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message
@@ -122,7 +123,8 @@ class PoliteFetcher:
         request = Request(url, headers={"User-Agent": self.user_agent, **headers})
         try:
             with self._opener.open(request, timeout=self.timeout) as resp:
-                return Response(resp.geturl(), resp.status, resp.headers, resp.read())
+                body = decode_body(resp.read(), resp.headers.get("Content-Encoding"))
+                return Response(resp.geturl(), resp.status, resp.headers, body)
         except HTTPError as err:
             try:
                 body = err.read()
@@ -143,6 +145,35 @@ class PoliteFetcher:
             return 0.0
         span = self.sent_at[-1] - self.sent_at[0]
         return (len(self.sent_at) - 1) / span if span > 0 else float("inf")
+
+
+def decode_body(body: bytes, encoding: str | None) -> bytes:
+    """``body`` without its Content-Encoding (gzip, deflate, br); undecodable bytes
+    are returned as they are, for the page checks to refuse."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    try:
+        for coding in reversed(codings):
+            if coding in ("gzip", "x-gzip"):
+                body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+            elif coding == "deflate":
+                try:
+                    body = zlib.decompress(body)
+                except zlib.error:
+                    body = zlib.decompress(body, -zlib.MAX_WBITS)
+            elif coding == "br":
+                body = _unbrotli(body)
+    except (zlib.error, OSError, ValueError):
+        return body
+    return body
+
+
+def _unbrotli(body: bytes) -> bytes:
+    try:
+        import brotli  # installed with Scrapy, for the same decoding
+
+        return bytes(brotli.decompress(body))
+    except Exception as err:  # brotli.error derives from Exception only
+        raise ValueError(f"undecodable brotli body: {err}") from err
 
 
 def retry_after(value: str | None, now: float) -> float | None:

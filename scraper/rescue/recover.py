@@ -44,11 +44,20 @@ def check_raw(raw: RawCapture) -> str | None:
     return body_problem(raw.body)
 
 
+class ArchiveUnreachable(ArchiveError):
+    """Too many fetches in a row failed: the archive is down or refuses us. What was
+    recovered so far is delivered and recorded; a later run resumes."""
+
+
 def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture],
             deliver: Callable[[Choice, RawCapture], None],
-            state: ResumeState | None = None) -> RecoveryReport:
-    """Choose and fetch the best capture of every URL in ``groups``."""
+            state: ResumeState | None = None, max_failures: int = 5) -> RecoveryReport:
+    """Choose and fetch the best capture of every URL in ``groups``.
+
+    Raises :class:`ArchiveUnreachable` after ``max_failures`` failed fetches in a row.
+    """
     report = RecoveryReport()
+    failures = 0
     for group in groups:
         report.urls += 1
         if not group.candidates:
@@ -62,11 +71,17 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
         fetched: dict[str, RawCapture] = {}
 
         def check(capture: Capture, fetched: dict[str, RawCapture] = fetched) -> str | None:
+            nonlocal failures
             report.fetched += 1
             try:
                 raw = fetch(capture)
             except (FetchError, ArchiveError) as err:
+                failures += 1
+                if failures >= max_failures:
+                    raise ArchiveUnreachable(f"{failures} fetches failed in a row; "
+                                             f"the last: {err}") from err
                 return f"fetch failed: {err}"
+            failures = 0
             fetched[capture.timestamp] = raw
             return check_raw(raw)
 
@@ -78,10 +93,8 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
         else:
             report.recovered += 1
             deliver(choice, fetched[choice.best.timestamp])
-        if state is not None and (choice.best is not None
-                                  or all(not r.startswith("fetch failed")
-                                         for _, r in choice.broken)):
-            # Remember the outcome unless a network failure may have hidden a whole capture.
+        if state is not None and not any(r.startswith("fetch failed") for _, r in choice.broken):
+            # Remembered unless a failed fetch may have hidden a newer whole capture.
             state.record(key, newest=group.candidates[0].timestamp,
                          best=choice.best.timestamp if choice.best else None)
     return report

@@ -16,7 +16,7 @@ protocol), relying on neither's extras:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from scraper.rescue.capture import Capture, CdxFormatError, CdxPage, parse_cdx
@@ -70,6 +70,21 @@ class RawCapture:
     body: bytes
     #: Where the bytes came from (replay URL, or WARC file and range).
     location: str
+    #: The portal's own response headers, as far as the archive kept them.
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+#: Replays name the portal's own headers with this prefix (the Wayback Machine, pywb).
+ORIGINAL_HEADER = "x-archive-orig-"
+
+
+def original_headers(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The portal's headers from a replay's (``X-Archive-Orig-*``, and Content-Type)."""
+    kept = [(k[len(ORIGINAL_HEADER):], v) for k, v in items
+            if k.lower().startswith(ORIGINAL_HEADER)]
+    names = {k.lower() for k, _ in kept}
+    kept += [(k, v) for k, v in items if k.lower() == "content-type" and "content-type" not in names]
+    return kept
 
 
 @dataclass
@@ -137,15 +152,14 @@ class WaybackClient:
         where = replay_url(self.replay, capture.timestamp, capture.url)
         response = self.fetcher.get(where)
         ctype = response.headers.get("Content-Type", "") or ""
-        return RawCapture(capture, response.status, ctype, response.body, where)
+        return RawCapture(capture, response.status, ctype, response.body, where,
+                          original_headers(list(response.headers.items())))
 
     def fetch_url(self, url: str, timestamp: str) -> RawCapture:
         """The capture of ``url`` closest to ``timestamp`` (images and documents of an
         article: the archive picks the nearest capture it holds)."""
-        row = Capture(url=url, timestamp=timestamp, status=None, mime="", digest="")
-        raw = self.fetch(row)
-        return raw
+        return self.fetch(Capture(url=url, timestamp=timestamp, status=None, mime="", digest=""))
 
 
 __all__ = ["ArchiveError", "FetchError", "RawCapture", "WaybackClient", "cdx_query",
-           "replay_url"]
+           "original_headers", "replay_url"]
