@@ -30,7 +30,7 @@ from rescue_servers import (
 from scraper.rescue.capture import Capture, Choice, group_captures
 from scraper.rescue.commoncrawl import CommonCrawlClient, choose_crawls
 from scraper.rescue.fetcher import FetchError, PoliteFetcher, ResumeState
-from scraper.rescue.recover import ArchiveUnreachable, recover
+from scraper.rescue.recover import ArchiveUnreachable, fetch_by_source, recover
 from scraper.rescue.wayback import RawCapture, WaybackClient
 
 ARTICLES = 30
@@ -261,3 +261,22 @@ def test_unreachable_archive_is_a_fetch_error() -> None:
 
     with pytest.raises(FetchError):
         PoliteFetcher(min_interval=0, timeout=5).get(f"http://127.0.0.1:{free_port()}/cdx")
+
+
+def test_both_archives_together(portal: CapturedPortal, pywb: Pywb,
+                                commoncrawl: CommonCrawlServer) -> None:
+    """Rows of both archives for the same URL are one URL; each capture is fetched
+    from the archive that listed it."""
+    fetcher = PoliteFetcher(min_interval=0)
+    wayback = WaybackClient(fetcher, cdx_endpoint=pywb.cdx, replay=pywb.root)
+    cc = CommonCrawlClient(fetcher, index=commoncrawl.root, data=commoncrawl.root)
+    # Only the first capture date is in pywb's part; Common Crawl has the later ones.
+    rows = list(wayback.captures(portal.base_url, until=portal.timestamp("s1")))
+    assert {r.timestamp for r in rows} == {portal.timestamp("s1")}
+    for crawl in choose_crawls(cc.crawls(), since=datetime(2024, 6, 1, tzinfo=UTC)):
+        rows += cc.captures(portal.base_url, crawl)
+    report, delivered = _run(rows, fetch_by_source({"wayback": wayback.fetch,
+                                                    "commoncrawl": cc.fetch}))
+    _check_recovered(portal, delivered, expected_best(SNAPSHOTS))
+    sources = {delivered[portal.urls[n]][0].best.source for n in (12, 3)}  # type: ignore[union-attr]
+    assert sources == {"wayback", "commoncrawl"}  # 12: whole only in s1 (pywb)

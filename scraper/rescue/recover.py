@@ -10,7 +10,7 @@ since got a newer capture of it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scraper.rescue.capture import Capture, Choice, UrlCaptures, body_problem, choose
@@ -32,6 +32,18 @@ class RecoveryReport:
     no_candidate: int = 0
     #: Broken captures by reason.
     broken: Counter[str] = field(default_factory=Counter)
+
+
+def fetch_by_source(fetchers: Mapping[str, Callable[[Capture], RawCapture]]
+                    ) -> Callable[[Capture], RawCapture]:
+    """One fetch function for captures of several archives, by ``Capture.source``
+    (``{"wayback": wayback.fetch, "commoncrawl": cc.fetch}``)."""
+    def fetch(capture: Capture) -> RawCapture:
+        client = fetchers.get(capture.source)
+        if client is None:
+            raise ArchiveError(f"no client for captures of {capture.source!r}")
+        return client(capture)
+    return fetch
 
 
 def check_raw(raw: RawCapture) -> str | None:
