@@ -106,6 +106,21 @@ def test_the_wacz_tool_validates_it(wacz: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_wacz_tool_refuses_a_tampered_package(wacz: Path, tmp_path: Path) -> None:
+    """The validation above can fail: a page list changed after packaging no longer
+    matches its hash in datapackage.json."""
+    bad = tmp_path / "tampered.wacz"
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "pages/pages.jsonl":
+                data = data.replace(b"article-1", b"article-X")
+            dst.writestr(item, data)
+    result = subprocess.run([str(archive_tool("wacz")), "validate", "-f", str(bad)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+
+
 @pytest.fixture(scope="module")
 def replay(wacz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pywb]:
     """pywb with two collections: ``rescued``, the WACZ added with ``wb-manager``,
