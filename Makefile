@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-quick browser clean
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser archive-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup browser
+unit: setup browser archive-tools
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -37,10 +37,22 @@ bench: setup
 bench-quick: setup
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; BENCH_QUICK=1 $(PY) $$b; done
 
+# pywb and wacz (test tools, see pyproject's archive-tools) in an environment of their own.
+TOOLS       := .venv-archive-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+
+$(TOOLS_STAMP): pyproject.toml
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(PYTHON) -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['archive-tools']))" > $(TOOLS)/requirements.txt
+	$(TOOLS)/bin/python -m pip install --quiet -r $(TOOLS)/requirements.txt
+	touch $(TOOLS_STAMP)
+
+archive-tools: $(TOOLS_STAMP)
+
 # Headless Chromium + driver for the web UI tests (Debian packages; never a downloaded browser).
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 	  (apt-get update && apt-get install -y chromium chromium-driver)
 
 clean:
-	rm -rf $(VENV) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache
