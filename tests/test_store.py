@@ -301,6 +301,17 @@ def test_duplicate_image_positions_are_renumbered(archive: Archive) -> None:
     assert [(i.position, i.url) for i in got.images] == [(0, "https://x/1.jpg"), (1, "https://x/2.jpg")]
 
 
+def test_finish_run_records_only_provenance_columns(archive: Archive) -> None:
+    run = archive.start_run(PORTAL.id)
+    with pytest.raises(ValueError, match="status_code"):
+        archive.finish_run(run, columns={"pages_dropped": 1, "status_code": 200})
+    assert archive.get_run(run)["pages_dropped"] == 0  # type: ignore[index]
+    archive.finish_run(run, {"x": 1}, columns={"pages_dropped": 2, "errors": None})
+    row = archive.finish_run(run, status="interrupted")
+    assert (row["pages_dropped"], row["errors"], row["status"], row["stats"]) == (
+        2, 0, "interrupted", {})
+
+
 def test_stats(archive: Archive) -> None:
     run = archive.start_run(PORTAL.id)
     archive.save_articles([make_article(i) for i in range(3)], portal_id=PORTAL.id, run_id=run)
