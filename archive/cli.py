@@ -20,7 +20,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.search import ORDERS, RANK_WINDOW, search
 from archive.store import DEFAULT_DB, Archive
 from scraper.extract.article import NotAnArticle
@@ -349,7 +349,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
                       category=category, limit=limit, offset=offset, order=order,
                       markers=BRACKETS if as_json else _markers(),
                       rank_window=None if exhaustive else RANK_WINDOW)
-        total = archive.count_articles(ArticleFilter(
+        total = count_articles(archive, ArticleFilter(
             portal=portal, since=since, until=until, author=author, category=category,
             query=query))
     windowed = order == "relevance" and not exhaustive and total > RANK_WINDOW
@@ -683,7 +683,8 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
             status = next(k for k in counts if getattr(result, k))
             counts[status] += 1
             click.echo(f"{status:<9} {article.canonical_url}  {article.title}  ({name})")
-        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped})
+        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped},
+                           columns={"pages_dropped": len(skipped)})
     click.echo(f"Imported {len(articles)} of {len(files)} files into {db} "
                f"({counts['new']} new, {counts['changed']} changed, "
                f"{counts['unchanged']} unchanged).")

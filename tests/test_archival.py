@@ -40,6 +40,7 @@ from archive.progress import (
 )
 from archive.store import Archive, ImageDownload
 from scraper.demo.site import DemoSite
+from scraper.runstats import run_columns
 
 #: A complete re-crawl (the crawl runner may default to incremental crawls).
 FULL: dict[str, Any] = {"full": True} if "full" in inspect.signature(run_crawl).parameters \
@@ -405,6 +406,34 @@ def test_runs_record_provenance(crawled: dict[str, Any]) -> None:
         assert run["errors"] == 0
     assert first["responses_by_status"].get("404") == 1
     assert first["articles_new"] == SIZE
+
+
+def test_run_columns_read_a_crawls_stats(tmp_path: Path) -> None:
+    """The crawl runtime reads the provenance columns out of Scrapy's stats keys;
+    the store records what it is given, and keeps a column the stats say nothing of."""
+    stats = {"downloader/request_count": 12, "downloader/response_count": "11",
+             "downloader/response_status_count/200": 10,
+             "downloader/response_status_count/404": 1,
+             "portal_archive/dropped": 3, "portal_archive/dropped/listing": 2,
+             "portal_archive/dropped/empty": 1, "portal_archive/dropped/x/y": 9,
+             "portal_archive/warc/files": '["warc/a.warc.gz"]', "elapsed_time_seconds": 1.5,
+             "log_count/ERROR": 2, "portal_archive/articles/revisited": 4}
+    columns = run_columns(stats)
+    assert columns["responses_by_status"] == {"200": 10, "404": 1}
+    assert columns["dropped_reasons"] == {"empty": 1, "listing": 2}
+    assert (columns["requests"], columns["responses"], columns["pages_dropped"],
+            columns["errors"], columns["articles_revisited"]) == (12, 11, 3, 2, 4)
+    assert columns["warc_files"] == ["warc/a.warc.gz"] and columns["duration_s"] == 1.5
+    assert columns["images_ok"] is None and columns["bytes_received"] is None
+    with Archive(tmp_path / "a.db") as archive:
+        archive.ensure_portal(demo_portal("http://127.0.0.1:1/"))
+        run_id = archive.start_run("demo")
+        archive.finish_run(run_id, {"images": 7}, columns={"images_ok": 7})
+        run = archive.finish_run(run_id, stats, columns=columns)
+    assert run["stats"] == stats and run["images_ok"] == 7
+    assert run["responses_by_status"] == {"200": 10, "404": 1}
+    assert run["dropped_reasons"] == {"empty": 1, "listing": 2}
+    assert run["warc_files"] == ["warc/a.warc.gz"] and run["articles_revisited"] == 4
 
 
 def test_runs_command(crawled: dict[str, Any]) -> None:

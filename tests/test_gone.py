@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive import store
 from archive.cli import main
 from archive.export import export, export_columns
-from archive.store import MIGRATIONS, Archive
+from archive.store import MIGRATIONS, Archive, migrations
 from scraper.extract.article import VIETNAM_TZ, Article
 from scraper.portals import Portal
 
@@ -99,7 +98,7 @@ def test_migration_0007_backfills_gone_at_from_the_run_that_marked_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "old.db"
     before = [m for m in MIGRATIONS if m[0] < "0007"]
-    monkeypatch.setattr(store, "MIGRATIONS", before)
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
     with Archive(path) as a:
         assert "gone_at" not in a.db["articles"].columns_dict
         a.ensure_portal(PORTAL)
@@ -119,7 +118,7 @@ def test_migration_0007_backfills_gone_at_from_the_run_that_marked_it(
                        "WHERE canonical_url = ?", [run2, url(1)])
         a.conn.execute("UPDATE articles SET status = 'gone' WHERE canonical_url = ?", [url(2)])
         a.conn.commit()
-    monkeypatch.setattr(store, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
     with Archive(path) as a:
         assert a.applied_migrations[0] == "0007_gone_at"
         assert _row(a, 1) == ("gone", "2024-05-08T08:30:00Z", run2)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive.errors import ArchiveError, FilterError, SearchError
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.query import MAX_QUERY_CHARS, HighlightTerm, compile_query
-from archive.search import count_matches, make_snippet, search
+from archive.search import count_matches, make_snippet, prefix_terms, search
 from archive.store import Archive
 from scraper.extract.article import VIETNAM_TZ, Article
 from scraper.portals import Portal
@@ -216,7 +216,7 @@ def test_nasty_queries_give_results_or_a_search_error(archive: Archive, query: s
         assert message and "\n" not in message and len(message) < 200
     else:
         assert isinstance(hits, list)
-    assert archive.count_articles() == len(CORPUS)
+    assert count_articles(archive) == len(CORPUS)
 
 
 @pytest.mark.parametrize("query", ["", "  ", "😀", '"', "()", "-nông", "NOT nông", "x" * 10_000])
@@ -411,7 +411,7 @@ def test_prefixes_spelled_out_from_the_vocabulary_match_fts5s_own(
     from archive.query import expand_prefixes
 
     search_module = sys.modules["archive.search"]
-    spelled = expand_prefixes(compile_query(query), lambda p: crowd.prefix_terms(p, 64))
+    spelled = expand_prefixes(compile_query(query), lambda p: prefix_terms(crowd, p, 64))
     assert "*" not in spelled.match  # every prefix here stands for a few words
     runs = {}
     for label, limit in (("vocabulary", 64), ("fts5", 0)):

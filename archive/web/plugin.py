@@ -43,7 +43,7 @@ from markupsafe import Markup
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export_columns
 from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
@@ -254,7 +254,7 @@ async def search_json(datasette: Any, request: Any) -> Response:
                       author=f.author, category=f.category, limit=limit,
                       offset=(page - 1) * limit,
                       order=params.get("order", "relevance"))
-        return {"ok": True, "query": params["q"], "total": archive.count_articles(f),
+        return {"ok": True, "query": params["q"], "total": count_articles(archive, f),
                 "page": page, "results": [h.to_dict() for h in hits]}
 
     try:
