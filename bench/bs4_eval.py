@@ -160,7 +160,7 @@ def fragments() -> None:
 
     outcomes: dict[str, Counter[str]] = {"lxml": Counter(), "bs4": Counter()}
 
-    @settings(max_examples=400, deadline=None, database=None,
+    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(html_fragments())
     def check(fragment: str) -> None:
@@ -174,9 +174,21 @@ def fragments() -> None:
                 outcomes[name][f"ERROR {type(exc).__name__}"] += 1
 
     check()
-    print("Hypothesis bad-input fragments (400):")
+    print("Hypothesis bad-input fragments (400, derandomized):")
     for name, counts in outcomes.items():
         print(f"  {name}: {dict(counts)}")
+    # A stray "<" before a tag: html.parser reads "b<br" as a tag name, which
+    # the conversion to an lxml tree refuses (random fragments find this too).
+    stray = "<p>a <b<br> c</p>"
+    for name, steps in (("lxml", STEPS), ("bs4", SOUP_STEPS)):
+        try:
+            run(Page(url="https://x.gov.vn/tin/1.html", raw=stray.encode()), steps)
+            result = "article"
+        except NotAnArticle as exc:
+            result = f"NotAnArticle({exc.reason})"
+        except Exception as exc:  # noqa: BLE001 - the point of the check
+            result = f"{type(exc).__name__}: {exc}"
+        print(f"  {stray!r}, {name}: {result}")
 
 
 def charsets() -> None:

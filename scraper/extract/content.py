@@ -18,6 +18,8 @@ from scraper.extract.xpaths import compiled
 
 
 def select_profile(page: Page) -> Page:
+    """The page's layout profile (forced, or the first whose ``detect`` matches)
+    and, with one, its title, dateline and container; the breadcrumb."""
     doc = page.need_doc()
     detected: HtmlElement | None = None  # what the profile's ``detect`` found
     if page.forced_profile == "generic":
@@ -48,6 +50,9 @@ def select_profile(page: Page) -> Page:
 
 
 def find_content(page: Page) -> Page:
+    """Without a profile, the generic finder's container, title and dateline;
+    then the container's text blocks, preceded (without a profile) by a lead
+    paragraph kept beside the container."""
     doc = page.need_doc()
     if page.profile is None:
         page.root = generic.find_root(doc)

@@ -106,6 +106,7 @@ def _nfc(text: str) -> str:
 
 
 def decode(page: Page) -> Page:
+    """The page's text: decoded, refused characters removed, oversized pages cut."""
     raw = page.raw
     if isinstance(raw, bytes):
         if not raw.strip():

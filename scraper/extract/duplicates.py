@@ -47,6 +47,7 @@ def collapse_runs(keys: list[str], *, min_run: int = 2, min_single: int = 80) ->
 
 
 def collapse_duplicates(page: Page) -> Page:
+    """Drop the blocks that repeat earlier ones (a second copy of the body)."""
     keep = collapse_runs([_key(b) for b in page.blocks])
     dropped = keep.count(False)
     if dropped:

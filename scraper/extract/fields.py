@@ -150,6 +150,7 @@ def _is_set_apart(block: Block) -> bool:
 
 
 def extract_fields(page: Page) -> Page:
+    """The :class:`Article`, read from the located elements and blocks."""
     doc = page.need_doc()
     base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
     title_text = clean_line(page.title_el.text_content()) if page.title_el is not None else ""
@@ -325,6 +326,8 @@ def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
 
 
 def normalise(page: Page) -> Page:
+    """Every text field of the article as a reader sees it (:func:`clean_line`);
+    empty paragraphs dropped."""
     a = page.article
     if a is None:
         return page

@@ -100,6 +100,7 @@ _PRINT_DATE = re.compile(r"Đăng lúc\s*:?\s*([^\n<]{6,60})", re.I)
 
 
 def read_metadata(page: Page) -> Page:
+    """Fill ``page.meta`` with what the page declares about itself."""
     # Paths by the ``descendant`` axis: the nodes of ``//x``, without a step
     # over every node of the page first.
     doc = page.need_doc()

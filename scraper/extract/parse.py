@@ -47,6 +47,7 @@ def _parser() -> etree.HTMLParser:
 
 
 def parse(page: Page) -> Page:
+    """The page's tree; text in a legacy font encoding converted to Unicode."""
     text = page.html.replace("\x00", "") if "\x00" in page.html else page.html
     if "<" not in text[:4096] and "<" not in text:
         raise NotAnArticle("not-html", "no markup in the page")

@@ -14,6 +14,8 @@ _MIN_BODY_CHARS = 40
 
 
 def validate(page: Page) -> Page:
+    """Raise :class:`NotAnArticle` unless the article has a title and a body
+    (or images); note what it lacks as warnings."""
     a = page.article
     if a is None:
         raise NotAnArticle("no-content")

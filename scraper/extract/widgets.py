@@ -18,6 +18,7 @@ from scraper.extract.text import capped_spaced_len as _capped_span
 from scraper.extract.text import spaced_len as _span
 from scraper.extract.xpaths import compiled
 
+#: Largest box (characters of text) a widget label's box may grow to.
 _LABEL_BOX_LIMIT = 2500
 #: A line of prose this long (link text excluded) is article text, never a widget's.
 _PROSE_LINE = 120
@@ -39,10 +40,6 @@ def _holds_article_text(node: HtmlElement) -> bool:
     if _has_h1(node):
         return True
     return bool(_PROSE_XPATH(node))
-
-
-
-
 
 
 def _label_box(el: HtmlElement, protected: list[HtmlElement]) -> HtmlElement | None:
@@ -313,6 +310,7 @@ def _label_key_of(text: str) -> str:
 
 
 def strip_widgets(page: Page) -> Page:
+    """Drop every widget the common rules and the profile's own rules find."""
     rules = WIDGET_RULES + (page.profile.extra_rules if page.profile else ())
     apply_rules(page, rules)
     apply_labels(page, rules)
