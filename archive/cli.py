@@ -644,7 +644,7 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
       portal-archive import-text page.txt --dry-run
     """
     from scraper.extract import parse_text_dump
-    from scraper.extract.steps import decode_html
+    from scraper.extract.decode import decode_html
     from scraper.portals import Portal
 
     if url and len(files) > 1:

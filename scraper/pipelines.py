@@ -38,7 +38,8 @@ from scraper.archiver import (
     capture_of,
 )
 from scraper.extract.article import Article, NotAnArticle
-from scraper.extract.steps import STAGES, Page, run
+from scraper.extract.page import Page
+from scraper.extract.steps import STAGES, run
 from scraper.fpset import FingerprintSet
 from scraper.inline import writer_executor
 from scraper.items import PageItem

@@ -14,7 +14,7 @@ from archive.crawl import PROJECT_ROOT
 from scraper.demo.app import CALENDAR_PATH, FAULT_MODES, LOOP_PATH, DemoApp
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
-from scraper.extract.steps import canonicalize_url
+from scraper.extract.urls import canonicalize_url
 from scraper.families import link_rules
 
 THANHHOA = link_rules("thanhhoa")

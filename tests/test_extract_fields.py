@@ -13,9 +13,11 @@ from scraper.demo import DemoSite
 from scraper.demo.app import DemoApp
 from scraper.extract import extract_article
 from scraper.extract.authors import parse_byline, parse_labelled_byline, split_people
+from scraper.extract.metadata import _breadcrumb_attrs
 from scraper.extract.profiles import PROFILES
-from scraper.extract.steps import _absolute, _breadcrumb_attrs, _label_key
 from scraper.extract.text import fold
+from scraper.extract.urls import absolute_url
+from scraper.extract.widgets import _label_key
 from scraper.portals import Portal
 
 URL = "https://trieuson.thanhhoa.gov.vn/tin-tuc/bai-viet-1.html"
@@ -211,7 +213,7 @@ def test_profile_and_version_are_stored_with_the_article(tmp_path: Path) -> None
      ("https://a.vn?x=1", "/a.jpg"), ("https://a.vn/x/", "a.jpg")],
 )
 def test_absolute_urls_as_urljoin(base: str, ref: str) -> None:
-    assert _absolute(base, ref) == urljoin(base, ref)
+    assert absolute_url(base, ref) == urljoin(base, ref)
 
 
 # ---------------------------------------------------- sections after the article

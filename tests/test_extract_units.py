@@ -9,8 +9,9 @@ import pytest
 from scraper.extract import NotAnArticle, extract_article
 from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.dates import looks_like_dateline, parse_iso, parse_vietnamese_date
-from scraper.extract.steps import canonicalize_url, collapse_runs
+from scraper.extract.duplicates import collapse_runs
 from scraper.extract.text import clean_line, fold
+from scraper.extract.urls import canonicalize_url
 
 VN = timezone(timedelta(hours=7))
 

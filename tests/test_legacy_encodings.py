@@ -11,6 +11,7 @@ import pytest
 from lxml import html as lxml_html
 
 from scraper.extract import extract_article
+from scraper.extract.decode import decode_html
 from scraper.extract.legacy import (
     convert_document,
     detect_legacy,
@@ -20,7 +21,6 @@ from scraper.extract.legacy import (
     tcvn3_to_unicode,
     vni_to_unicode,
 )
-from scraper.extract.steps import decode_html
 
 #: Hand-typed Vietnamese sentences (no capital letter carries a tone mark,
 #: since TCVN3 has no code for those).

@@ -19,7 +19,8 @@ from archive.crawl import demo_portal
 from archive.store import Archive
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
-from scraper.extract.steps import STEPS, Page, run
+from scraper.extract.page import Page
+from scraper.extract.steps import STEPS, run
 from scraper.items import PageItem
 from scraper.pipelines import ExtractPipeline, StorePipeline
 
