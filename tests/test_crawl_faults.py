@@ -24,6 +24,8 @@ SIZE = 50
 SEED = 3
 #: Per mode: a stalled response waits longer than the crawl does.
 SETTINGS: dict[str, dict[str, Any]] = {"timeout": {"DOWNLOAD_TIMEOUT": 1}}
+#: How long the demo stalls a response in the ``timeout`` mode (seconds).
+STALL_S = 4.0
 
 
 def _stat(stats: dict[str, Any], fragment: str) -> int:
@@ -68,7 +70,11 @@ def _burst(stats: dict[str, Any], hits: dict[str, int]) -> None:
 def _timeout(stats: dict[str, Any], hits: dict[str, int]) -> None:
     # (A loaded machine may time out more than the stalled ones.)
     assert _stat(stats, "retry/reason_count/scrapy.exceptions.DownloadTimeoutError") >= SIZE // 10
-    assert stats["portal_archive/slowest_response_ms"] < 1000
+    # No stalled response was waited out: each stalls STALL_S, and the crawl gives
+    # up after DOWNLOAD_TIMEOUT (1 s). The measured latency of an ordinary page
+    # includes the reactor's own delays, which a loaded machine stretches past 1 s,
+    # so the bound is the stall itself, not the timeout.
+    assert stats["portal_archive/slowest_response_ms"] < STALL_S * 1000
 
 
 @check("slow")
@@ -135,7 +141,7 @@ def test_crawl_survives_fault(mode: str, tmp_path: Path) -> None:
     site = DemoSite(size=SIZE, seed=SEED)
     db = tmp_path / "archive.db"
     with DemoServer(site, faults=frozenset({mode})) as server:
-        server.app.timeout_delay = 2.5
+        server.app.timeout_delay = STALL_S
         run = run_crawl(demo_portal(server.base_url), db, quiet=True,
                         settings=SETTINGS.get(mode))
         base, hits = server.base_url, dict(server.hits)
