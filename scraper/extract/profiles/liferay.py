@@ -46,6 +46,10 @@ LIFERAY = Profile(
                    xpaths=("//p[starts-with(normalize-space(.), 'Từ khóa')]",
                            "//div[starts-with(normalize-space(.), 'Từ khóa')][not(.//p)]",
                            f"//*[{_cls('taglib-asset-tags-summary')}]")),
+        # A list of attached documents (Documents and Media links) under its label.
+        WidgetRule(name="liferay_attachments", group="widget",
+                   xpaths=("//*[starts-with(normalize-space(.), 'Tài liệu đính kèm')"
+                           " or starts-with(normalize-space(.), 'File đính kèm')][.//a]",)),
     ),
 )
 
