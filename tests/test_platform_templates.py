@@ -9,11 +9,11 @@ it and extracts exactly the demo article; listings are not articles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import pytest
-from jinja2 import DictLoader, Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader
 
 from scraper.demo.layouts import TEMPLATES_DIR
 from scraper.demo.render import Renderer
@@ -43,22 +43,10 @@ def renderer(site: DemoSite, family: str, article_template: str = "article.html"
     if article_template != "article.html":
         # Render another page of the article (print/savefile) with the article's context.
         source = (folder / article_template).read_text("utf-8")
-        r.env.loader = _Overlay({"article.html": source}, loader)
+        r.env.loader = ChoiceLoader([DictLoader({"article.html": source}), loader])
     else:
         r.env.loader = loader
     return r
-
-
-class _Overlay(DictLoader):
-    def __init__(self, mapping: dict[str, str], fallback: FileSystemLoader) -> None:
-        super().__init__(mapping)
-        self.fallback = fallback
-
-    def get_source(self, environment: Environment,
-                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
-        if template in self.mapping:
-            return super().get_source(environment, template)
-        return self.fallback.get_source(environment, template)
 
 
 def sample(site: DemoSite, *, signed_only: bool = False) -> Iterator[DemoArticle]:
