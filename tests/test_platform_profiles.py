@@ -30,7 +30,7 @@ CASES = [
     ("fixtures/liferay_asset_publisher_full_content", "liferay"),
     ("fixtures_pending/liferay_tag_line_date_only", "liferay"),
 ]
-LISTINGS = ["fixtures/tandan_listing_page", "fixtures/liferay_asset_publisher_listing"]
+LISTINGS = ["platform_listings/tandan_listing_page", "platform_listings/liferay_asset_publisher_listing"]
 
 
 @pytest.fixture
@@ -59,6 +59,14 @@ def test_profile_reads_its_platform(folder: str, name: str) -> None:
     text = "\n".join([article.body, article.body_html, article.author or ""]
                      + [i.caption or "" for i in article.images])
     assert [s for s in spec["absent"] if s in text] == []
+
+
+@pytest.mark.parametrize("folder", LISTINGS)
+def test_a_listing_is_not_an_article(folder: str) -> None:
+    html, spec = _case(folder)
+    with pytest.raises(NotAnArticle) as info:
+        extract_article(html, spec["url"])
+    assert info.value.reason == spec["not_an_article"] == "listing"
 
 
 @pytest.mark.parametrize("folder", LISTINGS)
