@@ -12,15 +12,19 @@ import socket
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from socketserver import BaseServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from click.testing import CliRunner, Result
 
 from archive.store import Archive
 from scraper.extract.article import Article
 from scraper.portals import Portal
+
+if TYPE_CHECKING:
+    from scraper.demo.server import _HTTPServer
+    from scraper.demo.site import DemoSite
 
 
 def make_article(url: str, title: str = "T", **fields: Any) -> Article:
@@ -69,13 +73,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(httpd: BaseServer) -> Iterator[BaseServer]:
-    """Run ``httpd`` on a thread of its own until the block ends, then shut it down."""
+def demo_variant(site: DemoSite, handler: type[BaseHTTPRequestHandler],
+                 server: type[_HTTPServer] | None = None) -> Iterator[str]:
+    """Serve ``site`` through a variant of the demo server (``handler`` a subclass of its
+    handler, ``server`` of its server) on a thread of its own; its base URL, until the
+    block ends."""
+    from scraper.demo.app import DemoApp
+    from scraper.demo.server import _HTTPServer
+
+    httpd = (server or _HTTPServer)(("127.0.0.1", 0), handler)
+    httpd.app = DemoApp(site)
+    httpd.quiet = True
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.app.base_url = base
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     thread.start()
     try:
-        yield httpd
+        yield base
     finally:
         httpd.shutdown()
         httpd.server_close()
