@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from dbrows import rows as _rows
+from factories import make_article, run_cli
 from PIL import Image as PILImage
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.cli import main
 from archive.crawl import demo_portal, run_crawl
 from archive.progress import (
     PROGRESS_TAG,
@@ -192,8 +191,8 @@ def test_each_capture_points_to_the_article_response(crawled: dict[str, Any]) ->
 def test_reextract_from_warc_gives_the_same_archive(crawled: dict[str, Any],
                                                      tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt.db"
-    result = CliRunner().invoke(main, ["reextract", "--db", str(rebuilt),
-                                       "--warc-dir", str(crawled["folder"] / "warc")])
+    result = run_cli("reextract", "--db", str(rebuilt),
+                     "--warc-dir", str(crawled["folder"] / "warc"))
     assert result.exit_code == 0, result.output
     assert f"{2 * SIZE} article pages" in result.output
     q = "SELECT canonical_url, content_hash, title, body, published FROM articles ORDER BY 1"
@@ -218,7 +217,7 @@ def test_reextract_into_the_crawled_archive_does_not_replay_history(
     (tmp_path / "warc").symlink_to(crawled["folder"] / "warc")
     counts = "SELECT (SELECT count(*) FROM article_versions), (SELECT count(*) FROM captures)"
     before = _rows(db, counts)
-    result = CliRunner().invoke(main, ["reextract", "--db", str(db), "--portal", "demo"])
+    result = run_cli("reextract", "--db", str(db), "--portal", "demo")
     assert result.exit_code == 0, result.output
     assert f"0 new, 0 changed, {SIZE} unchanged" in result.output
     assert f"{SIZE} older than the archive's capture skipped" in result.output
@@ -226,13 +225,13 @@ def test_reextract_into_the_crawled_archive_does_not_replay_history(
 
 
 def test_reextract_errors_are_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["reextract", "--db", str(tmp_path / "x.db"),
-                                       "--warc-dir", str(tmp_path / "none")])
+    result = run_cli("reextract", "--db", str(tmp_path / "x.db"),
+                     "--warc-dir", str(tmp_path / "none"))
     assert result.exit_code == 1
     assert result.output.startswith("Error: no WARC folder") and result.output.count("\n") == 1
     (tmp_path / "warc").mkdir()
-    result = CliRunner().invoke(main, ["reextract", "--db", str(tmp_path / "x.db"),
-                                       "--portal", "nope"])
+    result = run_cli("reextract", "--db", str(tmp_path / "x.db"),
+                     "--portal", "nope")
     assert result.exit_code == 1
     assert result.output == f"Error: no portal-archive WARC files under {tmp_path / 'warc'} " \
                             "for portal 'nope'\n"
@@ -308,14 +307,14 @@ def test_same_image_bytes_stored_once(tmp_path: Path) -> None:
 
 
 def test_images_to_retry(tmp_path: Path) -> None:
-    from scraper.extract.article import Article, Image
+    from scraper.extract.article import Image
 
     with Archive(tmp_path / "a.db") as archive:
         archive.ensure_portal(demo_portal("http://x/"))
         images = [Image(url=f"http://x/{n}.jpg", position=i)
                   for i, n in enumerate(("ok", "failed", "tired", "never"))]
-        archive.save_articles([Article(url="http://x/a", canonical_url="http://x/a", title="T",
-                                       body="b", images=images)], portal_id="demo")
+        archive.save_articles([make_article("http://x/a", body="b", images=images)],
+                              portal_id="demo")
         archive.record_image(ImageDownload("http://x/ok.jpg", ok=True, sha256="0" * 64))
         archive.record_image(ImageDownload("http://x/failed.jpg", ok=False, error="HTTP 500"))
         for _ in range(3):
@@ -355,18 +354,17 @@ def test_changed_articles_keep_their_old_text(crawled: dict[str, Any]) -> None:
 
 def test_history_command(crawled: dict[str, Any]) -> None:
     before = crawled["before"][EDITED[0]]
-    runner = CliRunner()
-    result = runner.invoke(main, ["history", str(before.id), "--db", str(crawled["db"])])
+    result = run_cli("history", str(before.id), "--db", str(crawled["db"]))
     assert result.exit_code == 0, result.output
     assert "Versions (2, oldest first)" in result.output and "Captures (2)" in result.output
     assert before.content_hash[:12] in result.output and "(current)" in result.output
-    result = runner.invoke(main, ["history", before.article.canonical_url, "--json",
-                                  "--db", str(crawled["db"])])
+    result = run_cli("history", before.article.canonical_url, "--json",
+                     "--db", str(crawled["db"]))
     data = json.loads(result.output)
     assert [v["content_hash"] for v in data["versions"]] == [before.content_hash]
     assert [c["run_id"] for c in data["captures"]] == [crawled["first"]["id"],
                                                        crawled["second"]["id"]]
-    result = runner.invoke(main, ["history", "999", "--db", str(crawled["db"])])
+    result = run_cli("history", "999", "--db", str(crawled["db"]))
     assert result.exit_code == 1 and result.output.startswith("Error: no article '999'")
 
 
@@ -376,7 +374,7 @@ def test_versions_in_the_store(tmp_path: Path) -> None:
     from scraper.extract.article import Article
 
     def art(body: str) -> Article:
-        return Article(url="http://x/a", canonical_url="http://x/a", title="T", body=body)
+        return make_article("http://x/a", body=body)
 
     times = [datetime(2025, 1, d, tzinfo=UTC) for d in (1, 2, 3, 4)]
     with Archive(tmp_path / "a.db") as archive:
@@ -437,19 +435,18 @@ def test_run_columns_read_a_crawls_stats(tmp_path: Path) -> None:
 
 
 def test_runs_command(crawled: dict[str, Any]) -> None:
-    runner = CliRunner()
-    result = runner.invoke(main, ["runs", "--db", str(crawled["db"])])
+    result = run_cli("runs", "--db", str(crawled["db"]))
     assert result.exit_code == 0, result.output
     assert result.output.index(f"Run #{crawled['second']['id']}") < \
         result.output.index(f"Run #{crawled['first']['id']}")
     assert "1 failed" in result.output and "404: 1" in result.output
-    result = runner.invoke(main, ["runs", "--db", str(crawled["db"]), "--json", "--limit", "1",
-                                  "--portal", "demo"])
+    result = run_cli("runs", "--db", str(crawled["db"]), "--json", "--limit", "1",
+                     "--portal", "demo")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [r["id"] for r in rows] == [crawled["second"]["id"]]
     assert rows[0]["articles_changed"] == len(EDITED)
-    result = runner.invoke(main, ["runs", "--db", str(crawled["db"]), "--portal", "nope"])
+    result = run_cli("runs", "--db", str(crawled["db"]), "--portal", "nope")
     assert result.exit_code == 0 and "No crawl runs of nope" in result.output
 
 

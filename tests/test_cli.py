@@ -9,22 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from factories import make_archive, make_article
+from factories import run_cli as run
 
 import archive.crawl
 import scraper.extract
-from archive.cli import main
 from archive.store import Archive
 from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
 from scraper.portals import Portal, resolve_portal
 
 ARTICLES = [
-    Article(url=f"https://trieuson.thanhhoa.gov.vn/tin/{n}.htm",
-            canonical_url=f"https://trieuson.thanhhoa.gov.vn/tin/{n}.htm",
-            title=title, body=body, author=author, authors=[author],
-            published=datetime(2022, 1, 15 + n, 16, 48, tzinfo=VIETNAM_TZ),
-            images=[Image(f"https://trieuson.thanhhoa.gov.vn/img/{n}.jpg", "Ảnh minh họa")],
-            category="Tin tức")
+    make_article(f"https://trieuson.thanhhoa.gov.vn/tin/{n}.htm", title, body=body,
+                 author=author, published=datetime(2022, 1, 15 + n, 16, 48, tzinfo=VIETNAM_TZ),
+                 images=[Image(f"https://trieuson.thanhhoa.gov.vn/img/{n}.jpg", "Ảnh minh họa")],
+                 category="Tin tức")
     for n, (title, body, author) in enumerate([
         ("Xã Đồng Tiến đạt chuẩn nông thôn mới", "Năm 2022 xã Đồng Tiến về đích nông thôn mới.",
          "Văn Hùng"),
@@ -37,14 +36,8 @@ ARTICLES = [
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = tmp_path / "archive.db"
-    with Archive(path) as a:
-        a.ensure_portal(resolve_portal("trieuson"))
-        a.save_articles(ARTICLES, portal_id="trieuson")
+    make_archive(path, {resolve_portal("trieuson"): ARTICLES}).close()
     return str(path)
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> None:
@@ -68,7 +61,7 @@ def test_search_prints_ranked_highlighted_results(db: str) -> None:
 
 
 def test_search_renders_bold_on_a_terminal(db: str) -> None:
-    result = CliRunner().invoke(main, ["search", "dong tien", "--db", db], color=True)
+    result = run("search", "dong tien", "--db", db, color=True)
     assert "\x1b[1mĐồng\x1b[22m" in result.stdout
 
 

@@ -7,10 +7,9 @@ import gzip
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from factories import run_cli
 from lxml import html as lxml_html
 
-from archive.cli import main
 from scraper.demo.app import DemoApp
 from scraper.demo.layouts import LAYOUTS
 from scraper.demo.site import DemoSite
@@ -118,7 +117,7 @@ def test_short_article_next_to_a_few_headlines_is_an_article() -> None:
 
 
 def test_crawl_rejects_an_unknown_profile_in_one_line() -> None:
-    result = CliRunner().invoke(main, ["crawl", "http://127.0.0.1:9/", "--profile", "nope"])
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--profile", "nope")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and "nope" in lines[0]

@@ -11,14 +11,13 @@ pagination only). The demo's own generator is the oracle.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from dbrows import rows
+from factories import run_cli
 
-from archive.cli import main
 from archive.store import Archive
 from scraper.demo.layouts import LAYOUTS
 from scraper.demo.server import DemoServer
@@ -34,17 +33,11 @@ def _crawl(layout: str, feeds: bool, tmp: Path) -> dict[str, Any]:
     with DemoServer(site, feeds=feeds) as server:
         declared = {p.base_url for p in load_portals().values()}
         assert server.base_url not in declared  # an unknown portal
-        result = CliRunner().invoke(
-            main, ["crawl", server.base_url, "--profile", "generic", "-q", "--db", str(db)],
-            catch_exceptions=False)
+        result = run_cli("crawl", server.base_url, "--profile", "generic", "-q", "--db", str(db))
         hits = dict(server.hits)
         base = server.base_url
     assert result.exit_code == 0, result.output
-    conn = sqlite3.connect(db)
-    try:
-        row = conn.execute("SELECT stats, portal_id FROM crawl_runs ORDER BY id DESC").fetchone()
-    finally:
-        conn.close()
+    row = rows(db, "SELECT stats, portal_id FROM crawl_runs ORDER BY id DESC")[0]
     return {"site": site, "db": db, "base": base, "stats": json.loads(row[0]),
             "portal_id": row[1], "hits": hits}
 
@@ -63,15 +56,11 @@ def crawled(request: pytest.FixtureRequest,
 def test_every_article_archived_once_by_the_generic_extractor(crawled: dict[str, Any]) -> None:
     site: DemoSite = crawled["site"]
     expected = {a.to_article(crawled["base"]).canonical_url for a in site.iter_articles()}
-    conn = sqlite3.connect(crawled["db"])
-    try:
-        rows = conn.execute("SELECT canonical_url, extractor FROM articles").fetchall()
-    finally:
-        conn.close()
-    urls = [r[0] for r in rows]
+    stored = rows(crawled["db"], "SELECT canonical_url, extractor FROM articles")
+    urls = [r[0] for r in stored]
     assert len(urls) == len(set(urls)), "an article is stored twice"
     assert set(urls) == expected
-    assert {r[1] for r in rows} == {"generic"}
+    assert {r[1] for r in stored} == {"generic"}
     assert crawled["portal_id"] not in load_portals()
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from factories import make_archive, make_article
 
 from archive.errors import ArchiveError, FilterError, SearchError
 from archive.export import FORMATS, export, export_columns
@@ -27,14 +28,13 @@ def _articles() -> list[Article]:
         ("Hội nghị tổng kết, triển khai nhiệm vụ năm 2024", None, None),
     ]
     for n, (title, author, when) in enumerate(specs):
-        url = f"https://trieuson.thanhhoa.gov.vn/tin-tuc/{n}.htm"
-        out.append(Article(
-            url=url, canonical_url=url, title=title,
+        out.append(make_article(
+            f"https://trieuson.thanhhoa.gov.vn/tin-tuc/{n}.htm", title,
             body=f"Đoạn một của bài {n}.\n\nĐoạn hai, có dấu phẩy; và \"ngoặc kép\".",
             body_html=f"<p>Đoạn một của bài {n}.</p>",
             published=when.replace(tzinfo=VIETNAM_TZ) if when else None,
             published_raw=when.strftime("Ngày %d/%m/%Y %H:%M:%S") if when else None,
-            author=author, authors=[author] if author else [],
+            author=author,
             images=[Image(f"https://trieuson.thanhhoa.gov.vn/img/{n}-{k}.jpg",
                           "Các đại biểu dự hội nghị.", f"{n}-{k}.jpg", k) for k in range(n)],
             category="Tin tức", extractor="thanhhoa", extractor_version="1",
@@ -45,9 +45,9 @@ def _articles() -> list[Article]:
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Iterator[Archive]:
-    a = Archive(tmp_path / "archive.db")
-    a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.thanhhoa.gov.vn/"))
-    a.save_articles(_articles(), portal_id="trieuson")
+    a = make_archive(tmp_path / "archive.db", {
+        Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.thanhhoa.gov.vn/"):
+            _articles()})
     yield a
     a.close()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from dbrows import rows
+from factories import free_port, make_article, run_cli
 
-from archive.cli import main
 from archive.errors import FilterError
 from archive.facets import FacetCounts, facet_counts
 from archive.filters import ArticleFilter, count_articles
@@ -55,13 +54,11 @@ def _when(rng: random.Random) -> datetime | None:
 
 
 def _article(rng: random.Random, n: int) -> tuple[str, Article]:
-    url = f"https://portal.example/tin/{n}.htm"
     author = rng.choice(AUTHORS)
     title = " ".join(rng.sample(WORDS, 3))
-    return rng.choice(PORTALS), Article(
-        url=url, canonical_url=url, title=title, body=f"Bài {n}: {title}.",
-        published=_when(rng), author=author, authors=[author] if author else [],
-        category=rng.choice(CATEGORIES))
+    return rng.choice(PORTALS), make_article(
+        f"https://portal.example/tin/{n}.htm", title, body=f"Bài {n}: {title}.",
+        published=_when(rng), author=author, category=rng.choice(CATEGORIES))
 
 
 def _fill(a: Archive, n: int = 400, seed: int = 5) -> None:
@@ -299,7 +296,7 @@ def test_serve_refuses_pending_migrations_and_writes_nothing(
     before = _digest(path)
     with pytest.raises(PendingMigrations, match="portal-archive migrate --db"):
         make_datasette(path)
-    result = CliRunner().invoke(main, ["serve", "--db", str(path), "--port", "0"])
+    result = run_cli("serve", "--db", str(path), "--port", "0")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: the archive")
@@ -307,28 +304,23 @@ def test_serve_refuses_pending_migrations_and_writes_nothing(
     assert "Traceback" not in result.output
     assert _digest(path) == before  # not a byte written
     # `migrate --dry-run` lists, `migrate` applies, then serve starts
-    runner = CliRunner()
-    dry = runner.invoke(main, ["migrate", "--dry-run", "--db", str(path)])
+    dry = run_cli("migrate", "--dry-run", "--db", str(path))
     assert dry.exit_code == 0 and "lacks 1 migration: 0008_facet_counts" in dry.output
     assert _digest(path) == before
-    done = runner.invoke(main, ["migrate", "--db", str(path)])
+    done = run_cli("migrate", "--db", str(path))
     assert done.exit_code == 0 and "Applied 1 migration" in done.output
-    again = runner.invoke(main, ["migrate", "--db", str(path)])
+    again = run_cli("migrate", "--db", str(path))
     assert again.exit_code == 0 and "up to date" in again.output
     assert make_datasette(path) is not None
-    missing = runner.invoke(main, ["migrate", "--db", str(tmp_path / "none.db")])
+    missing = run_cli("migrate", "--db", str(tmp_path / "none.db"))
     assert missing.exit_code == 1 and missing.output.startswith("Error: no archive at")
 
 
 def test_serve_migrate_flag_upgrades_then_serves(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
     path = tmp_path / "old.db"
     _old_archive(path, monkeypatch)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     exe = Path(sys.executable).parent / "portal-archive"
     proc = subprocess.Popen([str(exe), "serve", "--migrate", "--db", str(path), "--port",
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -347,11 +339,7 @@ def test_serve_migrate_flag_upgrades_then_serves(tmp_path: Path,
         proc.terminate()
         proc.wait(10)
     assert pending_migrations(path) == []
-    conn = sqlite3.connect(path)
-    try:
-        assert conn.execute("SELECT count(*) FROM facet_counts").fetchone()[0] > 0
-    finally:
-        conn.close()
+    assert rows(path, "SELECT count(*) FROM facet_counts")[0][0] > 0
 
 
 def _page(ds: Any, path: str) -> str:

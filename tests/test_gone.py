@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from factories import make_article, run_cli
 
-from archive.cli import main
 from archive.export import export, export_columns
 from archive.store import MIGRATIONS, Archive, migrations
 from scraper.extract.article import VIETNAM_TZ, Article
@@ -23,11 +22,11 @@ T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def article(n: int, body: str = "") -> Article:
-    url = f"https://trieuson.thanhhoa.gov.vn/tin-tuc/bai-{n}.htm"
-    return Article(url=url, canonical_url=url, title=f"Bài số {n} về nông thôn mới",
-                   body=body or f"Nội dung bài {n}: xã đạt chuẩn nông thôn mới.",
-                   published=datetime(2022, 1, 15, 16, 48, tzinfo=VIETNAM_TZ),
-                   extractor="thanhhoa", extractor_version="1")
+    return make_article(f"https://trieuson.thanhhoa.gov.vn/tin-tuc/bai-{n}.htm",
+                        f"Bài số {n} về nông thôn mới",
+                        body=body or f"Nội dung bài {n}: xã đạt chuẩn nông thôn mới.",
+                        published=datetime(2022, 1, 15, 16, 48, tzinfo=VIETNAM_TZ),
+                        extractor="thanhhoa", extractor_version="1")
 
 
 def url(n: int) -> str:
@@ -163,18 +162,17 @@ def test_export_has_gone_at(gone_db: Path, tmp_path: Path) -> None:
 
 
 def test_history_and_show_tell_when_it_went_gone(gone_db: Path) -> None:
-    runner = CliRunner()
-    result = runner.invoke(main, ["history", url(2), "--db", str(gone_db)])
+    result = run_cli("history", url(2), "--db", str(gone_db))
     assert result.exit_code == 0, result.output
     assert ("Status: gone from the portal since 2024-05-01T10:00:00Z; "
             "last served 2024-05-01T08:00:00Z") in result.output
-    result = runner.invoke(main, ["history", url(1), "--db", str(gone_db)])
+    result = run_cli("history", url(1), "--db", str(gone_db))
     assert "Status: live; last served 2024-05-01T08:00:00Z" in result.output
-    data = json.loads(runner.invoke(main, ["history", url(2), "--json",
-                                           "--db", str(gone_db)]).output)
+    data = json.loads(run_cli("history", url(2), "--json",
+                              "--db", str(gone_db)).output)
     assert (data["status"], data["gone_at"]) == ("gone", "2024-05-01T10:00:00Z")
-    data = json.loads(runner.invoke(main, ["show", url(2), "--json",
-                                           "--db", str(gone_db)]).output)
+    data = json.loads(run_cli("show", url(2), "--json",
+                              "--db", str(gone_db)).output)
     assert data["gone_at"] == "2024-05-01T10:00:00Z"
 
 

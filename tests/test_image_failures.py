@@ -8,18 +8,17 @@ answers 500 and another never answers within the crawl's timeout.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbrows import rows
+from factories import demo_variant
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.crawl import demo_portal, run_crawl
-from scraper.demo.app import DemoApp
 from scraper.demo.server import _Handler, _HTTPServer
 from scraper.demo.site import DemoSite
 
@@ -54,31 +53,16 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     assert len(paths) >= 2
     BROKEN.clear()
     BROKEN.update({paths[0]: "500", paths[1]: "slow"})
-    httpd = _QuietServer(("127.0.0.1", 0), _FaultyImages)
-    httpd.app = DemoApp(site)
-    httpd.quiet = True
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.app.base_url = base
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
     db = tmp_path_factory.mktemp("imgfail") / "archive.db"
-    try:
+    with demo_variant(site, _FaultyImages, _QuietServer) as base:
         run = run_crawl(demo_portal(base), db, quiet=True,
                         settings={"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 1})
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     yield {"run": run, "db": db, "base": base, "paths": paths, "site": site}
 
 
 def _state(db: Path, url: str) -> tuple[Any, ...]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT status, attempts, last_error, http_status, sha256 "
-                            "FROM image_files WHERE url = ?", [url]).fetchone()
-    finally:
-        conn.close()
+    return rows(db, "SELECT status, attempts, last_error, http_status, sha256 "
+                    "FROM image_files WHERE url = ?", (url,))[0]
 
 
 def test_server_error_recorded(crawled: dict[str, Any]) -> None:

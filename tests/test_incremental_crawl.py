@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,10 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 from dbrows import rows as _rows
+from factories import free_port, run_cli
 
-from archive.cli import main
 from archive.crawl import PROJECT_ROOT, RESUMABLE_MARK, demo_portal, job_dir, run_crawl
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
@@ -189,24 +187,18 @@ def test_clean_stop_resumes_from_the_job_queue(tmp_path: Path) -> None:
     assert not jobs.exists()
 
 
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_crawl_all_survives_a_failing_portal(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     portals = tmp_path / "portals.toml"
     with DemoServer(DemoSite(size=30, seed=1)) as a, DemoServer(DemoSite(size=40, seed=2)) as b:
-        entries = [("huyen-a", a.base_url), ("huyen-chet", f"http://127.0.0.1:{_dead_port()}/"),
+        entries = [("huyen-a", a.base_url), ("huyen-chet", f"http://127.0.0.1:{free_port()}/"),
                    ("huyen-b", b.base_url)]
         portals.write_text("".join(
             f'[[portal]]\nid = "{pid}"\nname = "Huyện {pid}"\nprovince = "Thanh Hóa"\n'
             f'base_url = "{url}"\nlayout = "thanhhoa"\n\n' for pid, url in entries),
             encoding="utf-8")
-        result = CliRunner().invoke(main, ["crawl", "--all", "--parallel", "2", "--portals",
-                                           str(portals), "--db", str(db)])
+        result = run_cli("crawl", "--all", "--parallel", "2", "--portals",
+                         str(portals), "--db", str(db))
     assert result.exit_code == 1, result.output
     assert "Error: 1 of 3 portals failed: huyen-chet" in result.output, result.output
     assert "huyen-a        ok" in result.output and "huyen-b        ok" in result.output
@@ -226,13 +218,13 @@ def test_crawl_all_skips(tmp_path: Path, monkeypatch: Any) -> None:
         return [archive.crawl.PortalOutcome(p, True, 0.1, {"articles_new": 1}) for p in portals]
 
     monkeypatch.setattr(archive.crawl, "run_all", fake_run_all)
-    result = CliRunner().invoke(main, ["crawl", "--all", "--skip", "hauloc",
-                                       "--db", str(tmp_path / "a.db")])
+    result = run_cli("crawl", "--all", "--skip", "hauloc",
+                     "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 0, result.output
     assert "demo" not in crawled and "hauloc" not in crawled and "trieuson" in crawled
 
 
 def test_crawl_needs_one_portal_or_all(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["crawl", "--db", str(tmp_path / "a.db")])
+    result = run_cli("crawl", "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "give one PORTAL, or --all" in result.output

@@ -14,7 +14,6 @@ import configparser
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
+from dbrows import rows
+from factories import free_port
 
 from archive.crawl import PROJECT_ROOT, demo_portal
 from scraper import settings as defaults
@@ -36,12 +37,6 @@ from scraper.demo.site import DemoSite
 BIN = Path(sys.executable).parent
 PROJECT = "portal_archive"
 SIZE = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -55,7 +50,7 @@ def _api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) ->
 @pytest.fixture
 def scrapyd(tmp_path: Path) -> Iterator[str]:
     """A real Scrapyd from the repository's scrapyd.conf, on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     conf = configparser.ConfigParser()
     conf.read(PROJECT_ROOT / "scrapyd.conf", encoding="utf-8")
     run_dir = tmp_path / "scrapyd"
@@ -131,12 +126,8 @@ def test_scheduled_crawl_under_scrapyd(scrapyd: str, tmp_path: Path) -> None:
             assert time.monotonic() < deadline, jobs
             time.sleep(0.3)
         base = server.base_url
-    conn = sqlite3.connect(db)
-    try:
-        stored = [r[0] for r in conn.execute("SELECT canonical_url FROM articles")]
-        runs = conn.execute("SELECT status FROM crawl_runs").fetchall()
-    finally:
-        conn.close()
+    stored = [r[0] for r in rows(db, "SELECT canonical_url FROM articles")]
+    runs = rows(db, "SELECT status FROM crawl_runs")
     assert sorted(stored) == sorted(a.to_article(base).canonical_url
                                     for a in site.iter_articles())
     assert runs == [("finished",)]

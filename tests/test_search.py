@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from factories import make_archive, make_article
 
 from archive.errors import ArchiveError, FilterError, SearchError
 from archive.filters import ArticleFilter, count_articles
@@ -65,18 +66,17 @@ for i in range(6):  # unrelated articles, so that BM25's IDF is meaningful
 
 def _article(key: str) -> Article:
     _, when, title, body, author, category = CORPUS[key]
-    url = f"https://example.gov.vn/{key}.htm"
-    return Article(url=url, canonical_url=url, title=title, body=body, author=author,
-                   authors=[author] if author else [], category=category,
-                   published=datetime.fromisoformat(when).replace(tzinfo=VIETNAM_TZ))
+    return make_article(f"https://example.gov.vn/{key}.htm", title, body=body, author=author,
+                        category=category,
+                        published=datetime.fromisoformat(when).replace(tzinfo=VIETNAM_TZ))
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
-    a = Archive(tmp_path_factory.mktemp("search") / "archive.db")
-    for pid in ("trieuson", "hoanghoa"):
-        a.ensure_portal(Portal(pid, pid, "Thanh Hóa", f"https://{pid}.thanhhoa.gov.vn/"))
-        a.save_articles([_article(k) for k in CORPUS if CORPUS[k][0] == pid], portal_id=pid)
+    a = make_archive(tmp_path_factory.mktemp("search") / "archive.db", {
+        Portal(pid, pid, "Thanh Hóa", f"https://{pid}.thanhhoa.gov.vn/"):
+            [_article(k) for k in CORPUS if CORPUS[k][0] == pid]
+        for pid in ("trieuson", "hoanghoa")})
     yield a
     a.close()
 
@@ -337,9 +337,8 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         best = n == 7
         title = "Tin lúa vụ chiêm" if best else f"Tin số {n} về lúa" if n % 2 else f"Tin số {n}"
         body = ("Lúa lúa lúa tốt. " if best else "Mùa lúa mới. ") + FILLER
-        url = f"https://p.gov.vn/{n}.htm"
-        arts.append(Article(url=url, canonical_url=url, title=title, body=body,
-                            published=when, category="Kinh tế"))
+        arts.append(make_article(f"https://p.gov.vn/{n}.htm", title, body=body,
+                                 published=when, category="Kinh tế"))
     a.save_articles(arts, portal_id="p")
     yield a
     a.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import run_cli as _cli
 
 from scraper.extract import Article, NotAnArticle, parse_text_dump
 
@@ -88,14 +89,6 @@ def test_not_articles(text: str) -> None:
 
 
 # ------------------------------------------------------------------ the CLI
-def _cli(*args: str) -> Any:
-    from click.testing import CliRunner
-
-    from archive.cli import main
-
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
 def test_import_text_stores_each_dump_once(tmp_path: Path) -> None:
     from archive.filters import count_articles
     from archive.store import Archive

@@ -9,22 +9,22 @@ chunks (``Transfer-Encoding: chunked``); a real Scrapy crawl fetches it.
 from __future__ import annotations
 
 import gzip
-import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbrows import rows
+from factories import demo_variant
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.crawl import demo_portal, run_crawl
 from archive.reextract import iter_html_pages, reextract
 from archive.store import Archive
 from scraper.demo.app import DemoApp, Response
-from scraper.demo.server import _Handler, _HTTPServer
+from scraper.demo.server import _Handler
 from scraper.demo.site import DemoSite
 
 
@@ -58,20 +58,9 @@ class _EncodingHandler(_Handler):
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     site = DemoSite(size=10, seed=3)
-    httpd = _HTTPServer(("127.0.0.1", 0), _EncodingHandler)
-    httpd.app = DemoApp(site)
-    httpd.quiet = True
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.app.base_url = base
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
     folder = tmp_path_factory.mktemp("encodings")
-    try:
+    with demo_variant(site, _EncodingHandler) as base:
         run = run_crawl(demo_portal(base), folder / "archive.db", quiet=True)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     yield {"site": site, "base": base, "folder": folder, "run": run}
 
 
@@ -147,14 +136,8 @@ def test_reextract_reads_compressed_records(crawled: dict[str, Any], tmp_path: P
         result = reextract(archive, crawled["folder"] / "warc")
     assert result.saved.new == 10
     q = "SELECT canonical_url, content_hash FROM articles ORDER BY 1"
-    conn_a = sqlite3.connect(crawled["folder"] / "archive.db")
-    conn_b = sqlite3.connect(tmp_path / "rebuilt.db")
-    try:
-        assert conn_a.execute(q).fetchall() == conn_b.execute(q).fetchall()
-        assert len(conn_a.execute(q).fetchall()) == 10
-    finally:
-        conn_a.close()
-        conn_b.close()
+    assert rows(crawled["folder"] / "archive.db", q) == rows(tmp_path / "rebuilt.db", q)
+    assert len(rows(crawled["folder"] / "archive.db", q)) == 10
 
 
 def test_truncated_body_marked(tmp_path: Path) -> None:

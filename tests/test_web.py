@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_article
 
 from archive.errors import ArchiveError
 from archive.store import Archive
@@ -91,13 +92,13 @@ def _articles() -> list[Article]:
         ("Hội nghị tổng kết công tác khuyến nông", "Thùy Dung", "Tin tức"),
         ("Đồng tiền và tín dụng chính sách", "Văn Hùng", "Kinh tế"),
     ]):
-        url = f"https://trieuson.example/tin/{n}.htm"
-        out.append(Article(url=url, canonical_url=url, title=title,
-                           body=f"Nội dung bài {n} về {title.lower()}.",
-                           body_html=f"<p>Nội dung bài {n}</p><script>bad()</script>",
-                           author=author, authors=[author], category=cat,
-                           published=datetime(2021 + n, 3, 1, 8, 0, tzinfo=VIETNAM_TZ),
-                           images=[Image(f"https://trieuson.example/img/{n}.jpg", "Ảnh <b>")]))
+        out.append(make_article(
+            f"https://trieuson.example/tin/{n}.htm", title,
+            body=f"Nội dung bài {n} về {title.lower()}.",
+            body_html=f"<p>Nội dung bài {n}</p><script>bad()</script>",
+            author=author, category=cat,
+            published=datetime(2021 + n, 3, 1, 8, 0, tzinfo=VIETNAM_TZ),
+            images=[Image(f"https://trieuson.example/img/{n}.jpg", "Ảnh <b>")]))
     return out
 
 

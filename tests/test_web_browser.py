@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import free_port
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -50,12 +50,6 @@ EVIL_HTML = (
     "<svg><script>window.__pwned = 6</script></svg>"
     "<p style=\"background:url(javascript:window.__pwned=7)\">Kiểu</p>"
 )
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
@@ -103,7 +97,7 @@ def archive_path(tmp_path_factory: pytest.TempPathFactory, site: DemoSite,
 
 
 def _serve(path: object, *options: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).parent / "portal-archive"
     proc = subprocess.Popen([str(exe), "serve", "--db", str(path), "--port", str(port),
                              *options],
