@@ -10,7 +10,7 @@ Beautiful Soup could take two jobs of the extractor:
   with their markup broken (every closing ``</p>``, ``</div>``, ``</td>``/``</tr>``
   dropped; attribute quotes left open; the page cut in half), scored against
   the fixture's ``expected.json`` (title exact, body token F1), plus parse time;
-  and on the hypothesis bad-input fragments of ``tests/test_bad_input.py``
+  and on the hypothesis bad-input fragments of ``tests/core/test_bad_input.py``
   (exceptions other than ``NotAnArticle`` that escape).
 * **charset detection**: ``bs4.UnicodeDammit`` against :func:`decode_html`
   on every fixture page re-encoded the ways portals serve them (Windows-1258

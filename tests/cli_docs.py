@@ -3,7 +3,7 @@
     .venv/bin/python tests/cli_docs.py > docs/cli.md
 
 Every command and subcommand gets a section with its ``--help`` as click
-prints it (usage, description, examples, options). ``tests/test_docs.py``
+prints it (usage, description, examples, options). ``tests/cli/test_docs.py``
 regenerates the page and fails when the file differs, so the reference
 cannot fall behind the code.
 """
@@ -54,14 +54,14 @@ def render() -> str:
         f"# `{PROG}` command reference",
         "",
         "<!-- Generated from the click commands by `.venv/bin/python tests/cli_docs.py >"
-        " docs/cli.md`; tests/test_docs.py fails when this page is out of date."
+        " docs/cli.md`; tests/cli/test_docs.py fails when this page is out of date."
         " Do not edit by hand. -->",
         "",
         "Every command and option, with its `--help` text and examples. Every command"
         " takes `--db PATH` (default `data/archive.db`, or `$PORTAL_ARCHIVE_DB`).",
         "",
         "The `portal-archive` examples here, in README.md and in docs/ are run by"
-        " tests/test_docs.py against a small archive (those of `crawl`, `demo` and"
+        " tests/cli/test_docs.py against a small archive (those of `crawl`, `demo` and"
         " `serve` are only parsed); an example that fails on purpose is followed,"
         " in its block, by the `Error: …` line it prints.",
         "",

@@ -5,7 +5,9 @@ free ports, the CLI in-process) live in ``tests/factories.py``, the raw row
 reader in ``tests/dbrows.py``; test modules import them by name
 (``from factories import make_archive``). This folder is put on ``sys.path``
 here so that those imports work whatever pytest's import mode, and from test
-modules in subfolders of ``tests/``.
+modules in the layer folders: ``core/`` (model, extraction, families),
+``storage/``, ``access/`` (search, export, web, the demo portal), ``runtime/``
+(the crawl) and ``cli/``; ``test_architecture.py`` states the layers.
 """
 
 from __future__ import annotations

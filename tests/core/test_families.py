@@ -26,7 +26,7 @@ from scraper.extract import extract_article
 from scraper.extract.profiles import PROFILES, detect_profile, get_profile
 from scraper.families import LayoutFamily, UnknownFamily, families, family, link_rules
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ("base", "home", "listing", "article", "_blocks")
 SERVED = sorted(name for name, f in families().items() if f.scheme is not None)
 

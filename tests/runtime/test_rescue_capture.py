@@ -1,6 +1,6 @@
 """Index answers in every shape, the best capture per URL, the polite fetcher's arithmetic.
 
-Pure functions; the servers' side is in tests/test_rescue_archives.py.
+Pure functions; the servers' side is in tests/runtime/test_rescue_archives.py.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
 from scraper.extract import extract_article
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:9/"
 
 
@@ -179,7 +179,7 @@ def test_killed_crawl_takes_its_archiver_along_and_leaves_no_half_batch(
     db = tmp_path / "a.db"
     code = (
         "import asyncio, sys, time\n"
-        "sys.path.insert(0, 'tests')\n"
+        "sys.path[:0] = ['tests/runtime', 'tests']\n"
         "from test_archiver import _client, _archive, _pages\n"
         "from pathlib import Path\n"
         f"client = _client(Path({str(db)!r}), batch=5)\n"

@@ -45,16 +45,16 @@ from archive import store
 from archive.cli import main
 from scraper.portals import resolve_portal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 #: Commands whose examples are parsed, never run (see the module's docstring).
 PARSE_ONLY = {
     "crawl": "reaches a portal over the network (or a demo portal at a fixed port)",
     "serve": "a web server that runs until it is stopped",
     "demo": "starts the demo portal and crawls it, 200 articles by default (about a minute"
-            " of a shared machine): tests/test_cli_crawl.py runs the command, and the"
+            " of a shared machine): tests/cli/test_cli_crawl.py runs the command, and the"
             " archives the examples here run against come from the same crawl",
 }
 #: What ends a command in a shell line.

@@ -23,7 +23,7 @@ import pytest
 
 from scraper.extract import Article, NotAnArticle, extract_article
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").exists())
 
 

@@ -18,7 +18,7 @@ import pytest
 from scraper.extract import NotAnArticle, extract_article
 from scraper.extract.profiles import PROFILES, Profile, liferay, nukeviet, tandan
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]
 NEW_PROFILES: dict[str, Profile] = {p.name: p for p in (nukeviet.NUKEVIET, tandan.TANDAN,
                                                         liferay.LIFERAY)}
 

@@ -13,7 +13,7 @@ from factories import run_cli as _cli
 
 from scraper.extract import Article, NotAnArticle, parse_text_dump
 
-DUMPS = Path(__file__).parent / "fixtures" / "textdumps"
+DUMPS = Path(__file__).resolve().parents[1] / "fixtures" / "textdumps"
 CASES = sorted(p.stem for p in DUMPS.glob("*.json"))
 
 

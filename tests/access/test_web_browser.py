@@ -38,7 +38,7 @@ from scraper.portals import Portal
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVIL_TITLE = "Bài có mã độc hại trong nội dung"
 EVIL_HTML = (
     "<p>Đoạn đầu an toàn.</p>"

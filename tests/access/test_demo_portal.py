@@ -27,7 +27,7 @@ from scraper.demo.server import DemoServer
 from scraper.demo.site import PAGE_SIZE, DemoSite, ImageRun, NotFound, Paragraph, load_seeds
 from scraper.extract import VIETNAM_TZ
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_000 = "000_9a865e4b931171f1"
 SEED_003 = "003_cc93db4dbeefc1dc"
 HREF = re.compile(r'href="(/portal/Pages/[^"]+)"')

@@ -22,7 +22,7 @@ from spiders.discovery import (
     url_kind,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BASE = "https://portal.gov.vn/"
 
 
