@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -180,11 +183,91 @@ def test_datasette_is_read_only(ds: Any) -> None:
 
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         asyncio.run(db.execute_fn(write))
-    # Datasette's own pages still work, with our fold function available to SQL
-    r = get(ds, "/site.json?sql=select+pa_fold(title)+as+t+from+articles+order+by+id&_shape=array")
-    assert r.json()[0]["t"] == "xa dong tien dat chuan nong thon moi"
+    # Datasette's own pages still work
+    assert get(ds, "/site/articles.json").status_code == 200
 
 
 def test_missing_archive_is_an_archive_error(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive at"):
         make_datasette(tmp_path / "none.db")
+
+
+# ------------------------------------------------------------ shared machine
+def _get_host(ds: Any, path: str, host: str) -> Any:
+    return asyncio.run(ds.client.get(path, headers={"host": host}))
+
+
+def test_host_header_must_name_the_server(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        a.save_articles(_articles()[:1], portal_id="trieuson")
+    served = make_datasette(path, host="127.0.0.1", port=8123)
+    assert _get_host(served, "/", "127.0.0.1:8123").status_code == 200
+    assert _get_host(served, "/", "localhost:8123").status_code == 200
+    for bad in ("evil.example:8123", "127.0.0.1:9999", "localhost", "evil.example",
+                "127.0.0.1.evil.example:8123"):
+        r = _get_host(served, "/", bad)
+        assert r.status_code == 421, bad
+        assert "content-security-policy" in r.headers
+    # Datasette's own pages too
+    assert _get_host(served, "/a/articles", "evil.example:8123").status_code == 421
+
+
+def test_csp_everywhere_sql_off_and_no_absolute_path(ds: Any) -> None:
+    db = ds.get_database()
+    for page in ("/", "/article/1", "/site", "/site/articles", "/site/articles/1", "/-/versions"):
+        r = get(ds, page)
+        assert r.status_code == 200, page
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "img-src 'self' data:;" in csp, page
+        assert db.path not in r.text and str(Path(db.path).parent) not in r.text, page
+    assert get(ds, "/-/databases.json").status_code == 404
+    assert get(ds, "/site?sql=select+1").status_code == 403
+    # an error names the archive, never its file
+    empty = Path(db.path).with_name("empty.db")
+    Archive(empty).close()
+    r = get(make_datasette(empty), "/?q=x")
+    assert r.status_code == 400 and "holds no articles" in r.text and str(empty) not in r.text
+
+
+def test_allow_sql_flag(tmp_path: Path) -> None:
+    path = tmp_path / "sql.db"
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        a.save_articles(_articles()[:1], portal_id="trieuson")
+    r = get(make_datasette(path, allow_sql=True),
+            "/sql.json?sql=select+pa_fold(title)+as+t+from+articles&_shape=array")
+    assert r.json()[0]["t"] == "xa dong tien dat chuan nong thon moi"
+
+
+def test_bind_checks(tmp_path: Path) -> None:
+    from archive.web.server import ServeError, check_bind
+
+    with pytest.raises(ServeError, match="--public"):
+        check_bind("0.0.0.0", 0)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ServeError, match=f"port {port} on 127.0.0.1 is already in use"):
+            check_bind("127.0.0.1", port)
+
+
+def test_serve_on_busy_port_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    Archive(path).close()
+    exe = Path(sys.executable).parent / "portal-archive"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([str(exe), "serve", "--db", str(path), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip() == (f"Error: port {port} on 127.0.0.1 is already in use: stop "
+                                   f"the other server or choose another --port")
+    public = subprocess.run([str(exe), "serve", "--db", str(path), "--host", "0.0.0.0"],
+                            capture_output=True, text=True, timeout=60)
+    assert public.returncode != 0 and public.stderr.count("\n") == 1
+    assert "--public" in public.stderr

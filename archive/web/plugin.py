@@ -21,8 +21,10 @@ Datasette serves the archive read-only (its connections open the file with
 * ``pa_fold`` on every Datasette connection, so SQL typed in Datasette can
   fold Vietnamese too (``where pa_fold(title) like '%nong thon%'``).
 
-Pages from this plugin carry a Content-Security-Policy that forbids inline
-scripts, as a second line of defence behind the sanitiser.
+Every response (Datasette's own pages too) passes :mod:`archive.web.guard`:
+Host check (DNS rebinding), a Content-Security-Policy that forbids inline
+scripts and foreign images, the UI language. Nothing shows the database
+file's absolute path: the archive is named by its Datasette name.
 """
 
 from __future__ import annotations
@@ -48,15 +50,13 @@ from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
 from archive.web.chart import monthly_chart
+from archive.web.guard import CSP, HostPolicy, guard
 from archive.web.sanitize import safe_url, sanitize_html
 
 PAGE_SIZE = 20
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
 #: Markers search puts around matches; replaced by <mark> after HTML-escaping.
 _MARKS = ("\x02", "\x03")
-CSP = ("default-src 'self'; img-src 'self' http: https: data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
-       "form-action 'self'")
 
 
 # ------------------------------------------------------------------ helpers
@@ -74,7 +74,8 @@ async def _with_archive(datasette: Any, fn: Callable[[Archive], Any]) -> Any:
     db = _database(datasette)
 
     def run(conn: sqlite3.Connection) -> Any:
-        return fn(Archive.over_connection(conn, db.path))
+        # Named by its Datasette name: error messages never show the file's path.
+        return fn(Archive.over_connection(conn, db.name))
 
     return await db.execute_fn(run)
 
@@ -358,7 +359,7 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
     def produce() -> None:
         conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
         try:
-            archive = Archive.over_connection(conn, db.path)
+            archive = Archive.over_connection(conn, db.name)
             out = _QueueWriter(queue, loop, cancelled)
             writer.write(archive.iter_articles(filters), export_columns(), cast(IO[Any], out))
             out.flush()
@@ -387,6 +388,18 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
 
 
 # -------------------------------------------------------------------- hooks
+def _host_policy(datasette: Any) -> HostPolicy:
+    config = datasette.plugin_config("portal_archive") or {}
+    if not config.get("hosts"):
+        return HostPolicy()
+    return HostPolicy(frozenset(config["hosts"]), config.get("port"))
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[Any], Any]:
+    return lambda app: guard(app, lambda: _host_policy(datasette))
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
