@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import socket
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -159,8 +161,11 @@ def test_article_page_sanitised_with_provenance(ds: Any) -> None:
     html = r.text
     assert "<p>Nội dung bài 0</p>" in html and "bad()" not in html
     assert "Ảnh &lt;b&gt;" in html  # captions are text, escaped
-    assert 'src="https://trieuson.example/img/0.jpg"' in html
-    assert "crawl run 1" in html and "First archived" in html
+    # never downloaded: shown as missing, the portal's URL is a link, never an image source
+    assert 'src="https://trieuson.example/img/0.jpg"' not in html
+    assert "Ảnh chưa có trong kho lưu trữ (chưa tải về)" in html
+    assert "lần thu thập 1" in html and "Lưu lần đầu" in html
+    assert "01/03/2021 08:00" in html and "Triệu Sơn (Thanh Hóa)" in html
     assert get(ds, "/article/999").status_code == 404
 
 
@@ -271,3 +276,115 @@ def test_serve_on_busy_port_is_one_line(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert public.returncode != 0 and public.stderr.count("\n") == 1
     assert "--public" in public.stderr
+
+
+# ------------------------------------------------------- served from the archive
+def test_images_served_from_the_archive_once_each(tmp_path: Path) -> None:
+    from archive.store import ImageDownload
+
+    path = tmp_path / "img.db"
+    jpeg = b"\xff\xd8\xff\xe0 a stored image"
+    sha = hashlib.sha256(jpeg).hexdigest()
+    rel = f"images/{sha[:2]}/{sha}.jpg"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    (tmp_path / rel).write_bytes(jpeg)
+    url = "https://trieuson.example/img/1.jpg"
+    gone_url = "https://trieuson.example/img/2.jpg"
+    body_html = (f'<p>Đoạn một.</p><figure><img src="{url}"><figcaption>Quang cảnh hội nghị.'
+                 f'</figcaption></figure><table><tr><td><img src="{gone_url}"></td></tr>'
+                 f'<tr><td><span>Toàn cảnh buổi lễ.</span></td></tr></table><p>Đoạn hai.</p>')
+    art = replace(_articles()[0], body_html=body_html, images=[
+        Image(url, "Quang cảnh hội nghị.", position=0),
+        Image(gone_url, "Toàn cảnh buổi lễ.", position=1)])
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        a.save_articles([art], portal_id="trieuson")
+        a.record_image(ImageDownload(url, ok=True, sha256=sha, size=len(jpeg), mime="image/jpeg",
+                                     path=rel, http_status=200))
+        a.record_image(ImageDownload(gone_url, ok=False, http_status=404, error="HTTP 404"))
+    served = make_datasette(path)
+    html = get(served, "/article/1").text
+    assert html.count(f'src="/file/image/{sha}"') == 1
+    assert "trieuson.example/img/1.jpg\"" not in html.replace('href="', "")  # not an <img> src
+    assert html.count("Quang cảnh hội nghị.") == 1 and html.count("Toàn cảnh buổi lễ.") == 1
+    assert "tải về không thành công" in html
+    assert "<p>Đoạn một.</p>" in html and "<p>Đoạn hai.</p>" in html
+    r = get(served, f"/file/image/{sha}")
+    assert r.status_code == 200 and r.content == jpeg
+    assert r.headers["content-type"] == "image/jpeg"
+    # the file gone from disk: missing, both on the page and at its address
+    (tmp_path / rel).unlink()
+    assert get(served, f"/file/image/{sha}").status_code == 404
+    html = get(served, "/article/1").text
+    assert "/file/image/" not in html and "(thiếu tệp)" in html
+    assert get(served, "/file/image/" + "0" * 64).status_code == 404
+
+
+def test_image_paths_never_leave_the_archive_folder(tmp_path: Path) -> None:
+    from archive.store import ImageDownload
+
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes(b"secret")
+    folder = tmp_path / "archive"
+    with Archive(folder / "a.db") as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        a.save_articles(_articles()[:1], portal_id="trieuson")
+        for n, bad in enumerate(("../secret.jpg", str(outside))):
+            a.record_image(ImageDownload(f"https://x.example/{n}.jpg", ok=True,
+                                         sha256=f"{n}" * 64, mime="image/jpeg", path=bad))
+    served = make_datasette(folder / "a.db")
+    for n in range(2):
+        assert get(served, f"/file/image/{n}" + f"{n}" * 63).status_code == 404
+
+
+# ------------------------------------------------------------- Vietnamese first
+def test_vietnamese_by_default_english_on_request(ds: Any) -> None:
+    vi = get(ds, "/?q=dong+tien")
+    assert '<html lang="vi">' in vi.text
+    assert "Tìm kiếm trong kho lưu trữ" in vi.text and "Tải về:" in vi.text
+    assert "<h3>Tác giả</h3>" in vi.text and "7 ngày qua" in vi.text
+    assert "Triệu Sơn (Thanh Hóa)</a>" in vi.text  # the portal facet by name and province
+    assert "01/03/2021 08:00" in vi.text           # dates as written in Vietnam
+    assert 'id="lang-switch" href="/?q=dong+tien&amp;lang=en"' in vi.text
+    en = get(ds, "/?q=dong+tien&lang=en")
+    assert '<html lang="en">' in en.text and "Search the archive" in en.text
+    assert "<h3>Author</h3>" in en.text and "Last 7 days" in en.text
+    assert "pa_lang=en" in en.headers["set-cookie"]
+    # the cookie remembers the choice, on Datasette's own pages too
+    again = asyncio.run(ds.client.get("/article/1", cookies={"pa_lang": "en"}))
+    assert "First archived" in again.text and '<html lang="en">' in again.text
+    assert '<html lang="vi">' in get(ds, "/site/articles").text
+    # bad input: the error is in the page's language
+    assert "Lỗi:" in get(ds, "/?q=nong&since=2022-13-01").text
+
+
+def test_catalogue_translates_every_message() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    from archive.web.i18n import translations
+
+    root = Path(__file__).resolve().parent.parent / "archive" / "web"
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
+    found = {m[2] if isinstance(m[2], str) else m[2][0]
+             for m in extract_from_dir(str(root), method_map, options, keywords=keywords)}
+    assert len(found) > 60
+    vi = translations("vi")
+    untranslated = sorted(m for m in found if vi.gettext(m) == m)
+    assert untranslated == []
+
+
+def test_version_diff_is_readable_and_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    first = _articles()[0]
+    changed = replace(first, title="Xã Đồng Tiến về đích nông thôn mới",
+                      body=first.body + "\n\nThêm <b>đoạn</b> mới.", body_html="")
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        a.save_articles([first], portal_id="trieuson")
+        a.save_articles([changed], portal_id="trieuson")
+    html = get(make_datasette(path), "/article/1").text
+    assert "Các phiên bản" in html
+    assert "<del>đạt chuẩn</del><ins>về đích</ins>" in html
+    assert "<ins>Thêm &lt;b&gt;đoạn&lt;/b&gt; mới.</ins>" in html

@@ -35,6 +35,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
@@ -49,9 +50,10 @@ from archive.filters import ArticleFilter
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
+from archive.web import i18n
+from archive.web.article import IMAGE_ROUTE, article_page, image_file, portal_names
 from archive.web.chart import monthly_chart
 from archive.web.guard import CSP, HostPolicy, guard
-from archive.web.sanitize import safe_url, sanitize_html
 
 PAGE_SIZE = 20
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
@@ -155,7 +157,7 @@ def _search_page(archive: Archive, params: dict[str, str], page: int,
         "facets": counts.facets(),
         "chart": Markup(monthly_chart(counts.chart)),
         "order": order,
-        "portals": archive.portal_ids(),
+        "portals": portal_names(archive),
     }
 
 
@@ -213,7 +215,7 @@ async def search_view(datasette: Any, request: Any) -> Response:
                                            lambda a: _search_page(a, params, page, cap)))
     except ArchiveError as exc:
         context.update(error=str(exc).splitlines()[0], results=[], total=0, complete=True,
-                       facets={}, chart="", order="relevance", portals=[])
+                       facets={}, chart="", order="relevance", portals={})
     # A capped total (more than MATCH_CAP matches) gives no last page: only "next".
     context["pages"] = (max(1, -(-context["total"] // PAGE_SIZE)) if context["complete"]
                         else None)
@@ -223,10 +225,23 @@ async def search_view(datasette: Any, request: Any) -> Response:
     context["page_url"] = lambda n: _url("/", params, page=str(n) if n > 1 else None)
     context["csv_url"] = _url("/export.csv", params, order=None)
     context["jsonl_url"] = _url("/export.jsonl", params, order=None)
+    context["parquet_url"] = _url("/export.parquet", params, order=None)
     context["json_url"] = _url("/search.json", params, page=str(page) if page > 1 else None)
     context["facet_url"] = _facet_url(params)
+    context["ranges"] = [(label, _url("/", params, since=since, until=until, page=None))
+                         for label, since, until in i18n.relative_ranges()]
+    context["portal_label"] = _portal_label(context["portals"])
     return await _html(datasette, request, "pa_search.html", context,
                        status=400 if context["error"] else 200)
+
+
+def _portal_label(names: dict[str, tuple[str, str]]) -> Callable[[str], str]:
+    """``Triệu Sơn (Thanh Hóa)`` for a portal id; the id when the portal is unknown."""
+    def label(portal_id: str) -> str:
+        name, province = names.get(portal_id, (portal_id, ""))
+        return f"{name} ({province})" if province else name
+
+    return label
 
 
 def _facet_url(params: dict[str, str]) -> Callable[[str, str], str]:
@@ -265,38 +280,15 @@ async def search_json(datasette: Any, request: Any) -> Response:
 
 
 # ------------------------------------------------------------------ article
-def _article(archive: Archive, article_id: int) -> dict[str, Any] | None:
-    stored = archive.get_stored(article_id)
-    if stored is None:
-        return None
-    art = stored.article
-    runs = {}
-    for run_id in {stored.first_run_id, stored.last_run_id} - {None}:
-        run = archive.get_run(int(run_id))  # type: ignore[arg-type]
-        if run:
-            runs[run_id] = run
-    body = (Markup(sanitize_html(art.body_html, art.canonical_url)) if art.body_html.strip()
-            else Markup("".join(f"<p>{html.escape(p)}</p>" for p in art.body.split("\n\n")
-                                if p.strip())))
-    return {
-        "id": stored.id, "portal_id": stored.portal_id, "title": art.title,
-        "published": art.published.isoformat() if art.published else None,
-        "published_raw": art.published_raw, "author": art.author, "authors": art.authors,
-        "category": art.category, "body": body, "source": safe_url(art.canonical_url),
-        "url": art.canonical_url,
-        "images": [{"src": safe_url(i.url), "url": i.url, "caption": i.caption, "alt": i.alt}
-                   for i in art.images],
-        "first_seen": stored.first_seen, "last_seen": stored.last_seen,
-        "first_run": runs.get(stored.first_run_id), "last_run": runs.get(stored.last_run_id),
-        "first_run_id": stored.first_run_id, "last_run_id": stored.last_run_id,
-        "status": stored.status, "gone_at": stored.gone_at, "content_hash": stored.content_hash,
-        "extractor": art.extractor, "warnings": art.warnings,
-    }
+def _folder(datasette: Any) -> Path:
+    """The archive's folder (where the database file and its images live)."""
+    return Path(_database(datasette).path).resolve().parent
 
 
 async def article_view(datasette: Any, request: Any) -> Response:
     article_id = int(request.url_vars["id"])
-    art = await _with_archive(datasette, lambda a: _article(a, article_id))
+    folder = _folder(datasette)
+    art = await _with_archive(datasette, lambda a: article_page(a, folder, article_id))
     db = _database(datasette).name
     if art is None:
         return await _html(datasette, request, "pa_article.html",
@@ -307,6 +299,20 @@ async def article_view(datasette: Any, request: Any) -> Response:
         "row_url": datasette.urls.row(db, "articles", str(article_id)),
         "run_url": lambda run_id: datasette.urls.row(db, "crawl_runs", str(run_id)),
     })
+
+
+async def image_view(datasette: Any, request: Any) -> Response:
+    """An archived image file, by sha256: only files the archive recorded, inside its folder."""
+    sha = request.url_vars["sha"]
+    folder = _folder(datasette)
+    found = await _with_archive(datasette, lambda a: image_file(a, folder, sha))
+    if found is None:
+        return Response.text(i18n.gettext("This image is not in the archive.") + "\n",
+                             status=404)
+    path, mime = found
+    return Response(path.read_bytes(), content_type=mime, headers={
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Security-Policy": CSP})
 
 
 # ------------------------------------------------------------------- export
@@ -411,8 +417,36 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/$", search_view),
         (r"^/search\.json$", search_json),
         (r"^/article/(?P<id>\d{1,18})$", article_view),
+        (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
         (r"^/export\.(?P<fmt>csv|jsonl)$", export_view),
     ]
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Translations (``{% trans %}``, ``_()``) and local dates in every template."""
+    env = datasette.jinja_env
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(
+            lambda message: i18n.translations(i18n.current_language()).gettext(message),
+            lambda singular, plural, n: i18n.translations(
+                i18n.current_language()).ngettext(singular, plural, n),
+            newstyle=True)
+    env.filters["local_datetime"] = i18n.local_datetime
+    env.filters["local_date"] = i18n.local_date
+
+
+@hookimpl
+def extra_template_vars(request: Any) -> dict[str, Any]:
+    lang = i18n.current_language()
+    other = "en" if lang == "vi" else "vi"
+    switch = None
+    if request is not None:
+        pairs = [(k, v) for k in request.args if k != "lang"
+                 for v in request.args.getlist(k)]
+        switch = request.path + "?" + urlencode([*pairs, ("lang", other)])
+    return {"lang": lang, "other_lang": other, "lang_switch_url": switch}
 
 
 @hookimpl
@@ -423,6 +457,6 @@ def extra_css_urls(datasette: Any) -> list[str]:
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
     db = datasette.get_database().name
-    return [{"href": "/", "label": "Search the archive"},
-            {"href": datasette.urls.table(db, "articles"), "label": "Articles table"},
-            {"href": datasette.urls.table(db, "crawl_runs"), "label": "Crawl runs"}]
+    return [{"href": "/", "label": i18n.gettext("Search the archive")},
+            {"href": datasette.urls.table(db, "articles"), "label": i18n.gettext("Articles table")},
+            {"href": datasette.urls.table(db, "crawl_runs"), "label": i18n.gettext("Crawl runs")}]
