@@ -172,12 +172,33 @@ def test_article_page_sanitised_with_provenance(ds: Any) -> None:
 def test_export_stream_and_errors(ds: Any) -> None:
     r = get(ds, "/export.csv?q=dong+tien")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == 2
+    assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[0]["portal_name"] == "Triệu Sơn"
     lines = get(ds, "/export.jsonl?category=kinh+te").text.splitlines()
     assert len(lines) == 1 and "tín dụng" in lines[0]
     bad = get(ds, "/export.csv?until=soon")
-    assert bad.status_code == 400 and bad.text.startswith("Error: bad --until date")
+    assert bad.status_code == 400 and bad.text.startswith("Lỗi: bad --until date")
+
+
+def test_downloads_open_in_pandas_with_types(ds: Any) -> None:
+    import pandas as pd
+
+    csv_frame = pd.read_csv(io.BytesIO(get(ds, "/export.csv").content), encoding="utf-8-sig")
+    assert list(csv_frame.columns[:4]) == ["id", "portal_id", "portal_name", "portal_province"]
+    assert csv_frame.id.dtype == "int64" and len(csv_frame) == 3
+    jsonl = pd.read_json(io.BytesIO(get(ds, "/export.jsonl").content), lines=True)
+    assert set(jsonl.portal_province) == {"Thanh Hóa"}
+    r = get(ds, "/export.parquet?author=van+hung")
+    assert r.headers["content-type"] == "application/vnd.apache.parquet"
+    parquet = pd.read_parquet(io.BytesIO(r.content))
+    assert len(parquet) == 2 and str(parquet.published.dt.tz) == "Asia/Ho_Chi_Minh"
+    assert parquet.id.dtype == "int64" and "images" not in parquet.columns
+    images = pd.read_csv(io.BytesIO(get(ds, "/export.images.csv").content), encoding="utf-8-sig")
+    assert {"sha256", "path", "size", "mime", "status"} <= set(images.columns)
+    assert set(images.status) == {"pending"} and len(images) == 3
+    images_pq = pd.read_parquet(io.BytesIO(get(ds, "/export.images.parquet").content))
+    assert images_pq.article_id.dtype == "int64" and len(images_pq) == 3
 
 
 def test_datasette_is_read_only(ds: Any) -> None:
@@ -388,3 +409,24 @@ def test_version_diff_is_readable_and_escaped(tmp_path: Path) -> None:
     assert "Các phiên bản" in html
     assert "<del>đạt chuẩn</del><ins>về đích</ins>" in html
     assert "<ins>Thêm &lt;b&gt;đoạn&lt;/b&gt; mới.</ins>" in html
+
+
+def test_imported_and_crawled_article_is_one_with_both_sources(tmp_path: Path) -> None:
+    """A text dump imported with the page's URL and the crawl of that page: one article."""
+    path = tmp_path / "both.db"
+    art = _articles()[0]
+    with Archive(path) as a:
+        a.ensure_portal(Portal("trieuson", "Triệu Sơn", "Thanh Hóa", "https://trieuson.example/"))
+        imported = a.start_run("trieuson", {"started_by": "import-text", "files": ["x.txt"]})
+        a.save_articles([art], portal_id="trieuson", run_id=imported)
+        a.finish_run(imported)
+        crawled = a.start_run("trieuson")
+        a.save_articles([art], portal_id="trieuson", run_id=crawled)
+        a.finish_run(crawled)
+        assert a.count_articles() == 1
+    served = make_datasette(path)
+    data = get(served, "/search.json?q=dong+tien").json()
+    assert data["total"] == 1
+    sources = get(served, "/article/1").text.split('id="sources"')[1].split("</dd>")[0]
+    assert "nhập từ bản văn bản" in sources and "thu thập từ cổng" in sources
+    assert sources.count("<li>") == 2

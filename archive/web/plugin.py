@@ -44,7 +44,14 @@ from datasette.utils.asgi import AsgiStream, Response
 from markupsafe import Markup
 
 from archive.errors import ArchiveError
-from archive.export import FORMATS, export_columns
+from archive.export import (
+    FORMATS,
+    IMAGE_EXPORT_COLUMNS,
+    export_columns,
+    iter_export_articles,
+    iter_image_files,
+    write_parquet_images,
+)
 from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
 from archive.filters import ArticleFilter
 from archive.search import ORDERS, check_portal, search
@@ -226,6 +233,7 @@ async def search_view(datasette: Any, request: Any) -> Response:
     context["csv_url"] = _url("/export.csv", params, order=None)
     context["jsonl_url"] = _url("/export.jsonl", params, order=None)
     context["parquet_url"] = _url("/export.parquet", params, order=None)
+    context["images_url"] = _url("/export.images.csv", params, order=None)
     context["json_url"] = _url("/search.json", params, page=str(page) if page > 1 else None)
     context["facet_url"] = _facet_url(params)
     context["ranges"] = [(label, _url("/", params, since=since, until=until, page=None))
@@ -317,32 +325,55 @@ async def image_view(datasette: Any, request: Any) -> Response:
 
 # ------------------------------------------------------------------- export
 class _QueueWriter:
-    """A text file whose writes go, in 64 KiB chunks, to an asyncio queue (with backpressure)."""
+    """A file whose writes go, in 64 KiB chunks of bytes, to an asyncio queue (with backpressure).
 
-    def __init__(self, queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop,
+    Text is encoded as UTF-8; bytes (Parquet) pass as they are.
+    """
+
+    def __init__(self, queue: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop,
                  cancelled: threading.Event) -> None:
         self.queue, self.loop, self.cancelled = queue, loop, cancelled
-        self.parts: list[str] = []
+        self.parts: list[bytes] = []
         self.size = 0
+        self.position = 0
+        self.closed = False
 
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        self.size += len(text)
+    def write(self, data: str | bytes) -> int:
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        self.position += len(chunk)
         if self.size >= 65536:
             self.flush()
-        return len(text)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
 
     def flush(self) -> None:
         if self.cancelled.is_set():
             raise ConnectionAbortedError("client went away")
         if self.parts:
-            chunk = "".join(self.parts)
+            chunk = b"".join(self.parts)
             self.parts, self.size = [], 0
             asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
 
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
 
 async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
+    """A download of every matching article (or their images): CSV with the BOM Excel needs,
+    JSON Lines or Parquet, streamed (memory stays flat)."""
     fmt = request.url_vars["fmt"]
+    images = bool(request.url_vars.get("images"))
     params = _args(request)
     filters = _filter(params)
     db = _database(datasette)
@@ -355,19 +386,28 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
     try:
         await _with_archive(datasette, check)
     except ArchiveError as exc:
-        return Response.text(f"Error: {str(exc).splitlines()[0]}\n", status=400)
+        return Response.text(f"{i18n.gettext('Error:')} {str(exc).splitlines()[0]}\n",
+                             status=400)
 
     writer = FORMATS[fmt]
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=8)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
     cancelled = threading.Event()
 
     def produce() -> None:
         conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, check_same_thread=False)
         try:
-            archive = Archive.over_connection(conn, db.name)
+            archive = Archive.over_connection(conn, db.path)
             out = _QueueWriter(queue, loop, cancelled)
-            writer.write(archive.iter_articles(filters), export_columns(), cast(IO[Any], out))
+            stream = cast(IO[Any], out)
+            if fmt == "csv":
+                out.write("\ufeff")  # Excel reads UTF-8 only after a byte-order mark
+            if images:
+                write = write_parquet_images if fmt == "parquet" else writer.write
+                write(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
+            else:
+                writer.write(iter_export_articles(archive, filters, images=fmt != "parquet"),
+                             export_columns(fmt=fmt), stream)
             out.flush()
         except ConnectionAbortedError:
             pass
@@ -380,16 +420,20 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
         thread.start()
         try:
             while (chunk := await queue.get()) is not None:
-                await response.write(chunk)
+                # Bytes as they are (Datasette's writer would encode text).
+                await response.send({"type": "http.response.body", "body": chunk,
+                                     "more_body": True})
         finally:
             cancelled.set()
             while not queue.empty():
                 queue.get_nowait()
 
-    name = "articles" + ("-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
-                         if params.get("q") else "")
+    name = ("images" if images else "articles") + (
+        "-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
+        if params.get("q") else "")
     safe_name = "".join(c for c in name if c.isalnum() or c in "-_") or "articles"
-    return AsgiStream(stream, content_type=writer.mediatype + "; charset=utf-8", headers={
+    content_type = writer.mediatype + ("" if writer.binary else "; charset=utf-8")
+    return AsgiStream(stream, content_type=content_type, headers={
         "content-disposition": f'attachment; filename="{safe_name}.{writer.extension}"'})
 
 
@@ -418,7 +462,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/search\.json$", search_json),
         (r"^/article/(?P<id>\d{1,18})$", article_view),
         (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
-        (r"^/export\.(?P<fmt>csv|jsonl)$", export_view),
+        (r"^/export(?P<images>\.images)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
 
 
