@@ -301,17 +301,28 @@ def test_exports_link_portal_and_image_files(archive: Archive, tmp_path: Path) -
     assert json.loads(lines[1])["status"] == "file_missing"
 
 
-def test_exports_open_in_pandas_with_types(archive: Archive, tmp_path: Path) -> None:
-    import pandas as pd
+def test_exports_open_typed_in_arrow(archive: Archive, tmp_path: Path) -> None:
+    """What pandas' read_parquet/read_csv build on (Arrow), with the types an analyst gets.
+
+    pandas itself is not a test dependency: sqlite-utils imports pandas whenever it is
+    installed (seconds per process, and the crawl process must not load it).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
     _store_first_image(archive)
     export(archive, "parquet", tmp_path / "p.parquet")
-    articles = pd.read_parquet(tmp_path / "p.parquet")
-    assert str(articles.published.dt.tz) == "Asia/Ho_Chi_Minh"
-    assert articles.id.dtype == "int64" and set(articles.portal_name) == {"Triệu Sơn"}
-    images = pd.read_parquet(tmp_path / "p.images.parquet")
-    assert images["size"].dtype.kind in "if" and images.article_id.dtype == "int64"
-    assert images.loc[images.sha256.notna(), "size"].iloc[0] == 15
+    articles = pq.read_table(tmp_path / "p.parquet")
+    assert articles.schema.field("published").type == pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
+    assert articles.schema.field("id").type == pa.int64()
+    assert set(articles.column("portal_name").to_pylist()) == {"Triệu Sơn"}
+    images = pq.read_table(tmp_path / "p.images.parquet")
+    assert images.schema.field("size").type == pa.int64()
+    assert images.schema.field("article_id").type == pa.int64()
+    assert [s for s in images.column("size").to_pylist() if s] == [15]
     export(archive, "csv", tmp_path / "e.csv", excel=True)
     assert (tmp_path / "e.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    frame = pd.read_csv(tmp_path / "e.csv", encoding="utf-8-sig")
-    assert frame.columns[0] == "id" and frame.portal_province.iloc[0] == "Thanh Hóa"
+    frame = pacsv.read_csv(tmp_path / "e.csv")
+    assert frame.column_names[0] == "id" and frame.schema.field("id").type == pa.int64()
+    assert frame.column("portal_province").to_pylist()[0] == "Thanh Hóa"
