@@ -48,7 +48,7 @@ i18n: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
 	  --omit-header -o archive/web/locale/messages.pot .
 	$(BIN)/pybabel update -i archive/web/locale/messages.pot -d archive/web/locale \
-	  --no-location --omit-header -w 100
+	  --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache
