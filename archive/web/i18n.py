@@ -77,6 +77,12 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 _ = gettext
 
 
+def number(n: int) -> str:
+    """``12.345`` in Vietnamese, ``12,345`` in English."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if current_language() == "vi" else text
+
+
 # -------------------------------------------------------------------- dates
 def _parse(value: str | datetime | None) -> datetime | None:
     if value is None or value == "":

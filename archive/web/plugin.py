@@ -479,6 +479,7 @@ def startup(datasette: Any) -> None:
             newstyle=True)
     env.filters["local_datetime"] = i18n.local_datetime
     env.filters["local_date"] = i18n.local_date
+    env.filters["number"] = i18n.number
 
 
 @hookimpl
