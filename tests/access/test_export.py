@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from factories import make_archive, make_article
 
+import archive.export as archive_export
 from archive.errors import ArchiveError, FilterError, SearchError
 from archive.export import FORMATS, export, export_columns
 from archive.store import Archive
@@ -251,7 +252,77 @@ def test_failed_images_file_leaves_nothing(archive: Archive, tmp_path: Path,
         yield from []
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(archive, "iter_images", broken_images)
+    monkeypatch.setattr(archive_export, "iter_image_files", broken_images)
     with pytest.raises(RuntimeError):
         export(archive, "parquet", tmp_path / "out" / "x.parquet")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def _store_first_image(archive: Archive) -> tuple[str, str, bytes]:
+    """Record the first image of article 2 as downloaded, its file in the archive's folder."""
+    import hashlib
+
+    from archive.store import ImageDownload
+
+    data = b"\xff\xd8\xff\xe0 jpeg bytes"
+    sha = hashlib.sha256(data).hexdigest()
+    rel = f"images/{sha[:2]}/{sha}.jpg"
+    (archive.folder / rel).parent.mkdir(parents=True, exist_ok=True)
+    (archive.folder / rel).write_bytes(data)
+    url = "https://trieuson.thanhhoa.gov.vn/img/2-0.jpg"
+    archive.record_image(ImageDownload(url, ok=True, sha256=sha, size=len(data), width=4,
+                                       height=3, mime="image/jpeg", path=rel, http_status=200))
+    archive.record_image(ImageDownload("https://trieuson.thanhhoa.gov.vn/img/1-0.jpg", ok=False,
+                                       http_status=404, error="HTTP 404"))
+    return sha, rel, data
+
+
+def test_exports_link_portal_and_image_files(archive: Archive, tmp_path: Path) -> None:
+    sha, rel, data = _store_first_image(archive)
+    export(archive, "csv", tmp_path / "x.csv")
+    rows = list(csv.DictReader((tmp_path / "x.csv").open(encoding="utf-8")))
+    assert {(r["portal_id"], r["portal_name"], r["portal_province"]) for r in rows} == {
+        ("trieuson", "Triệu Sơn", "Thanh Hóa")}
+    images = list(csv.DictReader((tmp_path / "x.images.csv").open(encoding="utf-8")))
+    by_url = {r["url"].rsplit("/", 1)[1]: r for r in images}
+    assert by_url["2-0.jpg"]["sha256"] == sha and by_url["2-0.jpg"]["path"] == rel
+    assert by_url["2-0.jpg"]["size"] == str(len(data)) and by_url["2-0.jpg"]["mime"] == "image/jpeg"
+    assert by_url["2-0.jpg"]["status"] == "ok"
+    assert (archive.folder / by_url["2-0.jpg"]["path"]).read_bytes() == data
+    assert by_url["1-0.jpg"]["status"] == "failed" and by_url["1-0.jpg"]["sha256"] == ""
+    assert by_url["2-1.jpg"]["status"] == "pending"
+    package = json.loads((tmp_path / "x.datapackage.json").read_text(encoding="utf-8"))
+    fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
+    assert {"sha256", "path", "size", "mime", "status"} <= set(fields)
+    # the file gone from the folder: the export says so
+    (archive.folder / rel).unlink()
+    export(archive, "jsonl", tmp_path / "y.jsonl")
+    lines = (tmp_path / "y.images.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[1])["status"] == "file_missing"
+
+
+def test_exports_open_typed_in_arrow(archive: Archive, tmp_path: Path) -> None:
+    """What pandas' read_parquet/read_csv build on (Arrow), with the types an analyst gets.
+
+    pandas itself is not a test dependency: sqlite-utils imports pandas whenever it is
+    installed (seconds per process, and the crawl process must not load it).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    _store_first_image(archive)
+    export(archive, "parquet", tmp_path / "p.parquet")
+    articles = pq.read_table(tmp_path / "p.parquet")
+    assert articles.schema.field("published").type == pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
+    assert articles.schema.field("id").type == pa.int64()
+    assert set(articles.column("portal_name").to_pylist()) == {"Triệu Sơn"}
+    images = pq.read_table(tmp_path / "p.images.parquet")
+    assert images.schema.field("size").type == pa.int64()
+    assert images.schema.field("article_id").type == pa.int64()
+    assert [s for s in images.column("size").to_pylist() if s] == [15]
+    export(archive, "csv", tmp_path / "e.csv", excel=True)
+    assert (tmp_path / "e.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    frame = pacsv.read_csv(tmp_path / "e.csv")
+    assert frame.column_names[0] == "id" and frame.schema.field("id").type == pa.int64()
+    assert frame.column("portal_province").to_pylist()[0] == "Thanh Hóa"

@@ -345,7 +345,7 @@ def test_serve_migrate_flag_upgrades_then_serves(tmp_path: Path,
 def _page(ds: Any, path: str) -> str:
     import asyncio
 
-    r = asyncio.run(ds.client.get(path))
+    r = asyncio.run(ds.client.get(path, cookies={"pa_lang": "en"}))  # the English UI
     assert r.status_code == 200, r.text
     return str(r.text)
 

@@ -2,8 +2,10 @@
 
 Needs Debian's chromium and chromium-driver (`make browser` installs them;
 `make test` depends on it). The archive is built here from the demo portal's
-generator, and the demo portal itself runs on a local port so the archived
-image URLs load real JPEGs. One article carries hostile HTML.
+generator while the demo portal runs on a local port: its images are
+downloaded into the archive's folder as a crawl stores them, then the portal
+is stopped, so every image the pages show comes from the archive. One
+article carries hostile HTML.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +37,7 @@ from archive.textfold import fold
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.extract.article import Article
+from scraper.pipelines import inspect_image
 from scraper.portals import Portal
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,28 +74,31 @@ def site() -> DemoSite:
     return DemoSite(size=60, seed=3)
 
 
-@pytest.fixture(scope="module")
-def demo_server(site: DemoSite) -> Iterator[DemoServer]:
-    with DemoServer(site) as server:
-        yield server
+def _download_images(archive: Archive, articles: list[Article], run_id: int) -> None:
+    """Fetch each image from the (running) demo portal and store it as a crawl does."""
+    for url in {i.url for a in articles for i in a.images}:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            archive.record_image(inspect_image(url, r.status, r.read(), archive.folder),
+                                 run_id=run_id)
 
 
 @pytest.fixture(scope="module")
-def archive_path(tmp_path_factory: pytest.TempPathFactory, site: DemoSite,
-                 demo_server: DemoServer) -> dict[str, object]:
+def archive_path(tmp_path_factory: pytest.TempPathFactory, site: DemoSite) -> dict[str, object]:
     path = tmp_path_factory.mktemp("web") / "archive.db"
-    base = demo_server.base_url
-    articles = [site.article(n).to_article(base) for n in range(1, site.size + 1)]
-    evil_url = base + "evil/1.htm"
-    evil = replace(articles[0], url=evil_url, canonical_url=evil_url, title=EVIL_TITLE,
-                   body="Đoạn đầu an toàn.\n\nDi chuột", body_html=EVIL_HTML, images=[])
-    with Archive(path) as archive:
-        archive.ensure_portal(Portal("demo", "Demo", "Thanh Hóa", base))
-        run_id = archive.start_run("demo")
-        result = archive.save_articles([*articles, evil], portal_id="demo", run_id=run_id)
-        archive.finish_run(run_id)
+    with DemoServer(site) as demo_server:  # the live portal: stopped once the images are in
+        base = demo_server.base_url
+        articles = [site.article(n).to_article(base) for n in range(1, site.size + 1)]
+        evil_url = base + "evil/1.htm"
+        evil = replace(articles[0], url=evil_url, canonical_url=evil_url, title=EVIL_TITLE,
+                       body="Đoạn đầu an toàn.\n\nDi chuột", body_html=EVIL_HTML, images=[])
+        with Archive(path) as archive:
+            archive.ensure_portal(Portal("demo", "Huyện Demo", "Thanh Hóa", base))
+            run_id = archive.start_run("demo")
+            result = archive.save_articles([*articles, evil], portal_id="demo", run_id=run_id)
+            _download_images(archive, articles, run_id)
+            archive.finish_run(run_id)
     evil_id = result.ids[-1]
-    with_image = next(a for a in articles if a.images and a.images[0].caption)
+    with_image = next(a for a in articles if len(a.images) > 1 and a.images[0].caption)
     return {"path": path, "evil_id": evil_id, "with_image": with_image,
             "ids": dict(zip((a.canonical_url for a in articles), result.ids, strict=False))}
 
@@ -155,7 +162,9 @@ def test_search_without_diacritics(browser: webdriver.Chrome, server: str) -> No
     marks = {e.text.lower() for e in browser.find_elements(By.CSS_SELECTOR, ".pa-hit mark")}
     assert titles and {"nông", "thôn", "mới"} <= marks
     count = browser.find_element(By.ID, "count").text
-    assert "match" in count and "nong thon moi" in count
+    assert "bài viết khớp với" in count and "nong thon moi" in count
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    assert browser.find_element(By.ID, "go").text == "Tìm kiếm"
     # facets and the chart are there for the matching articles
     assert browser.find_elements(By.CSS_SELECTOR, ".facet-portal a")
     assert browser.find_elements(By.CSS_SELECTOR, "svg.pa-chart polyline")
@@ -176,16 +185,21 @@ def test_open_article_sees_image_and_caption(browser: webdriver.Chrome, server: 
     link.click()
     _wait(browser, "#title")
     assert browser.find_element(By.ID, "title").text == art.title
-    img = browser.find_element(By.CSS_SELECTOR, ".pa-image img")
-    browser.execute_script("arguments[0].scrollIntoView()", img)
-    WebDriverWait(browser, 10).until(
-        lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth",
-                                   img))
-    assert img.get_attribute("src") == art.images[0].url
-    caption = browser.find_element(By.CSS_SELECTOR, ".pa-image figcaption").text
-    assert caption == art.images[0].caption
+    # every image once, loaded from the archive (the portal is stopped), with its caption
+    images = browser.find_elements(By.CSS_SELECTOR, "img")
+    assert len(images) == len(art.images)
+    for img, expected in zip(images, art.images, strict=True):
+        browser.execute_script("arguments[0].scrollIntoView()", img)
+        WebDriverWait(browser, 10).until(lambda d, img=img: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", img))
+        src = img.get_attribute("src") or ""
+        assert src.startswith(server + "file/image/") and expected.url not in src
+    captions = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".pa-image figcaption")]
+    assert captions == [i.caption for i in art.images if i.caption]
+    body_text = browser.find_element(By.ID, "body").text
+    assert all(c not in body_text for c in captions)
     provenance = browser.find_element(By.ID, "first-seen").text
-    assert "crawl run 1" in provenance
+    assert "lần thu thập 1" in provenance
     assert browser.find_element(By.ID, "source").get_attribute("href") == art.canonical_url
 
 
@@ -233,7 +247,7 @@ def test_hostile_archived_html_does_not_run(browser: webdriver.Chrome, server: s
 def test_capped_counts_say_so(browser: webdriver.Chrome, archive_path: dict[str, object]) -> None:
     """A text query matching more than --match-cap articles: the page says the counts are partial."""
     for url in _serve(archive_path["path"], "--match-cap", "5"):
-        browser.get(url + "?q=xa")
+        browser.get(url + "?q=xa&lang=en")
         _wait(browser, ".pa-hit")
         count = browser.find_element(By.ID, "count").text
         assert count.startswith("More than 5 articles match") and "not all counted" in count
@@ -252,3 +266,47 @@ def test_capped_counts_say_so(browser: webdriver.Chrome, archive_path: dict[str,
         _wait(browser, "#count")
         assert browser.find_element(By.ID, "count").text.startswith(
             f"{len(archive_path['ids']) + 1} articles")
+        browser.get(url + "?lang=vi")
+
+
+def test_english_one_click_away(browser: webdriver.Chrome, server: str) -> None:
+    browser.get(server + "?q=dong+tien")
+    _wait(browser, "#lang-switch")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Tìm kiếm trong kho lưu trữ"
+    browser.find_element(By.ID, "lang-switch").click()
+    _wait(browser, ".pa-hit")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Search the archive"
+    assert "q=dong+tien" in browser.current_url
+    # remembered: the next page is English too, until switched back
+    browser.find_element(By.CSS_SELECTOR, ".pa-hit .pa-title").click()
+    _wait(browser, "#provenance")
+    assert "First archived" in browser.find_element(By.ID, "provenance").text
+    browser.find_element(By.ID, "lang-switch").click()
+    _wait(browser, "#provenance")
+    assert "Lưu lần đầu" in browser.find_element(By.ID, "provenance").text
+
+
+def test_search_without_diacritics_finds_a_seed_title(browser: webdriver.Chrome, server: str,
+                                                      archive_path: dict[str, object]) -> None:
+    art = archive_path["with_image"]
+    assert isinstance(art, Article)
+    typed = fold(art.title)  # the title as typed on a keyboard without Vietnamese input
+    assert typed != art.title
+    browser.get(server)
+    browser.find_element(By.ID, "q").send_keys(typed)
+    browser.find_element(By.ID, "go").click()
+    _wait(browser, ".pa-hit")
+    first = browser.find_element(By.CSS_SELECTOR, ".pa-hit .pa-title")
+    assert first.text == art.title
+
+
+def test_host_check_refuses_other_names(server: str) -> None:
+    port = urllib.parse.urlsplit(server).port
+    for host in (f"rebound.example:{port}", f"127.0.0.1:{port + 1}"):
+        request = urllib.request.Request(server, headers={"Host": host})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 421
+    with urllib.request.urlopen(f"http://localhost:{port}/", timeout=10) as ok:
+        assert ok.status == 200
