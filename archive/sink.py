@@ -3,7 +3,7 @@
 Every path that stores extracted articles goes through :class:`ArticleSink`:
 the crawl's archiver process (``scraper/archiver.py``), a crawl that keeps
 its store in its own process (``PORTAL_ARCHIVE_ARCHIVER=in_process``) and
-``portal-archive import-text``. The sink owns what they used to repeat: the
+``portal-archive import-text``. The sink owns what they share: the
 buffer, one :meth:`~archive.store.Archive.save_articles` transaction per
 batch, the capture of each article (where its page is kept in WARC), the
 run's counters (new / changed / unchanged) and the run's record.
