@@ -101,9 +101,9 @@ class ExtractPipeline:
                 self._storage_died(storage.dead)
                 self._drop(item, "archiver_failed", str(exc))
             self._drop(item, "extraction_error", str(exc))  # this page only
-        self._count(summary)
         if summary.reason:
             self._drop(item, summary.reason, summary.message)
+        self._count(summary)
         item.summary = summary
         return item
 
