@@ -128,8 +128,7 @@ class PortalSpider(scrapy.Spider):
         self.ledger = RevisitLedger()
         self.soft404 = Soft404Detector()
         self.archive = CrawlArchive("")
-        #: The crawl's counters (the crawler's stats collector, set by from_crawler).
-        self.stats = RunStats(None)
+        self._stats: RunStats | None = None
         # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
         self.discovery = Discovery(self) if self.rules.article is None else None
 
@@ -140,7 +139,6 @@ class PortalSpider(scrapy.Spider):
         requested = spider.mode_arg or settings.get("PORTAL_ARCHIVE_MODE") or AUTO
         if requested not in (*MODES, AUTO):
             raise ValueError(f"unknown crawl mode {requested!r} (use {', '.join(MODES)} or auto)")
-        spider.stats = RunStats(crawler.stats)
         context = spider.run_context = RunContext.from_settings(settings, spider.portal)
         spider.archive = CrawlArchive(context.db_path)
         spider.revisit_setting = settings.get("PORTAL_ARCHIVE_REVISIT", AUTO)
@@ -166,6 +164,13 @@ class PortalSpider(scrapy.Spider):
     @staticmethod
     def _key(url: str) -> int:
         return url_key(url)
+
+    @property
+    def stats(self) -> RunStats:
+        """The crawl's counters (Scrapy sets the crawler's collector when the crawl starts)."""
+        if self._stats is None:
+            self._stats = RunStats(self.crawler.stats)
+        return self._stats
 
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
