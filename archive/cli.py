@@ -691,22 +691,26 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
             raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
                                + ", ".join(skipped))
         return
+    from archive.sink import ArticleSink
+
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    with Archive(db) as archive:
-        archive.ensure_portal(portal)
-        run_id = archive.start_run(portal.id, {"started_by": "import-text",
-                                               "files": list(files)})
-        counts = {"new": 0, "changed": 0, "unchanged": 0}
+    sink = ArticleSink.open(db, portal, run_settings={"started_by": "import-text",
+                                                       "files": list(files)})
+    try:
         for name, article in articles:
-            result = archive.save_articles([article], portal_id=portal.id, run_id=run_id)
-            status = next(k for k in counts if getattr(result, k))
-            counts[status] += 1
+            # One file, one transaction: its status is printed as it is stored.
+            sink.add(article)
+            result = sink.flush(wait=True)
+            status = next(k for k in ("new", "changed", "unchanged") if getattr(result, k))
             click.echo(f"{status:<9} {article.canonical_url}  {article.title}  ({name})")
-        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped},
-                           columns={"pages_dropped": len(skipped)})
+        sink.finish({"pages_dropped": len(skipped), "skipped": skipped},
+                    columns={"pages_dropped": len(skipped)})
+    finally:
+        sink.close()
+    counts = sink.counts
     click.echo(f"Imported {len(articles)} of {len(files)} files into {db} "
-               f"({counts['new']} new, {counts['changed']} changed, "
-               f"{counts['unchanged']} unchanged).")
+               f"({counts.new} new, {counts.changed} changed, "
+               f"{counts.unchanged} unchanged).")
     if skipped:
         raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
                            + ", ".join(skipped))

@@ -111,7 +111,7 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    # Live progress and the error tail: archive/progress.py (issue 5 §5).
+    # Live progress and the error tail: archive/progress.py.
     proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
     archive = Archive(db_path)
     try:
