@@ -189,7 +189,7 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       portal-archive crawl trieuson --revisit 200
       portal-archive crawl --all --parallel 3
     """
-    from archive.crawl import run_crawl
+    from scraper.runner import run_crawl
 
     if revisit is not None:
         settings = (*settings, f"PORTAL_ARCHIVE_REVISIT={revisit}")
@@ -239,7 +239,7 @@ def _known_profile(name: str) -> str:
 def _crawl_all(portals_file: str | None, parallel: int, full: bool,
                settings: tuple[str, ...], db: str, *, skip: set[str]) -> None:
     """``crawl --all``: every declared portal; one failing does not stop the others."""
-    from archive.crawl import PortalOutcome, run_all
+    from scraper.runner import PortalOutcome, run_all
 
     declared = [p for p in load_portals(portals_file).values() if p.id not in skip]
     if not declared:
@@ -304,7 +304,7 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
       portal-archive demo --size 50 --db /tmp/demo.db
       portal-archive search "nong thon moi" --db /tmp/demo.db
     """
-    from archive.crawl import run_demo
+    from scraper.runner import run_demo
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     run_demo(db, size=size, seed=seed, quiet=quiet)
@@ -726,7 +726,7 @@ def _is_utf8(data: bytes) -> bool:
 
 # ------------------------------------------- provenance and re-extraction (issue 5)
 def _run_summary(run: dict[str, Any]) -> str:
-    from archive.progress import format_run
+    from scraper.progress import format_run
 
     return format_run(run)
 

@@ -3,7 +3,7 @@
 ``ProgressExtension`` writes ``PORTAL_ARCHIVE_PROGRESS {json}`` to stderr
 every ``PORTAL_ARCHIVE_PROGRESS_INTERVAL`` seconds (0 = off) and once more
 when the spider closes. ``portal-archive crawl`` reads these lines from the
-crawl process and shows them (``archive/progress.py``); everything here is
+crawl process and shows them (``scraper/progress.py``); everything here is
 read from the crawl's stats.
 """
 
@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from archive.progress import PROGRESS_TAG
+from scraper.progress import PROGRESS_TAG
 from scraper.runcontext import stat_key
 
 

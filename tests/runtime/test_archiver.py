@@ -21,11 +21,11 @@ import pytest
 from dbrows import rows
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.crawl import demo_portal
 from scraper.archiver import ArchiverClient, ArchiverConfig, ArchiverError, PageSummary
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
 from scraper.extract import extract_article
+from scraper.runner import demo_portal
 from scraper.warc import CaptureRef, WarcOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,8 +225,8 @@ def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
     ends up in the archive exactly once."""
     import threading
 
-    from archive.crawl import run_crawl
     from scraper.demo.server import DemoServer
+    from scraper.runner import run_crawl
 
     site = DemoSite(size=120, seed=9)
     db = tmp_path / "archive.db"

@@ -11,12 +11,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.crawl import demo_portal
 from archive.store import Archive
 from scraper.archiver import archiver_mode
 from scraper.crawlstate import CrawlPlan
 from scraper.demo.site import DemoSite
 from scraper.runcontext import RunContext, RunStats, run_context, stat_key
+from scraper.runner import demo_portal
 from scraper.warc import CaptureRef, RecordLocation, capture_of
 from spiders.archiveview import CrawlArchive
 from spiders.revisits import RevisitLedger, RevisitPlan, full_sweep, url_key

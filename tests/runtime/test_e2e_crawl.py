@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from dbrows import rows as _rows
 
-from archive.crawl import demo_portal, run_crawl
 from archive.search import search
 from archive.store import Archive
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 
 SIZE = 120
 WIDGET_TEXT = ["Ý kiến thăm dò", "Bạn quan tâm đến chuyên mục nào", "Biểu quyết", "Xem kết quả",

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from dbrows import rows as _rows
 
-from archive.crawl import demo_portal, run_crawl
 from archive.store import Archive
 from scraper.crawlstate import RESUMABLE_MARK, plan_crawl, revisit_budget
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.portals import Portal
+from scraper.runner import demo_portal, run_crawl
 
 SIZE = 50
 SEED = 3

@@ -16,13 +16,13 @@ import pytest
 from dbrows import rows
 from scrapy.utils.test import get_crawler
 
-from archive.crawl import demo_portal
 from archive.store import Archive
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
 from scraper.extract.steps import STEPS
 from scraper.pipelines import ExtractPipeline, StorePipeline
 from scraper.runcontext import RunContext, run_context
+from scraper.runner import demo_portal
 from scraper.storage import InProcessStorage
 
 BASE = "http://127.0.0.1:9/"

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from dbrows import rows
 
-from archive.crawl import demo_portal
 from archive.sink import ArticleSink, SameThreadExecutor, writer_executor
 from archive.store import Archive, Capture
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
 from scraper.extract import extract_article
 from scraper.extract.article import Article
+from scraper.runner import demo_portal
 
 BASE = "http://127.0.0.1:9/"
 
