@@ -62,7 +62,8 @@ class DnnScheme(UrlScheme):
         path = f"/chuyen-muc/{self.slug(category_name)}"
         return path if page == 1 else f"{path}?page={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/tin-tuc/{slugify(title, 90).lower()}-{article_id}.html"
 
     def image(self, published: datetime, file: str) -> str:

@@ -61,7 +61,8 @@ class DualScheme(UrlScheme):
         path = f"/category/{self.slug(category_name)}.htm"
         return path if page == 1 else f"{path}?p={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/news/{slugify(title, 90).lower()}-n{article_id}.htm"
 
     def image(self, published: datetime, file: str) -> str:

@@ -59,7 +59,8 @@ class Html5Scheme(UrlScheme):
         path = f"/danh-muc/{self.slug(category_name)}/"
         return path if page == 1 else f"{path}page/{page}/"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/{published:%Y/%m/%d}/{slugify(title, 90).lower()}-p{article_id}/"
 
     def image(self, published: datetime, file: str) -> str:

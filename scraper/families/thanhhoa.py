@@ -59,7 +59,8 @@ class ThanhHoaScheme(UrlScheme):
         path = f"/portal/Pages/{self.slug(category_name)}.aspx"
         return path if page == 1 else f"{path}?Page={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         day = f"{published.year}-{published.month}-{published.day}"
         return f"/portal/Pages/{day}/{slugify(title, 90)}-a{article_id}.aspx"
 
