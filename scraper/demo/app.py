@@ -196,8 +196,7 @@ class DemoApp:
             # The family's print / savefile copy of an article: no site frame.
             assert route.article_id is not None
             article = self.site.article(route.article_id)
-            if not path.endswith(article.path.rsplit("/", 2)[-2] + "/"
-                                 + article.path.rsplit("/", 1)[-1]):
+            if path.replace(f"/{route.file}/", "/", 1) != article.path:
                 raise NotFound(path)
             return _html(r.article(article, self.base_url, target, self._visit(),
                                    template="print.html"))
