@@ -278,12 +278,15 @@ class DemoApp:
         return Response(200, xml, body.encode("utf-8"))
 
     def _page(self, text: str) -> Response:
-        """An HTML page; with feeds on, its head announces the RSS feed."""
+        """An HTML page with the platform's headers; with feeds on, its head
+        announces the RSS feed."""
         if self.feeds:
             link = (f'<link rel="alternate" type="application/rss+xml" title="RSS" '
                     f'href="{self.scheme.feed_path}" />')
             text = text.replace("</head>", link + "\n</head>", 1)
-        return _html(text)
+        response = _html(text)
+        response.headers.update(self.scheme.headers)
+        return response
 
     # ---------------------------------------------------------------- faults
     def _before_routing(self, target: str) -> str:

@@ -16,6 +16,7 @@ from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 from scraper.families import LayoutFamily
 from scraper.families.links import rules_from_scheme
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme, slugify
 
 _cls = has_class
@@ -75,6 +76,13 @@ class Html5Scheme(UrlScheme):
 
 SCHEME = Html5Scheme()
 
+SIGNALS = (
+    Signal("generator", r"WordPress", 5, "generator meta names WordPress"),
+    Signal("link", r"^/wp-(?:content|includes)/", 3, "WordPress paths (/wp-content/)"),
+    Signal("html", r"class=\"[^\"]*\bentry-(?:title|content)\b", 2,
+           "entry-title / entry-content classes"),
+)
+
 FAMILY = LayoutFamily(
     name="html5",
     description="modern HTML5 / WordPress-like (<article>, <figure>, JSON-LD NewsArticle)",
@@ -84,4 +92,5 @@ FAMILY = LayoutFamily(
     templates="html5",
     # "Thứ Bảy, 15/01/2022 - 16:48"; the seconds are in <time datetime> and JSON-LD.
     date_text=lambda published: f"{_WEEKDAYS[published.weekday()]}, {published:%d/%m/%Y - %H:%M}",
+    signals=SIGNALS,
 )

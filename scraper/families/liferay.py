@@ -95,6 +95,8 @@ class LiferayScheme(UrlScheme):
     disallow = ("/c/",)
     static = {"/site-theme/css/main.css": "main.css"}
     pages = {f"/web/{SITE}/gioi-thieu": "Giới thiệu"}
+    headers = {"Liferay-Portal": "Liferay Portal Community Edition 6.2 CE GA6 (Newton / Build 6205)",
+               "Set-Cookie": "GUEST_LANGUAGE_ID=vi_VN; Path=/"}
 
     def listing(self, category_name: str, page: int = 1) -> str:
         path = f"/web/{SITE}/{self.slug(category_name)}"

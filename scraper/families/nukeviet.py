@@ -113,6 +113,7 @@ class NukeVietScheme(UrlScheme):
               "/themes/default/css/news.css": "news.css"}
     feed_path = "/vi/news/rss/"
     pages = {"/vi/about/gioi-thieu.html": "Giới thiệu"}
+    headers = {"Set-Cookie": "nv4c_Xa3k_sess=2f0c1e9ad4b7; path=/; HttpOnly"}
 
     _print = re.compile(r"^/vi/news/(?P<variant>print|savefile)(?P<article>/[a-z0-9-]+/[a-z0-9-]+"
                         r"-(?P<id>\d{1,9})\.html)$")
@@ -159,7 +160,7 @@ _FUNCS = r"(?:savefile|print|sendmail|rss|tag|topic|author|search|groups|content
 ARTICLE = re.compile(_PREFIX + rf"(?!{_FUNCS}/)[\w-]+/[\w-]+-\d+\.html$")
 #: The same article's print, savefile and send-mail copies: group 1 + group 2
 #: is the article's own URL.
-_COPY = re.compile(r"^(https?://[^/?#]+(?:/index\.php)?/[a-z]{2}/[\w-]+)"
+_COPY = re.compile(r"^(https?://[^/?#]+(?:/index\.php)?(?:/[a-z]{2})?(?:/[\w-]+)?)"
                    r"/(?:savefile|print|sendmail)(/[\w-]+/[\w-]+-\d+\.html)$")
 #: Category listings ``/vi/news/<cat>/`` and their pages ``/vi/news/<cat>/page-2``;
 #: the home page (``/``, ``/vi/``) and the module's front page ``/vi/news/``.
@@ -198,6 +199,10 @@ SIGNALS = (
     Signal("link", r"^(?:/index\.php)?/[a-z]{2}/[\w-]+/rss/", 2, "feed at /<lang>/<module>/rss/"),
     Signal("link", r"^/uploads/news/\d{4}_\d{2}/", 2, "images under /uploads/news/YYYY_MM/"),
     Signal("cookie", r"^nv\d?c_", 4, "NukeViet session cookies (nv4c_…)"),
+    Signal("html", r"vinades", 4, "VINADES (NukeViet's maker) named in the page"),
+    Signal("link", r"^(?:/index\.php)?(?:/[a-z]{2})?(?:/[\w-]+)?/(?:savefile|print)/[\w-]+/"
+                   r"[\w-]+-\d+\.html$", 4, "a savefile/print copy of an article (NukeViet's news module)"),
+    Signal("link", r"^/uploads/[\w.-]+", 1, "files under /uploads/"),
 )
 
 FAMILY = LayoutFamily(

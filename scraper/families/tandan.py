@@ -85,6 +85,8 @@ class TanDanScheme(UrlScheme):
     disallow = ("/portal/_layouts/",)
     static = {"/portal/_res/css/tandan.portal.css": "tandan.portal.css"}
     pages = {"/portal/Pages/Gioi-thieu-chung.aspx": "Giới thiệu chung"}
+    headers = {"MicrosoftSharePointTeamServices": "15.0.0.4797",
+               "Set-Cookie": "ASP.NET_SessionId=qv1d4b2m0x3k5r7t9w2y4z6a; path=/; HttpOnly"}
 
     def listing(self, category_name: str, page: int = 1) -> str:
         path = f"/portal/Pages/{self.slug(category_name)}.aspx"

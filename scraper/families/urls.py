@@ -90,6 +90,9 @@ class UrlScheme(ABC):
     #: Static HTML pages ("Giới thiệu"): path → title. Served by families whose
     #: template folder has a ``page.html``.
     pages: ClassVar[Mapping[str, str]] = {}
+    #: Headers the platform's server sends with every HTML page (its product
+    #: header, its session cookie).
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self) -> None:
         self._article = re.compile(f"^{self.article_path}$")
