@@ -30,7 +30,6 @@ PENDING = Path(__file__).parent / "fixtures_pending"
 GENERIC_CASES = [c for c in CASES if not (PENDING / f"{c}_generic").is_dir()]
 
 
-
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_generic_extractor_on_unfamiliar_variants(variant: str) -> None:
     failures = []

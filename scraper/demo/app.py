@@ -112,7 +112,8 @@ class DemoApp:
     """Serves one :class:`DemoSite` through its layout's URL scheme and templates.
 
     ``hits`` counts requests per route kind (``home``, ``listing``,
-    ``article``, ``image``, ``robots``, ``search``, ``static``, ``other``),
+    ``article``, ``print``, ``page``, ``feed``, ``image``, ``robots``,
+    ``search``, ``static``, ``other``; see :data:`ROUTE_KINDS`),
     ``statuses`` per HTTP status, ``recent`` keeps the last 1000
     ``(method, target, status)``. All three are safe to read while serving.
     """
