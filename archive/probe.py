@@ -102,6 +102,7 @@ def probe(url: str, *, delay: float = DELAY, timeout: float = TIMEOUT,
             pages.append(fetch(link, timeout))
         except (URLError, OSError, ValueError):
             continue
-    # robots.txt is read for its headers and cookies only.
-    return detect([p for p in pages if not p[0].endswith("/robots.txt")] + [
-        (p[0], p[1], p[2], b"") for p in pages if p[0].endswith("/robots.txt")]), [p[0] for p in pages]
+    # robots.txt counts for its headers and cookies, not as a page.
+    weighed = [(u, status, headers, b"" if u == robots_url else body)
+               for u, status, headers, body in pages]
+    return detect(weighed), [p[0] for p in pages]
