@@ -24,7 +24,7 @@ from archive.filters import ArticleFilter, count_articles
 from archive.search import ORDERS, RANK_WINDOW, search
 from archive.store import DEFAULT_DB, Archive
 from scraper.extract.article import NotAnArticle
-from scraper.portals import PortalConfigError, load_portals, resolve_portal
+from scraper.portals import Portal, PortalConfigError, load_portals, resolve_portal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -185,6 +185,8 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       portal-archive crawl https://hoanghoa.thanhhoa.gov.vn/ --db data/hoanghoa.db
       portal-archive crawl demo --base-url http://127.0.0.1:9000/ -s DEPTH_LIMIT=2
       portal-archive crawl https://some-portal.gov.vn/ --profile generic
+      (a URL nobody declared: its layout family is detected first, see `detect`;
+      --profile generic crawls it as an unknown platform)
       portal-archive crawl trieuson --full
       portal-archive crawl trieuson --revisit 200
       portal-archive crawl --all --parallel 3
@@ -201,6 +203,8 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
                    skip=set(skip) | ({"demo"} if portals_file is None else set()))
         return
     target = resolve_portal(portal, portals_file)
+    if _undeclared(portal, target):
+        target = Portal.adhoc(portal, layout=_adhoc_layout(portal, profile, quiet))
     if base_url:
         target = target.with_base_url(base_url)
     extra = _parse_settings(settings)
@@ -211,6 +215,30 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
                     full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
+
+
+def _undeclared(ref: str, target: Portal) -> bool:
+    """Is ``target`` the ad-hoc portal of a URL portals.toml does not declare?"""
+    return ref.startswith(("http://", "https://")) and target == Portal.adhoc(ref)
+
+
+def _adhoc_layout(url: str, profile: str | None, quiet: bool) -> str:
+    """The layout family of an undeclared portal: the forced profile's family
+    (``--profile generic``: generic), else the one detection finds."""
+    from scraper.families import family_names
+    from scraper.probe import Unreachable, probe
+
+    if profile:
+        return profile if profile in family_names() else "generic"
+    try:
+        found, _ = probe(url)
+    except Unreachable as exc:
+        click.echo(f"Layout not detected ({exc}); crawling it as generic.", err=True)
+        return "generic"
+    if not quiet:
+        click.echo(f"Detected layout: {found.family}"
+                   + (f" (confidence {found.confidence:.2f})" if found.family != "generic" else ""))
+    return found.family
 
 
 def _check_revisit(value: str | None) -> str | None:
@@ -578,6 +606,45 @@ def portals(portals_file: str | None, as_json: bool, db: str) -> None:
         click.echo(f"{r['id']:<12} {r['layout']:<9} {n:>8}  {r['base_url']:<38} {r['name']}")
     if counts is None:
         click.echo(f"(no archive at {db}: article counts not shown)", err=True)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the detection as JSON.")
+def detect(url: str, as_json: bool) -> None:
+    """Tell which layout family (platform) the portal at URL runs.
+
+    Fetches its home page, robots.txt and at most two article-looking pages
+    it links (one at a time, robots.txt obeyed), and weighs what they show:
+    generator meta, scripts and asset paths, class names, URL shapes of the
+    links and feeds, headers and cookies. Prints the family (``generic``
+    when none wins) and the evidence, each line with its weight.
+
+    \b
+    Examples:
+      portal-archive detect https://xuandong.dongnai.gov.vn/
+      portal-archive detect https://quangxuong.thanhhoa.gov.vn/ --json
+    """
+    from scraper.portals import normalise_base_url
+    from scraper.probe import Unreachable, probe
+
+    try:
+        normalise_base_url(url)
+    except PortalConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="'URL'") from None
+    try:
+        found, read = probe(url)
+    except Unreachable as exc:
+        raise ArchiveError(str(exc)) from None
+    if as_json:
+        _echo_json({**found.as_dict(), "url": url, "pages": read})
+        return
+    shown = found.family if found.family == "generic" else \
+        f"{found.family} (confidence {found.confidence:.2f})"
+    click.echo(f"{url}: {shown}")
+    for line in found.evidence:
+        click.echo(f"  {line}")
+    click.echo(f"  read: {', '.join(read)}")
 
 
 @main.command()

@@ -112,7 +112,8 @@ class DemoApp:
     """Serves one :class:`DemoSite` through its layout's URL scheme and templates.
 
     ``hits`` counts requests per route kind (``home``, ``listing``,
-    ``article``, ``image``, ``robots``, ``search``, ``static``, ``other``),
+    ``article``, ``print``, ``page``, ``feed``, ``image``, ``robots``,
+    ``search``, ``static``, ``other``; see :data:`ROUTE_KINDS`),
     ``statuses`` per HTTP status, ``recent`` keeps the last 1000
     ``(method, target, status)``. All three are safe to read while serving.
     """
@@ -192,6 +193,16 @@ class DemoApp:
             if article.path != path:
                 raise NotFound(path)
             return self._page(r.article(article, self.base_url, target, self._visit()))
+        if route.kind == "print":
+            # The family's print / savefile copy of an article: no site frame.
+            assert route.article_id is not None
+            article = self.site.article(route.article_id)
+            if path.replace(f"/{route.file}/", "/", 1) != article.path:
+                raise NotFound(path)
+            return _html(r.article(article, self.base_url, target, self._visit(),
+                                   template="print.html"))
+        if route.kind == "page":
+            return self._page(r.page(route.file or "", target, self._visit()))
         if route.kind == "image":
             if route.file is None:
                 return Response(200, "image/jpeg", jpeg_bytes("banner", BANNER_SIZE))
@@ -204,6 +215,8 @@ class DemoApp:
                 lines[-1:] = [f"Sitemap: {self.base_url}sitemap.xml", ""]
             return Response(200, "text/plain; charset=utf-8", "\n".join(lines).encode())
         if route.kind in ("sitemap", "feed"):
+            if route.kind == "feed" and not self.feeds:
+                raise NotFound(path)
             return self._feed(route)
         if route.kind == "search":
             return _html(_small_page("Tìm kiếm", "<p>Không tìm thấy kết quả nào.</p>"))
@@ -231,11 +244,14 @@ class DemoApp:
         base = self.base_url
         xml = "application/xml; charset=utf-8"
         if route.kind == "feed":
+            # The latest articles, or a category's (``route.category``).
+            newest = (self.site.latest(route.category, FEED_SIZE) if route.category else
+                      [self.site.headline(n) for n in
+                       range(self.site.size, max(0, self.site.size - FEED_SIZE), -1)])
             items = "".join(
                 f"<item><title>{html.escape(h.title)}</title><link>{html.escape(h.url(base))}</link>"
                 f"<pubDate>{h.published.strftime('%a, %d %b %Y %H:%M:%S %z')}</pubDate></item>"
-                for h in (self.site.headline(n)
-                          for n in range(self.site.size, max(0, self.site.size - FEED_SIZE), -1))
+                for h in newest
             )
             body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
                     f"<title>{html.escape(self.site.portal.name)}</title><link>{base}</link>"
@@ -263,12 +279,15 @@ class DemoApp:
         return Response(200, xml, body.encode("utf-8"))
 
     def _page(self, text: str) -> Response:
-        """An HTML page; with feeds on, its head announces the RSS feed."""
+        """An HTML page with the platform's headers; with feeds on, its head
+        announces the RSS feed."""
         if self.feeds:
             link = (f'<link rel="alternate" type="application/rss+xml" title="RSS" '
                     f'href="{self.scheme.feed_path}" />')
             text = text.replace("</head>", link + "\n</head>", 1)
-        return _html(text)
+        response = _html(text)
+        response.headers.update(self.scheme.headers)
+        return response
 
     # ---------------------------------------------------------------- faults
     def _before_routing(self, target: str) -> str:

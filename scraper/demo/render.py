@@ -4,7 +4,8 @@
 ``poll``, ``counter``, ``weather``, ``request_path`` for every page, plus
 ``sections`` / ``category, articles, pages`` / ``article, related``) and
 renders ``home.html``, ``listing.html`` and ``article.html`` of the site's
-layout. Widgets are deterministic except the visitor counter, which takes the
+layout, and where the family has them its static ``page.html`` and the
+article's ``print.html`` copy. Widgets are deterministic except the visitor counter, which takes the
 server's running visit number.
 """
 
@@ -93,7 +94,9 @@ class Renderer:
                             articles=[], pages=[])
 
     def article(self, article: DemoArticle, base_url: str, request_path: str,
-                visit: int) -> str:
+                visit: int, template: str = "article.html") -> str:
+        """An article page; ``template``: another rendering of it that the
+        family serves (NukeViet's ``print.html``: the print and savefile copies)."""
         blocks = [_block_view(b) for b in article.blocks]
         context = {
             "title": article.title,
@@ -108,8 +111,21 @@ class Renderer:
             "absolute_url": article.url(base_url),
         }
         related = [self._link(a) for a in self.site.related(article, 5)]
-        return self._render("article.html", request_path, self._counter(article, visit),
+        return self._render(template, request_path, self._counter(article, visit),
                             article=context, related=related)
+
+    def page(self, title: str, request_path: str, visit: int) -> str:
+        """A static page of the portal ("Giới thiệu"): the family's ``page.html``
+        with ``page`` = ``{"title", "paragraphs"}``; no date, no author."""
+        p = self.site.portal
+        paragraphs = [
+            f"{p.name} là kênh thông tin chính thức của {p.owner} trên Internet.",
+            f"Trụ sở: {p.address}. Cổng thông tin cung cấp thông tin về hoạt động chỉ đạo,"
+            " điều hành, thủ tục hành chính và tình hình kinh tế - xã hội của địa phương.",
+            f"Chịu trách nhiệm nội dung: {p.editor}.",
+        ]
+        return self._render("page.html", request_path, self._counter(None, visit),
+                            page={"title": title, "paragraphs": paragraphs})
 
     def pager(self, slug: str, page: int, last: int) -> list[PageLink]:
         """First, neighbours of ``page`` (± PAGER_WINDOW), last; gaps as ``…``."""

@@ -432,7 +432,7 @@ class DemoSite:
         category = self.category_of(n)
         writer = Writer(rng, published.year)
         title = writer.title(category.slug)
-        path = self.layout.scheme.article(n, published, title)
+        path = self.layout.scheme.article(n, published, title, category.name)
         return Headline(n, path, title, published, category), rng, writer
 
     def _build_seed(self, n: int, s: SeedRecord) -> DemoArticle:
@@ -447,7 +447,7 @@ class DemoSite:
                 blocks.append(ImageRun(refs, b.get("caption"), b["style"]))
         return DemoArticle(
             n,
-            self.layout.scheme.article(n, s.published, s.title),
+            self.layout.scheme.article(n, s.published, s.title, self.category(s.category).name),
             s.title,
             s.published,
             self.category(s.category),
@@ -479,11 +479,12 @@ class DemoSite:
             gaps = sorted(rng.sample(range(1, len(blocks) + 1), len(runs)))
             for run, gap in reversed(list(zip(runs, gaps, strict=True))):
                 style: Literal["inline", "separate"] = rng.choice(("inline", "separate"))
-                caption = writer.caption() if rng.random() < 0.8 else None
+                captioned = rng.random() < 0.8 or self.layout.always_captioned
+                caption = writer.caption() if captioned else None
                 refs = tuple(self._image_ref(published, f) for f in run)
                 extra: list[Block] = [Paragraph("\xa0")] if rng.random() < 0.3 else []
                 blocks[gap:gap] = [ImageRun(refs, caption, style), *extra]
-        if rng.random() < 0.92:
+        if rng.random() < 0.92 or self.layout.always_signed:
             pad = "\xa0 " * rng.randint(20, 45) if rng.random() < 0.3 else ""
             blocks.append(Signature(pad + writer.signature()))
         return tuple(blocks)

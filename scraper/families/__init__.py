@@ -25,6 +25,7 @@ from datetime import datetime
 
 from scraper.extract.profiles import Profile
 from scraper.families.links import GENERIC, LinkRules
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme
 
 __all__ = ["LayoutFamily", "UnknownFamily", "demo_families", "families", "family",
@@ -64,6 +65,11 @@ class LayoutFamily:
     #: in ``<meta>`` / JSON-LD / ``<time>``): a family that shows only minutes
     #: and declares nothing finer loses the seconds. The demo's oracle uses it.
     page_time: Callable[[datetime], datetime] = to_second
+    #: What in a site's pages says it runs this family (generator meta,
+    #: headers, cookies, class names, asset paths); platform detection
+    #: (:mod:`scraper.families.detect`) also reads the link rules and the
+    #: profile's hint.
+    signals: tuple[Signal, ...] = ()
 
 
 class UnknownFamily(ValueError):
@@ -79,7 +85,7 @@ def _load() -> dict[str, LayoutFamily]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         record = getattr(module, "FAMILY", None)
         if record is None:
-            continue  # the registry's own types (links, urls)
+            continue  # the registry's own types and tools (links, urls, signals, detect)
         if not isinstance(record, LayoutFamily) or record.name != info.name:
             raise TypeError(f"{module.__name__}.FAMILY must be a LayoutFamily named {info.name!r}")
         found[record.name] = record

@@ -17,6 +17,7 @@ from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 from scraper.families import LayoutFamily
 from scraper.families.links import rules_from_scheme
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme, slugify
 
 _cls = has_class
@@ -62,7 +63,8 @@ class DnnScheme(UrlScheme):
         path = f"/chuyen-muc/{self.slug(category_name)}"
         return path if page == 1 else f"{path}?page={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/tin-tuc/{slugify(title, 90).lower()}-{article_id}.html"
 
     def image(self, published: datetime, file: str) -> str:
@@ -77,6 +79,14 @@ class DnnScheme(UrlScheme):
 
 SCHEME = DnnScheme()
 
+SIGNALS = (
+    Signal("generator", r"DotNetNuke|\bDNN\b", 5, "generator meta names DotNetNuke"),
+    Signal("html", r"\bDnnModule\b|id=\"dnn_\w+Pane\"", 4,
+           "DotNetNuke module panes (DnnModule, dnn_ContentPane)"),
+    Signal("link", r"^/Portals/(?:\d+|_default)/", 2, "assets under /Portals/<n>/"),
+    Signal("cookie", r"^(?:dnn_IsMobile|\.ASPXANONYMOUS)$", 3, "DotNetNuke cookies (dnn_IsMobile)"),
+)
+
 FAMILY = LayoutFamily(
     name="dnn",
     description="DotNetNuke module panes (DnnModule / ContentPane)",
@@ -86,4 +96,5 @@ FAMILY = LayoutFamily(
     templates="dnn",
     date_text=lambda published: published.strftime("Cập nhật lúc %H:%M - %d/%m/%Y"),
     page_time=lambda published: published.replace(second=0, microsecond=0),
+    signals=SIGNALS,
 )

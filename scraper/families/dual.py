@@ -16,6 +16,7 @@ from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 from scraper.families import LayoutFamily
 from scraper.families.links import rules_from_scheme
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme, slugify
 
 _cls = has_class
@@ -61,7 +62,8 @@ class DualScheme(UrlScheme):
         path = f"/category/{self.slug(category_name)}.htm"
         return path if page == 1 else f"{path}?p={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/news/{slugify(title, 90).lower()}-n{article_id}.htm"
 
     def image(self, published: datetime, file: str) -> str:
@@ -76,6 +78,14 @@ class DualScheme(UrlScheme):
 
 SCHEME = DualScheme()
 
+SIGNALS = (
+    Signal("html", r"class=\"[^\"]*\bdetail-desktop\b", 4,
+           "a desktop copy of the article (div.detail-desktop)"),
+    Signal("html", r"class=\"[^\"]*\bdetail-mobile\b", 2,
+           "a mobile copy of the article (div.detail-mobile)"),
+    Signal("link", r"^/media/images/\d{6}/", 2, "images under /media/images/YYYYMM/"),
+)
+
 FAMILY = LayoutFamily(
     name="dual",
     description="responsive portal with desktop and mobile copies of the article in one page",
@@ -85,4 +95,5 @@ FAMILY = LayoutFamily(
     templates="dual",
     # Only the day is shown; the time is in <meta property="article:published_time">.
     date_text=lambda published: published.strftime("%d/%m/%Y"),
+    signals=SIGNALS,
 )

@@ -16,6 +16,7 @@ from scraper.extract.profiles import Profile, has_class
 from scraper.extract.rules import WidgetRule
 from scraper.families import LayoutFamily
 from scraper.families.links import rules_from_scheme
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme, slugify
 
 _cls = has_class
@@ -59,7 +60,8 @@ class Html5Scheme(UrlScheme):
         path = f"/danh-muc/{self.slug(category_name)}/"
         return path if page == 1 else f"{path}page/{page}/"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         return f"/{published:%Y/%m/%d}/{slugify(title, 90).lower()}-p{article_id}/"
 
     def image(self, published: datetime, file: str) -> str:
@@ -74,6 +76,13 @@ class Html5Scheme(UrlScheme):
 
 SCHEME = Html5Scheme()
 
+SIGNALS = (
+    Signal("generator", r"WordPress", 5, "generator meta names WordPress"),
+    Signal("link", r"^/wp-(?:content|includes)/", 3, "WordPress paths (/wp-content/)"),
+    Signal("html", r"class=\"[^\"]*\bentry-(?:title|content)\b", 2,
+           "entry-title / entry-content classes"),
+)
+
 FAMILY = LayoutFamily(
     name="html5",
     description="modern HTML5 / WordPress-like (<article>, <figure>, JSON-LD NewsArticle)",
@@ -83,4 +92,5 @@ FAMILY = LayoutFamily(
     templates="html5",
     # "Thứ Bảy, 15/01/2022 - 16:48"; the seconds are in <time datetime> and JSON-LD.
     date_text=lambda published: f"{_WEEKDAYS[published.weekday()]}, {published:%d/%m/%Y - %H:%M}",
+    signals=SIGNALS,
 )

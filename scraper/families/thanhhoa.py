@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scraper.extract.profiles import Profile, has_class
 from scraper.families import LayoutFamily
 from scraper.families.links import LinkRules
+from scraper.families.signals import Signal
 from scraper.families.urls import UrlScheme, slugify
 
 _cls = has_class
@@ -59,7 +60,8 @@ class ThanhHoaScheme(UrlScheme):
         path = f"/portal/Pages/{self.slug(category_name)}.aspx"
         return path if page == 1 else f"{path}?Page={page}"
 
-    def article(self, article_id: int, published: datetime, title: str) -> str:
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
         day = f"{published.year}-{published.month}-{published.day}"
         return f"/portal/Pages/{day}/{slugify(title, 90)}-a{article_id}.aspx"
 
@@ -106,6 +108,16 @@ LINKS = LinkRules(
     same_page=_same_page,
 )
 
+SIGNALS = (
+    Signal("html", r"class=\"[^\"]*\bwebpart-title\b", 3,
+           "web part titles of the Thanh Hóa portals (div.webpart-title)"),
+    Signal("html", r"class=\"[^\"]*\bnews-detail[\s\"]", 2, "news-detail block"),
+    Signal("link", r"^/portal/(?:Style(?:%20| )Library|PublishingImages)/", 2,
+           "SharePoint publishing paths (/portal/Style Library/, /portal/PublishingImages/)"),
+    Signal("generator", r"Microsoft SharePoint", 1, "generator meta names Microsoft SharePoint"),
+    Signal("html", r"_spPageContextInfo", 1, "SharePoint page context (_spPageContextInfo)"),
+)
+
 FAMILY = LayoutFamily(
     name="thanhhoa",
     description="SharePoint-era tables of the Thanh Hóa district portals (hidden print copy)",
@@ -113,4 +125,5 @@ FAMILY = LayoutFamily(
     links=LINKS,
     scheme=ThanhHoaScheme(),
     templates="thanhhoa",
+    signals=SIGNALS,
 )

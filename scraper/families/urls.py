@@ -19,7 +19,8 @@ from typing import ClassVar
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 #: Route kinds, also the keys of the demo server's hit counter.
-ROUTE_KINDS = ("home", "listing", "article", "image", "robots", "search", "static", "other")
+ROUTE_KINDS = ("home", "listing", "article", "print", "page", "feed", "image", "robots", "search",
+               "static", "other")
 
 
 def ascii_fold(text: str) -> str:
@@ -47,8 +48,10 @@ class Route:
 
     ``kind`` is one of :data:`ROUTE_KINDS`. ``category`` is a category slug
     (listing), ``page`` a 1-based page number (0 when the URL gave a bad
-    one), ``article_id`` the id read from an article path, ``file`` an image
-    file name (``None`` for the site banner) or a static asset name.
+    one), ``article_id`` the id read from an article path (also of a
+    ``print`` route: another rendering of that article), ``file`` an image
+    file name (``None`` for the site banner), a static asset name, the title
+    of a static ``page`` or the variant of a ``print`` route.
     """
 
     kind: str
@@ -84,6 +87,12 @@ class UrlScheme(ABC):
     static: ClassVar[Mapping[str, str]] = {}
     #: Path of the RSS feed of the latest articles (announced in every page's head).
     feed_path: ClassVar[str] = "/rss.xml"
+    #: Static HTML pages ("Giới thiệu"): path → title. Served by families whose
+    #: template folder has a ``page.html``.
+    pages: ClassVar[Mapping[str, str]] = {}
+    #: Headers the platform's server sends with every HTML page (its product
+    #: header, its session cookie).
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self) -> None:
         self._article = re.compile(f"^{self.article_path}$")
@@ -103,8 +112,10 @@ class UrlScheme(ABC):
         """Path of page ``page`` (1-based) of a category listing."""
 
     @abstractmethod
-    def article(self, article_id: int, published: datetime, title: str) -> str:
-        """Path of an article page."""
+    def article(self, article_id: int, published: datetime, title: str,
+                category: str = "") -> str:
+        """Path of an article page (``category``: its category's display name,
+        for the schemes that spell it in the path)."""
 
     @abstractmethod
     def image(self, published: datetime, file: str) -> str:
@@ -129,6 +140,12 @@ class UrlScheme(ABC):
             return 1
         return int(value) if value.isdigit() and not value.startswith("0") else 0
 
+    def match_more(self, path: str, query: Mapping[str, Sequence[str]],
+                   categories: Mapping[str, str]) -> Route | None:
+        """Routes of the scheme's own kinds of page (print copies, category
+        feeds), tried before articles, images and listings. None: not one."""
+        return None
+
     def match(self, path: str, query: Mapping[str, Sequence[str]],
               categories: Mapping[str, str]) -> Route | None:
         """The route of a request (``path`` percent-decoded, ``query`` parsed).
@@ -144,6 +161,10 @@ class UrlScheme(ABC):
             return Route("search")
         if path in self.static:
             return Route("static", file=self.static[path])
+        if path in self.pages:
+            return Route("page", file=self.pages[path])
+        if route := self.match_more(path, query, categories):
+            return route
         if m := self._article.match(path):
             return Route("article", article_id=int(m.group("id")))
         if m := self._image.match(path):

@@ -216,7 +216,7 @@ def test_crawl_resolves_the_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> 
                                     "full": False, "jobdir": True}
     assert "3 new" in result.stdout and "1 pages that are not articles" in result.stdout
 
-    run("crawl", "https://example.gov.vn/tin-tuc/", "--db", db)
+    run("crawl", "https://example.gov.vn/tin-tuc/", "--profile", "generic", "--db", db)
     assert calls[1][0].id == "example-gov-vn"
 
 

@@ -163,3 +163,4 @@ def test_portal_declared_with_the_family_crawls_by_its_rules(layout: str, tmp_pa
     assert {r[1] for r in rows} == {layout}
     assert not any(k.startswith("portal_archive/discovery") for k in stats), stats
     assert hits.get("article") == len(rows), hits
+    assert not hits.get("print"), hits  # NukeViet's print/savefile copies: the same page

@@ -17,7 +17,7 @@ from scraper.extract.profiles import GENERIC_VERSION, PROFILES
 
 BASE = "http://127.0.0.1:8765/"
 SIZE = 60
-FAMILIES = ("thanhhoa", "dnn", "html5", "dual")
+FAMILIES = ("thanhhoa", "dnn", "html5", "dual", "nukeviet", "tandan", "liferay")
 FIELDS = ("title", "published", "published_raw", "author", "authors", "body", "category",
           "canonical_url")
 #: Text of the widgets every family carries; none may reach an article.
@@ -50,9 +50,25 @@ def test_every_family_is_registered() -> None:
             assert LAYOUTS[name].templates.joinpath(f"{template}.html").is_file()
 
 
+#: What the shared extraction steps still get wrong on a family's demo pages,
+#: with or without its profile (tests/fixtures_pending holds the real cases):
+#: strict, so the test says so the day they pass.
+KNOWN_GAPS = {
+    ("nukeviet", "generic"): "the hidden schema.org copies (datePublished, publisher name) "
+                             "are read as the dateline and the body's first paragraph",
+    ("tandan", "own"): "the caption is the plain paragraph after its image: not attached",
+    ("tandan", "generic"): "the caption is the plain paragraph after its image: not attached; "
+                           "the summary outside the body is dropped",
+}
+
+
 @pytest.mark.parametrize("profile", ["own", "generic"])
 @pytest.mark.parametrize("layout", FAMILIES)
-def test_family_extracts_like_the_oracle(layout: str, profile: str) -> None:
+def test_family_extracts_like_the_oracle(layout: str, profile: str,
+                                         request: pytest.FixtureRequest) -> None:
+    gap = KNOWN_GAPS.get((layout, profile))
+    if gap:
+        request.applymarker(pytest.mark.xfail(reason=gap, strict=True))
     site, app = _served(layout)
     ids = sorted({*site.seed_ids.values(), *range(1, SIZE + 1, 4)})
     mismatches = []
@@ -83,7 +99,9 @@ def test_family_pages_look_their_part(layout: str) -> None:
     demo = site.article(site.seed_ids["000_9a865e4b931171f1"])
     page = app.handle("GET", demo.path).body.decode()
     shown = {"thanhhoa": "Ngày 15/01/2022 16:48:18", "dnn": "Cập nhật lúc 16:48 - 15/01/2022",
-             "html5": "Thứ Bảy, 15/01/2022 - 16:48", "dual": ">15/01/2022<"}[layout]
+             "html5": "Thứ Bảy, 15/01/2022 - 16:48", "dual": ">15/01/2022<",
+             "nukeviet": "Thứ bảy - 15/01/2022 16:48", "tandan": "Đăng ngày 15/01/2022 | 16:48",
+             "liferay": "Thứ bảy, 15/01/2022 - 16:48"}[layout]
     assert shown in page
     assert demo.to_article(BASE).published_raw == shown.strip("<>")
     if layout == "dnn":
@@ -124,7 +142,7 @@ def test_family_served_over_http(layout: str) -> None:
             with urlopen(img.url, timeout=10) as resp:
                 assert resp.headers["Content-Type"] == "image/jpeg"
         css = re.search(rb'<link[^>]+rel="?stylesheet"?[^>]+href="([^"]+)"|<link[^>]+href="([^"]+)"[^>]+rel="?stylesheet',
-                        html)
+                        html, re.I)
         assert css is not None
         with urlopen(server.url((css.group(1) or css.group(2)).decode()), timeout=10) as resp:
             sheet = resp.read().decode()

@@ -58,3 +58,20 @@ def test_unknown_layout_is_one_line_naming_the_known_ones(tmp_path: Path) -> Non
 def test_the_shipped_portals_load() -> None:
     portals = load_portals()
     assert portals and {p.layout for p in portals.values()} <= set(family_names())
+
+
+def test_real_portals_of_the_platform_families() -> None:
+    """portals.toml lists real district and commune portals of at least five
+    provinces, and each one on a platform family says where its address and
+    family were learnt."""
+    portals = [p for p in load_portals().values() if p.id != "demo"]
+    assert len({p.province for p in portals}) >= 5
+    for layout in ("nukeviet", "tandan", "liferay"):
+        on_it = [p for p in portals if p.layout == layout]
+        assert on_it, layout
+        for p in on_it:
+            assert p.base_url.startswith("https://") and ".gov.vn/" in p.base_url, p.id
+            # A real page kept under /work/shared/platforms, or a public
+            # repository quoting the portal's URLs (found by the index search).
+            sources = ("/work/shared/platforms/", "find_string")
+            assert any(s in p.notes for s in sources), f"{p.id}: no provenance"

