@@ -21,7 +21,7 @@ import re
 from scraper.extract.text import clean_line
 
 _LABELLED = re.compile(
-    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|bài và ảnh|bài, ảnh|bài|tin và ảnh|tin, ảnh|"
+    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|nguồn tin|thực hiện|bài và ảnh|bài, ảnh|bài|tin và ảnh|tin, ảnh|"
     r"tin|ảnh|nguồn|theo|pv|phóng viên|btv)\s*(?P<sep>[:.]?)\s*(?P<name>.+?)\s*\)?$",
     re.I,
 )

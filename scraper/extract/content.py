@@ -62,7 +62,6 @@ def find_content(page: Page) -> Page:
         raise NotAnArticle("no-content", "no article text found")
     page.blocks = segment(page.root)
     if page.profile is None:
-        lead = generic.find_lead(page.root, page.title_el, page.date_el)
-        if lead is not None:
+        for lead in reversed(generic.find_leads(page.root, page.title_el, page.date_el)):
             page.blocks = segment(lead) + page.blocks
     return page

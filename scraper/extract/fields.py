@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -100,12 +100,18 @@ def _byline_near(page: Page) -> str | None:
             if sib is not None and sib is not root and isinstance(sib.tag, str):
                 candidates.append(sib)
     for el in candidates:
-        text = clean_line(el.text_content())
-        if not text or len(text) > 120 or "\n" in text:
+        raw = el.text_content()
+        if len(raw) > 400:
             continue
-        name = parse_labelled_byline(text)
-        if name:
-            return name
+        # an author box may hold several lines ("Tác giả: …", "Nguồn tin: …"): the first wins
+        lines = [b.clean for b in segment(el) if not b.blank and b.kind != "images"] \
+            if len(el) else [clean_line(raw)]
+        for text in lines:
+            if not text or len(text) > 120:
+                continue
+            name = parse_labelled_byline(text)
+            if name:
+                return name
     # An unlabelled signature right after the container, set apart (bold or
     # right-aligned) and shaped like a name: <div class="author"><b>Văn Hùng</b></div>.
     nxt = root.getnext() if root is not None else None
@@ -117,6 +123,37 @@ def _byline_near(page: Page) -> str | None:
                 and _is_set_apart(lines[0]) and looks_like_name(lines[0].clean, strict=True):
             return lines[0].clean
     return None
+
+
+_TITLE_PARTS = re.compile(r"\s+(?:[-–—|:»]|::)\s+")
+
+
+def _names_the_site(name: str, page: Page) -> bool:
+    """Whether a declared author is the portal itself: equal to, or part of, the
+    site's name (``og:site_name``, the ``<title>``'s other parts, the
+    publisher), or made of the words of the portal's host name
+    (``HĐND-UBND xã Xuân Đông`` on ``xuandong.dongnai.gov.vn``)."""
+    key = fold(name)
+    if not key:
+        return True
+    sites = list(page.meta.site_names)
+    if page.meta.page_title:
+        parts = _TITLE_PARTS.split(page.meta.page_title)
+        if len(parts) > 1:
+            sites += parts
+    for site in sites:
+        other = fold(site)
+        if other and fold(page.meta.declared_title or "") != other \
+                and (key == other or key in other or other in key):
+            return True
+    squeezed = re.sub(r"[^a-z0-9]", "", key)
+    host = urlsplit(page.url).hostname or ""
+    labels = [h for h in host.split(".") if len(h) >= 4 and h not in _HOST_WORDS]
+    return any(h in squeezed for h in labels)
+
+
+#: Parts of a portal's host name that name no place.
+_HOST_WORDS = frozenset(("www", "gov", "portal", "cong", "congthongtin", "egov", "web"))
 
 
 def _is_caption(block: Block) -> bool:
@@ -139,6 +176,23 @@ def _under_image(block: Block, images: Block | None, root: HtmlElement | None) -
     if box is None or box is root or (root is not None and _is_ancestor(box, root)):
         return False
     return len(clean_line(box.text_content())) <= 2 * _CAPTION_MAX
+
+
+_PHOTO_WORDS = re.compile(r"^\(?\s*(?:ảnh|hình ảnh|hình|photo)\b", re.I)
+_SENTENCE_STOP = re.compile(r"[.:;!?…]$")
+
+
+def _plain_caption(block: Block, following: Block | None) -> bool:
+    """A caption with no markup of its own: a short plain line right after an
+    image-only paragraph and before more of the body (Word/CKEditor bodies:
+    ``<p><img></p><p>Hình ảnh vườn cây ăn quả</p>``), that names a picture
+    ("Ảnh: …", "Hình ảnh …") or is not a sentence (no closing stop)."""
+    text = block.clean
+    if block.kind != "text" or not 12 <= len(text) <= 200 or following is None:
+        return False
+    if _PHOTO_WORDS.match(text):
+        return True
+    return not _SENTENCE_STOP.search(text) and len(text.split()) >= 3
 
 
 def _is_ancestor(a: HtmlElement, b: HtmlElement) -> bool:
@@ -193,7 +247,7 @@ def extract_fields(page: Page) -> Page:
         break
     if author is None:
         author = _byline_near(page)
-    if author is None and page.meta.author:
+    if author is None and page.meta.author and not _names_the_site(page.meta.author, page):
         author = page.meta.author
 
     images: list[Image] = []
@@ -201,7 +255,7 @@ def extract_fields(page: Page) -> Page:
     run: list[int] = []  # indexes into images of the current run
     expecting_caption = False
     last_images: Block | None = None
-    for block in blocks:
+    for i, block in enumerate(blocks):
         if block is signature:
             continue
         if block.kind == "images":
@@ -216,7 +270,9 @@ def extract_fields(page: Page) -> Page:
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)):
+        following = next((b for b in blocks[i + 1:] if b is not signature), None)
+        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)
+                                  or _plain_caption(block, following)):
             caption = block.clean
             for n in run:
                 images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)

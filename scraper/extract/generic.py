@@ -225,35 +225,61 @@ def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement 
     return None
 
 
-def find_lead(root: HtmlElement, title: HtmlElement | None,
-              dateline: HtmlElement | None) -> HtmlElement | None:
-    """The lead paragraph (sapo) kept beside the body container rather than in it:
-    the container's previous sibling, after the title, when it is prose with no
-    links and not the dateline."""
+#: Element siblings before the container looked at for a lead.
+_LEAD_SIBLINGS = 3
+
+
+def find_leads(root: HtmlElement, title: HtmlElement | None,
+               dateline: HtmlElement | None) -> list[HtmlElement]:
+    """The lead (sapo) kept beside the body container rather than in it, in
+    reading order: the container's previous siblings after the title (blank
+    spacers skipped), each a box of prose with no links and not the dateline;
+    a lead box may hold the article's first image and its caption (NukeViet's
+    hometext, Tân Dân's summary before ``ms-rtestate-field``)."""
     if title is None:
-        return None
+        return []
+    found: list[HtmlElement] = []
     prev = root.getprevious()
-    while prev is not None and not isinstance(prev.tag, str):
+    seen = 0
+    while prev is not None and seen < _LEAD_SIBLINGS:
+        if not isinstance(prev.tag, str):
+            prev = prev.getprevious()
+            continue
+        text = clean_line(prev.text_content())
+        if not text and prev.find(".//img") is None:
+            prev = prev.getprevious()
+            continue  # an empty spacer (<p>&nbsp;</p>)
+        seen += 1
+        if not _is_lead(prev, text, title, dateline):
+            break
+        found.append(prev)
         prev = prev.getprevious()
-    if prev is None or prev is title or prev is dateline or _inside(title, prev):
-        return None
-    if dateline is not None and (_inside(dateline, prev) or dateline is prev):
-        return None
-    if prev.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") or prev.find(".//a") is not None:
-        return None
-    if prev.find(".//img") is not None:
-        return None
-    text = clean_line(prev.text_content())
-    if len(text) < 40 or len(text) > 1000 or looks_like_dateline(text):
-        return None
-    # It must come after the title in the document.
-    for el in title.itersiblings():
-        if el is prev:
-            return prev
+    if not found or not _after(found[-1], title):
+        return []
+    return found[::-1]
+
+
+def _is_lead(el: HtmlElement, text: str, title: HtmlElement,
+             dateline: HtmlElement | None) -> bool:
+    if el is title or _inside(title, el) or el is dateline:
+        return False
+    if dateline is not None and _inside(dateline, el):
+        return False
+    if el.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") \
+            or el.find(".//a") is not None:
+        return False
+    return 40 <= len(text) <= 1500 and not looks_like_dateline(text)
+
+
+def _after(el: HtmlElement, title: HtmlElement) -> bool:
+    """``el`` comes after ``title`` in the document."""
+    for sib in title.itersiblings():
+        if sib is el:
+            return True
     node = title.getparent()
-    while node is not None and node is not prev.getparent():
-        for el in node.itersiblings():
-            if el is prev or _inside(prev, el):
-                return prev
+    while node is not None and node is not el.getparent():
+        for sib in node.itersiblings():
+            if sib is el or _inside(el, sib):
+                return True
         node = node.getparent()
-    return None
+    return False

@@ -34,6 +34,11 @@ class Metadata:
     breadcrumb: list[str] = field(default_factory=list)
     language: str | None = None
     base_href: str | None = None
+    #: Names the portal gives itself (``og:site_name``, ``application-name``,
+    #: JSON-LD publisher): never an author.
+    site_names: list[str] = field(default_factory=list)
+    #: The ``<title>`` as served (often "article - site").
+    page_title: str | None = None
 
 
 @dataclass

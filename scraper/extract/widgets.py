@@ -13,7 +13,13 @@ from lxml.html import HtmlElement
 
 from scraper.extract.dom import contains_any, drop_element
 from scraper.extract.page import Page
-from scraper.extract.rules import WIDGET_RULES, WidgetRule
+from scraper.extract.rules import (
+    COUNTER_LINE_LABELS,
+    RATING_LINE_LABELS,
+    TAG_LINE_LABELS,
+    WIDGET_RULES,
+    WidgetRule,
+)
 from scraper.extract.text import capped_spaced_len as _capped_span
 from scraper.extract.text import spaced_len as _span
 from scraper.extract.xpaths import compiled
@@ -196,8 +202,11 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     scope = _scope(page)
     protected = _protected(page)
     for text in (_SHORT_TEXT(scope) if scope.getparent() is None else _SHORT_TEXT_IN(scope)):
-        rule = by_label.get(_label_key(text))
+        key = _label_key(text)
+        rule = by_label.get(key)
         if rule is None:
+            if _LINE_START.match(key):
+                _drop_line(page, text, protected)
             continue
         el = text.getparent()
         if el is None:
@@ -208,7 +217,10 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
             continue
         raw = el.text_content()
         if len(raw) > 2 * _LABEL_MAX or _label_key(raw) not in by_label:
-            continue  # the label is only part of a longer line
+            # the label is only part of a longer line: a one-line widget?
+            if _LINE_START.match(key):
+                _drop_line(page, text, protected)
+            continue
         own = _label_key(raw)
         # The outermost element carrying exactly the label text.
         while True:
@@ -307,6 +319,56 @@ def _short_label_key(text: str) -> str:
 def _label_key_of(text: str) -> str:
     ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
+
+
+def _line_keys(labels: tuple[str, ...]) -> str:
+    # (already folded by the rules; a trailing colon or bracket is part of the label)
+    return "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+
+
+#: The start of a one-line widget (``Lượt xem: 1.146``, ``Từ khóa: …``).
+_LINE_START = re.compile(
+    f"(?:{_line_keys(COUNTER_LINE_LABELS + TAG_LINE_LABELS + RATING_LINE_LABELS)}"
+    "|click de danh gia)")
+#: Whole lines of each kind, as :func:`_label_key` folds them.
+_WIDGET_LINE = re.compile(
+    f"(?P<counter>(?:{_line_keys(COUNTER_LINE_LABELS)})\\s*:?\\s*[\\d.,]+)$"
+    f"|(?P<tags>(?:{_line_keys(TAG_LINE_LABELS)})\\s*:.{{0,240}})$"
+    f"|(?P<rating>(?:{_line_keys(RATING_LINE_LABELS)})(?=.*\\d).{{0,100}}"
+    "|click de danh gia(?: bai viet)?)$")
+#: Longest one-line widget, in characters.
+_LINE_MAX = 260
+_LINE_TAGS = frozenset(("p", "div", "span", "li", "td", "dd", "dt", "em", "i", "strong", "b",
+                        "small", "font", "label"))
+
+
+def _drop_line(page: Page, text: etree._ElementUnicodeResult, protected: list[HtmlElement]) -> None:
+    """Drop the element holding a one-line widget that starts with ``text``: the
+    outermost element whose whole text is that line (never the article)."""
+    el = text.getparent()
+    if el is not None and text.is_tail:
+        el = el.getparent()
+    if el is None or el.tag not in _LINE_TAGS:
+        return
+    line = el.text_content()
+    if len(line) > _LINE_MAX:
+        return
+    key = _label_key(line)
+    if not key.startswith(_label_key(text)):
+        return  # the label is not at the start of its line
+    while True:
+        parent = el.getparent()
+        if parent is None or parent.tag not in _LINE_TAGS:
+            break
+        outer = parent.text_content()
+        if len(outer) > _LINE_MAX or _label_key(outer) != key:
+            break
+        el = parent
+    m = _WIDGET_LINE.match(key)
+    if m is None or el.getparent() is None or contains_any(el, protected):
+        return
+    drop_element(el)
+    page.removed[str(m.lastgroup)] += 1
 
 
 def strip_widgets(page: Page) -> Page:
