@@ -3,8 +3,7 @@
 The three profiles are not in the profile registry yet (the layout-family
 registry will list them); each test registers the profile it exercises for
 its own duration and lets detection pick it, as a crawl would. Pages and
-expected values are the fixture cases (``tests/fixtures/`` or, for cases the
-generic path still gets wrong, ``tests/fixtures_pending/``).
+expected values are the fixture cases (``tests/fixtures/``).
 """
 
 from __future__ import annotations
@@ -24,11 +23,11 @@ NEW_PROFILES: dict[str, Profile] = {p.name: p for p in (nukeviet.NUKEVIET, tanda
 
 #: (folder, profile that must be detected on it)
 CASES = [
-    ("fixtures_pending/nukeviet_default_site_name_author", "nukeviet"),
-    ("fixtures_pending/nukeviet_savefile_print", "nukeviet"),
-    ("fixtures_pending/tandan_signature_attachment", "tandan"),
+    ("fixtures/nukeviet_default_site_name_author", "nukeviet"),
+    ("fixtures/nukeviet_savefile_print", "nukeviet"),
+    ("fixtures/tandan_signature_attachment", "tandan"),
     ("fixtures/liferay_asset_publisher_full_content", "liferay"),
-    ("fixtures_pending/liferay_tag_line_date_only", "liferay"),
+    ("fixtures/liferay_tag_line_date_only", "liferay"),
 ]
 LISTINGS = ["platform_listings/tandan_listing_page", "platform_listings/liferay_asset_publisher_listing"]
 
