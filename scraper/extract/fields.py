@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from scraper.extract.article import Article, Image
+from scraper.extract.attachments import article_attachments
 from scraper.extract.authors import (
     looks_like_name,
     parse_byline,
@@ -309,6 +310,7 @@ def extract_fields(page: Page) -> Page:
         language=page.meta.language or "vi",
         extractor=name,
         extractor_version=version,
+        attachments=article_attachments(page),
     )
     del doc
     return page
