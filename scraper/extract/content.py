@@ -56,7 +56,8 @@ def find_content(page: Page) -> Page:
     doc = page.need_doc()
     if page.profile is None:
         page.root = generic.find_root(doc)
-        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root)
+        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root,
+                                           tuple(page.meta.site_names))
         page.date_el = generic.find_dateline(doc, page.title_el)
     if page.root is None:
         raise NotAnArticle("no-content", "no article text found")

@@ -74,7 +74,8 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
 _TITLE_TAGS = frozenset(("h1", "h2", "h3", "h4", "b", "strong", "font"))
 
 
-def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
+def _title_before(doc: HtmlElement, root: HtmlElement,
+                  sites: frozenset[str] = frozenset()) -> HtmlElement | None:
     """The title-like line nearest before the article's container: a heading or
     a bold / big-font line of 15–250 characters that is not a link or a dateline.
     Old table layouts have no ``<h1>`` and a site-wide ``<title>``."""
@@ -100,6 +101,8 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
         text = clean_line(el.text_content())
         if not 15 <= len(text) <= 250 or el.xpath("ancestor-or-self::a | .//a"):
             continue
+        if sites and fold(text) in sites:
+            continue
         if looks_like_dateline(text):
             continue
         if best is not None and _inside(el, best):
@@ -122,10 +125,17 @@ def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
 
 
 def find_title(doc: HtmlElement, declared: str | None,
-               root: HtmlElement | None = None) -> HtmlElement | None:
+               root: HtmlElement | None = None,
+               site_names: tuple[str, ...] = ()) -> HtmlElement | None:
     """The heading that names the article: the one matching the page's declared
-    title, else the title-like line just before the container."""
+    title (not just its site-name part), else an element saying exactly the
+    declared title, else the title-like line just before the container."""
     want = fold(declared or "")
+    # "Title - Site name": the title is a head of the declared title, the site a tail.
+    cuts = [m.start() for m in _TITLE_SEPARATOR.finditer(declared or "")]
+    heads = {want} | {fold((declared or "")[:i]) for i in cuts}
+    tails = {fold((declared or "")[m.end():]) for m in _TITLE_SEPARATOR.finditer(declared or "")}
+    sites = frozenset(k for k in (*(fold(n) for n in site_names), *tails) if k and k != want)
     candidates = compiled("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")(doc)
     best: tuple[float, HtmlElement] | None = None
     for order, el in enumerate(candidates):
@@ -133,18 +143,48 @@ def find_title(doc: HtmlElement, declared: str | None,
         if not text or len(text) > 300:
             continue
         score = 0.0
-        if want and (text == want or (len(text) > 15 and text in want)):
+        if text in sites:
+            score -= 5  # the site's name in a header, repeated on every page
+        elif want and (text == want or (len(text) > 15 and text in want)):
             score += 10
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         score += {"h1": 3, "h2": 2}.get(tag, 1)
         score -= order * 0.01
         if best is None or score > best[0]:
             best = (score, el)
+    if best is None or best[0] < 10:
+        said = _saying(doc, frozenset(h for h in heads if len(h) >= 15))
+        if said is not None:
+            return said
     if (best is None or best[0] < 10) and root is not None:
-        near = _title_before(doc, root)
+        near = _title_before(doc, root, sites)
         if near is not None:
             return near
-    return best[1] if best else None
+    return best[1] if best and best[0] > 0 else None
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[-–—|:»]|::)\s+")
+
+
+def _saying(doc: HtmlElement, wants: frozenset[str]) -> HtmlElement | None:
+    """The first element of the body whose whole text is one of ``wants``
+    (folded), not a link: the longest wanted text first."""
+    if not wants:
+        return None
+    longest = max(len(w) for w in wants)
+    body = doc.find("body")
+    found: dict[str, HtmlElement] = {}
+    for el in (body if body is not None else doc).iter():
+        if not isinstance(el.tag, str) or el.tag in ("a", "title", "script", "style", "option") \
+                or not el.text or el.text.isspace():
+            continue  # (a title's text starts in its innermost element)
+        text = el.text_content()
+        if len(text) > 2 * longest + 40:
+            continue
+        key = fold(text)
+        if key in wants and key not in found and not el.xpath("ancestor::a"):
+            found[key] = el
+    return found[max(found, key=len)] if found else None
 
 
 def _when(text: str) -> tuple[object, bool] | None:

@@ -159,6 +159,10 @@ PRINT_COPY = WidgetRule(
     xpaths=(
         "//*[@style or @hidden or @aria-hidden][@hidden or @aria-hidden='true' or "
         "contains(translate(@style,' ',''),'display:none')]",
+        # Bootstrap's always-hidden classes (``hidden-xs``, ``d-none d-md-block``
+        # hide only at some widths and are not matched).
+        "//*[@class][contains(concat(' ', normalize-space(@class), ' '), ' hidden ') or "
+        "contains(concat(' ', normalize-space(@class), ' '), ' hide ')]",
     ),
 )
 
