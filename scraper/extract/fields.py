@@ -105,9 +105,9 @@ def _byline_near(page: Page) -> str | None:
         if len(raw) > 400:
             continue
         # an author box may hold several lines ("Tác giả: …", "Nguồn tin: …"): the first wins
-        lines = [b.clean for b in segment(el) if not b.blank and b.kind != "images"] \
+        texts = [b.clean for b in segment(el) if not b.blank and b.kind != "images"] \
             if len(el) else [clean_line(raw)]
-        for text in lines:
+        for text in texts:
             if not text or len(text) > 120:
                 continue
             name = parse_labelled_byline(text)
