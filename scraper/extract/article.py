@@ -24,7 +24,10 @@ class NotAnArticle(ValueError):
     """Raised by extraction when a page is not an article page.
 
     ``reason`` is a short, stable, machine-friendly label (``no-title``,
-    ``no-body``, ``listing``, ``empty``, ``binary``, …) counted in crawl stats.
+    ``no-body``, ``listing``, ``static_page``, ``empty``, ``binary``, …) counted
+    in crawl stats. ``listing``: a home page or a category listing;
+    ``static_page``: one of the portal's standing pages ("Giới thiệu", "Chức
+    năng nhiệm vụ", "Liên hệ", an undated page); neither is ever an article.
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:
