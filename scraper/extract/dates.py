@@ -8,7 +8,8 @@ Day first, always. Formats seen on district portals::
     Cập nhật lúc 16:48 - 15/01/2022
     Thứ Bảy, 15/01/2022 - 16:48
     15/01/2022
-    ngày 15 tháng 01 năm 2022
+    ngày 15 tháng 01 năm 2022 / 15 tháng 1, năm 2022
+    March 15, 2022 4:48 PM / 15 March 2022 / 15 Mar 2022   (English themes)
     2022-01-15T16:48:18+07:00            (meta, JSON-LD, <time datetime>)
 
 Pages that give no zone are Vietnam time (+07:00).
@@ -25,14 +26,22 @@ from scraper.extract.text import clean_line
 
 _TIME = r"(?P<H>\d{1,2})\s*(?::|h|giờ)\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?(?:\s*(?P<ampm>AM|PM|SA|CH))?"
 _DMY = r"(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})\s*[/\-.]\s*(?P<y>\d{4})"
-_WORDS = r"ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})"
+_WORDS = r"(?<!\d)(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s*,?\s+năm\s+(?P<y>\d{4})"
+_MONTHS = {name: n for n, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec")), start=1) for name in names}
+_MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ENGLISH_MDY = rf"\b(?P<mn>{_MONTH_NAME})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})"
+_ENGLISH_DMY = rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTH_NAME})\.?,?\s+(?P<y>\d{{4}})"
 _ZONE = re.compile(r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<zh>\d{1,2})(?::?(?P<zm>\d{2}))?", re.I)
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
 )
-_DATE_PATTERNS = [re.compile(_DMY), re.compile(_WORDS, re.I)]
+_DATE_PATTERNS = [re.compile(_DMY), re.compile(_WORDS, re.I), re.compile(_ENGLISH_MDY, re.I),
+                  re.compile(_ENGLISH_DMY, re.I)]
 _TIME_RE = re.compile(_TIME, re.I)
 
 
@@ -123,7 +132,9 @@ def parse_vietnamese_date(text: str) -> ParsedDate | None:
         return None
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(raw):
-            d = _valid(int(m["y"]), int(m["m"]), int(m["d"]))
+            groups = m.groupdict()
+            month = _MONTHS[groups["mn"].lower()] if groups.get("mn") else int(m["m"])
+            d = _valid(int(m["y"]), month, int(m["d"]))
             if d is None:
                 continue
             t = _time_near(raw, m.start(), m.end())
@@ -150,7 +161,9 @@ def looks_like_dateline(text: str) -> bool:
     if parsed is None:
         return False
     # A dateline carries few words besides the date itself.
-    rest = re.sub(_DMY, " ", line)
+    rest = line
+    for pattern in _DATE_PATTERNS:
+        rest = pattern.sub(" ", rest)
     rest = _TIME_RE.sub(" ", rest)
     rest = _ZONE.sub(" ", rest)
     words = [w for w in re.split(r"[\s,:()\-|]+", rest) if w]

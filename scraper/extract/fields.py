@@ -12,7 +12,9 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from scraper.extract.article import Article, Image
+from datetime import timedelta
+
+from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.extract.attachments import article_attachments
 from scraper.extract.authors import (
     looks_like_name,
@@ -48,7 +50,11 @@ def _pick_date(page: Page) -> ParsedDate | None:
         if visible is None and page.date_el.get("datetime"):
             visible = parse_iso(page.date_el.get("datetime") or "")
     if visible is None:
-        return (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+        declared = (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+        if declared is not None and declared.value.utcoffset() == timedelta(0):
+            # a time the page declares in UTC, shown as the portal's: the same instant
+            return ParsedDate(declared.value.astimezone(VIETNAM_TZ), declared.raw, declared.has_time)
+        return declared
     for declared in page.meta.published:
         if not declared.has_time:
             continue

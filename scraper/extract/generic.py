@@ -259,10 +259,23 @@ def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement 
             continue
         text = el.text_content()
         if len(text) <= 120 and looks_like_dateline(text):
-            if el.find(".//a") is not None or el.xpath("ancestor::a"):
+            if el.find(".//a") is not None or el.xpath("ancestor::a") or _dates_a_link(el):
                 continue  # "Tin cũ (10/01/2022)": a dated link of a list, not the dateline
             return _innermost(el, text)
     return None
+
+
+def _dates_a_link(el: HtmlElement) -> bool:
+    """``el`` dates a link of a list: it follows a link (``<a>…</a> <em>(28/03/2025)</em>``)
+    or sits in a list item or table row of one line that holds a link (a
+    layout table's row holding the whole page is not one)."""
+    prev = el.getprevious()
+    if prev is not None and (prev.tag == "a" or prev.find(".//a") is not None) \
+            and len(prev.text_content().split()) >= 6:  # a headline, not a category link
+        return True
+    for anc in el.iterancestors("li", "tr", "dd"):
+        return anc.find(".//a") is not None and _capped_span(anc.text_content(), 301) <= 300
+    return False
 
 
 #: Element siblings before the container looked at for a lead.
