@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
-
-from datetime import timedelta
 
 from scraper.extract.article import VIETNAM_TZ, Article, Image
 from scraper.extract.attachments import article_attachments
