@@ -34,8 +34,10 @@ _LOWER_OK = frozenset("và của tại - & – , . / ( )".split() + ["ảnh", "b
 _SENTENCE_END = re.compile(r"[,;:!?…]$|\./\.$")
 _SPLIT_PEOPLE = re.compile(r"\s*(?:,|;|\bvà\b|\s[-–]\s)\s*")
 _UNIT_WORDS = re.compile(
-    r"^(?:trung tâm|ttvh|phòng|ban|ubnd|đài|báo|văn phòng|hội|cổng|ttvh-tt|"
-    r"trung tam|vh-tt|vhtt)", re.I
+    r"^(?:trung tâm|ttvh|phòng|ban|ubnd|hđnd|đài|báo|văn phòng|hội|cổng|ttvh-tt|"
+    r"trung tam|vh-tt|vhtt|phường|xã|thị trấn|huyện|tỉnh|thành phố|thị xã|đảng ủy|đảng uỷ|"
+    r"huyện ủy|huyện uỷ|mặt trận|mttq|công an|trường|bệnh viện|chi cục|sở|"
+    r"bộ chỉ huy|ban chỉ huy|đoàn|trạm|cục|tt\b)", re.I
 )
 
 

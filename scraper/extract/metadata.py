@@ -143,6 +143,16 @@ def read_metadata(page: Page) -> Page:
             author = author.get("name") if kind in (None, "Person") else None
         if isinstance(author, str) and author.strip() and not meta.author:
             meta.author = clean_line(author)
+    if "dateCreated" in page.html or "datePublished" in page.html or "dc:created" in page.html:
+        # RDFa / microdata on any element (Drupal's schema:dateCreated, itemprop spans)
+        for value in compiled(
+                "/descendant::*[@content][not(self::meta)][contains(@property, 'dateCreated')"
+                " or contains(@property, 'datePublished') or contains(@property, 'dc:created')"
+                " or @itemprop='datePublished']/@content")(doc):
+            parsed = parse_iso(str(value))
+            if parsed:
+                meta.published.append(parsed)
+                break
     for t in compiled("/descendant::time[@datetime]/@datetime")(doc):
         parsed = parse_iso(str(t))
         if parsed:
