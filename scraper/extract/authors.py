@@ -28,6 +28,7 @@ _LABELLED = re.compile(
 _PARENS = re.compile(r"^\((?P<name>[^()]{2,80})\)$")
 #: A source given as a web address ("Theo baothanhhoa.vn").
 _DOMAIN = re.compile(r"^[\w.-]+\.[a-z]{2,}(?:/\S*)?$", re.I)
+_NAME_THEN_UNIT = re.compile(r"^(?P<name>[^()]{2,60}?)\s*\((?P<unit>[^()]{2,60})\)$")
 _TRAILING_UNIT = re.compile(r"\s*\([^()]*\)\s*$")
 #: Words allowed in lower case inside a signature.
 _LOWER_OK = frozenset("và của tại - & – , . / ( )".split() + ["ảnh", "bài", "tin"])
@@ -89,6 +90,10 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
         return parse_byline(m2["name"], emphasised=True)
     if looks_like_name(line, strict=not emphasised):
         return line.rstrip(".")
+    # "Đức Anh (Trung tâm VH-TT&TT huyện)": a name, then the writer's unit in brackets.
+    m3 = _NAME_THEN_UNIT.match(line)
+    if m3 and looks_like_name(m3["name"], strict=not emphasised) and _UNIT_WORDS.match(m3["unit"]):
+        return line
     # "Văn Hùng - Trung tâm VH-TT&TT huyện": a name, then the writer's unit.
     person, sep, unit = line.partition(" - ")
     if sep and len(unit) <= 60 and not _SENTENCE_END.search(unit) \

@@ -131,6 +131,11 @@ def _byline_near(page: Page) -> str | None:
     return None
 
 
+#: The CMS account that posted the page, not a writer: "admin", "Super User",
+#: "Quản trị viên", a bare login name.
+_ACCOUNT = re.compile(r"^\s*(?:super ?user|admin(?:istrator)?|quản trị(?: viên)?|ban biên tập|"
+                      r"biên tập viên|webmaster|editor|[a-z0-9_.\-]+)\s*$", re.I)
+
 _TITLE_PARTS = re.compile(r"\s+(?:[-–—|:»]|::)\s+")
 
 
@@ -237,6 +242,7 @@ def extract_fields(page: Page) -> Page:
             return other is not None and other.value.date() == parsed.value.date()
         return False
 
+    headers = [b for b in blocks if is_header(b)]
     blocks = [b for b in blocks if not is_header(b)]
 
     # Signature: the last text block, when it reads as a byline.
@@ -253,7 +259,8 @@ def extract_fields(page: Page) -> Page:
         break
     if author is None:
         author = _byline_near(page)
-    if author is None and page.meta.author and not _names_the_site(page.meta.author, page):
+    if author is None and page.meta.author and not _names_the_site(page.meta.author, page) \
+            and not _ACCOUNT.match(page.meta.author):
         author = page.meta.author
 
     images: list[Image] = []
@@ -305,7 +312,7 @@ def extract_fields(page: Page) -> Page:
         canonical_url=_canonical(page),
         title=title_text,
         body="\n\n".join(paragraphs),
-        body_html=_body_html(page, _own_element(signature)),
+        body_html=_body_html(page, [_own_element(b) for b in [signature, *headers]]),
         published=parsed.value if parsed else None,
         published_raw=parsed.raw if parsed else None,
         author=author,
@@ -345,15 +352,17 @@ def _path(root: HtmlElement, el: HtmlElement | None) -> list[int] | None:
     return path[::-1] if node is root and path else None
 
 
-def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
-    """The container's inner HTML without the title, the dateline and the
-    signature: event handlers and ``javascript:`` links removed, lazy images
+def _body_html(page: Page, left_out: list[HtmlElement | None] | None = None) -> str:
+    """The container's inner HTML without the title, the dateline, the
+    signature and the other header lines left out of the body: event handlers and ``javascript:`` links removed, lazy images
     given their real file, every link and source absolute."""
     root = page.root
     if root is None:
         return ""
     base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
-    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, signature)) if p]
+    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, *(left_out or [])))
+             if p]
+    paths.sort(key=len)  # an element before anything inside it
     clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
     targets = []
     for path in paths:

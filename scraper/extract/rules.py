@@ -91,13 +91,26 @@ RELATED = WidgetRule(
             "Tin mới", "Tin mới nhất", "Tin mới cập nhật", "Bài viết mới", "Tin đọc nhiều",
             "Tin xem nhiều", "Tin nổi bật", "Lưu trữ", "Các tin đã đưa", "Những tin mới hơn",
             "Những tin cũ hơn", "Tin mới hơn", "Tin cũ hơn", "Tin cùng loại", "Tin bài khác",
-            "Các tin cũ hơn", "Tin tức khác", "Bài viết khác", "Các tin bài khác"),
+            "Các tin cũ hơn", "Tin tức khác", "Bài viết khác", "Các tin bài khác", "Có liên quan",
+            "Bài viết có liên quan", "Bài liên quan", "Tin bài liên quan", "Related",
+            "Related posts", "Related articles", "Tin cùng danh mục", "Bài viết cùng chuyên mục"),
     sweep=True,
 )
 
 SHARE_PRINT = WidgetRule(
     name="share_print",
     group="navigation",
+    # Share and print buttons by where they lead (their titles repeat this or
+    # name other articles: "Chia sẻ: <title>", "In bài: <title>").
+    xpaths=(
+        "//a[contains(@href, 'sharer') or contains(@href, 'twitter.com/intent')"
+        " or contains(@href, 'twitter.com/share') or contains(@href, 'sp.zalo.me')"
+        " or contains(@href, '?share=') or contains(@href, 'linkedin.com/share')"
+        " or contains(@href, 'window.print') or contains(@onclick, 'print')"
+        " or contains(@href, 'PrintArticle') or contains(@href, '/print/')"
+        " or contains(@href, 'print=1')]",
+    ),
+    needs=("share", "print", "Print", "zalo"),
     classes=("news-tools", "share", "social", "addthis", "sharethis", "toolbar", "print-bar",
                  "print-tool"),
     labels=("In bài viết", "Gửi email", "Chia sẻ", "In trang", "Bản in"),

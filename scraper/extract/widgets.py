@@ -106,8 +106,17 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         if isinstance(el, etree._Comment):
             drop_element(el)
         elif el.getparent() is not None and not contains_any(el, protected):
+            parent = el.getparent()
             drop_element(el)
             page.removed[rule.name] += 1
+            # the box the widget leaves with nothing but separators ("In | Chia sẻ")
+            while parent is not None and parent.tag not in ("body", "html") \
+                    and _SEPARATORS.fullmatch(parent.text_content()) \
+                    and next(parent.iter("img"), None) is None \
+                    and not contains_any(parent, protected):
+                up = parent.getparent()
+                drop_element(parent)
+                parent = up
 
     by_tag = {tag: rule for rule in rules for tag in rule.tags}
     if by_tag:
@@ -140,6 +149,7 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         drop(el, rule)
 
 
+_SEPARATORS = re.compile(r"[\s|/•·:,\-–]*[|/•·:,\-–][\s|/•·:,\-–]*")
 _NAMES = etree.XPath("//@class | //@id")
 _NAMES_IN = etree.XPath(".//@class | .//@id")
 
