@@ -123,6 +123,10 @@ def _byline_near(page: Page) -> str | None:
     nxt = root.getnext() if root is not None else None
     while nxt is not None and not isinstance(nxt.tag, str):
         nxt = nxt.getnext()
+    if nxt is not None:
+        beside = _name_beside_avatar(nxt)
+        if beside:
+            return beside
     if nxt is not None and nxt.find(".//a") is None:
         lines = [b for b in segment(nxt) if not b.blank]
         if len(lines) == 1 and lines[0].kind == "text" and len(lines[0].clean) <= 60 \
@@ -165,6 +169,30 @@ def _names_the_site(name: str, page: Page) -> bool:
 
 #: Parts of a portal's host name that name no place.
 _HOST_WORDS = frozenset(("www", "gov", "portal", "cong", "congthongtin", "egov", "web"))
+
+
+#: A source line, not a writer: "Nguồn: …", "Nguồn tin: …", "Theo …".
+_SOURCE_LINE = re.compile(r"^\(?\s*(?:nguồn(?: tin)?\s*:|theo\s)", re.I)
+
+_AVATAR = re.compile(r"avatar|rounded-circle|author|user", re.I)
+
+
+def _name_beside_avatar(box: HtmlElement) -> str | None:
+    """The writer's name printed beside a small portrait (``<img class=
+    "rounded-circle" width="25"> <span>Lò Thị Mai</span>``) in the row after
+    the body."""
+    for img in box.iter("img"):
+        small = any((img.get(a) or "").isdigit() and int(img.get(a) or 0) <= 64
+                    for a in ("width", "height"))
+        if not (small or _AVATAR.search((img.get("class") or "") + " " + (img.get("src") or ""))):
+            continue
+        text = clean_line(img.tail or "")
+        sib = img.getnext()
+        if not text and sib is not None and sib.tag != "a":
+            text = clean_line(sib.text_content())
+        if text and len(text) <= 60 and looks_like_name(text, strict=True):
+            return text
+    return None
 
 
 def _is_caption(block: Block) -> bool:
@@ -257,6 +285,16 @@ def extract_fields(page: Page) -> Page:
         if author:
             signature = block
         break
+    source: Block | None = None
+    if signature is not None and _SOURCE_LINE.match(signature.clean):
+        # "Thực hiện: Kim Ngân" then "Nguồn: Công an xã": the writer is the line
+        # before the source; both leave the body
+        i = next(n for n, b in enumerate(blocks) if b is signature)
+        before = blocks[i - 1] if i > 0 else None
+        writer = parse_byline(before.text, emphasised=_is_set_apart(before)) \
+            if before is not None and before.kind == "text" else None
+        if before is not None and writer and not _SOURCE_LINE.match(before.clean):
+            source, signature, author = signature, before, writer
     if author is None:
         author = _byline_near(page)
     if author is None and page.meta.author and not _names_the_site(page.meta.author, page) \
@@ -269,7 +307,7 @@ def extract_fields(page: Page) -> Page:
     expecting_caption = False
     last_images: Block | None = None
     for i, block in enumerate(blocks):
-        if block is signature:
+        if block is signature or block is source:
             continue
         if block.kind == "images":
             last_images = block
@@ -283,7 +321,8 @@ def extract_fields(page: Page) -> Page:
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        following = next((b for b in blocks[i + 1:] if b is not signature), None)
+        following = next((b for b in blocks[i + 1:] if b is not signature and b is not source),
+                         None)
         if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)
                                   or _plain_caption(block, following)):
             caption = block.clean
@@ -312,7 +351,7 @@ def extract_fields(page: Page) -> Page:
         canonical_url=_canonical(page),
         title=title_text,
         body="\n\n".join(paragraphs),
-        body_html=_body_html(page, [_own_element(b) for b in [signature, *headers]]),
+        body_html=_body_html(page, [_own_element(b) for b in [signature, source, *headers]]),
         published=parsed.value if parsed else None,
         published_raw=parsed.raw if parsed else None,
         author=author,

@@ -91,12 +91,12 @@ def _title_before(doc: HtmlElement, root: HtmlElement,
         if inside:
             if not _inside(el, root):
                 break
-            if tag not in ("h1", "h2", "h3", "h4"):
-                if _span(el.text_content()) >= 80 or _span(el.tail) >= 80:
-                    break  # the body has begun
-                continue
+            if tag not in ("h1", "h2", "h3", "h4") \
+                    and (_span(el.text_content()) >= 80 or _span(el.tail) >= 80):
+                break  # the body has begun
         cls = (el.get("class") or "").lower() if tag else ""
-        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls:
+        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls \
+                and "bold" not in cls and "headline" not in cls and "heading" not in cls:
             continue
         text = clean_line(el.text_content())
         if not 15 <= len(text) <= 250 or el.xpath("ancestor-or-self::a | .//a"):
@@ -209,7 +209,7 @@ def _dateline_above(title: HtmlElement) -> HtmlElement | None:
             if not isinstance(sib.tag, str) or sib.tag in ("script", "style", "a"):
                 continue
             text = sib.text_content()
-            if len(text) <= 120 and looks_like_dateline(text) and sib.find(".//a") is None:
+            if len(text) <= 120 and looks_like_dateline(text) and _own_links_only(sib):
                 return _innermost(sib, text)
             if _span(text) > 120:
                 return None  # past a block of text: no longer the title's box
@@ -218,6 +218,20 @@ def _dateline_above(title: HtmlElement) -> HtmlElement | None:
             break
         node = parent
     return None
+
+
+def _own_links_only(el: HtmlElement) -> bool:
+    """``el`` links nowhere but to its own page or section: a category badge
+    ("Môi trường") or the date as a link to the article itself (``href=""``,
+    ``#``), never a headline of another article or a date linking elsewhere."""
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href in ("", "#"):
+            continue
+        text = a.text_content()
+        if len(text.split()) >= 6 or looks_like_dateline(text):
+            return False
+    return True
 
 
 def _innermost(el: HtmlElement, text: str) -> HtmlElement:

@@ -328,7 +328,12 @@ def _short_label_key(text: str) -> str:
 
 def _label_key_of(text: str) -> str:
     ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
+    key = " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
+    # a count beside the label: "3 Bình luận", "Bình luận (3)"
+    return _COUNT.sub("", key) if _COUNT.search(key) else key
+
+
+_COUNT = re.compile(r"^\(?\d{1,5}\)?\s+(?=[a-z])|(?<=[a-z])\s*\(\d{1,5}\)$")
 
 
 def _line_keys(labels: tuple[str, ...]) -> str:
