@@ -393,6 +393,11 @@ def write_report(cases: list[Case], table: dict[str, dict[str, Any]],
     # A quick run never overwrites the real results.
     out = RESULTS.with_name("extract-quick.md") if QUICK else RESULTS
     out.parent.mkdir(parents=True, exist_ok=True)
+    # bench/generic_bench.py's section (between its markers) is kept.
+    old = out.read_text("utf-8") if out.exists() else ""
+    start, end = "<!-- generic-bench -->", "<!-- /generic-bench -->"
+    if start in old and end in old:
+        lines += ["", old[old.index(start):old.index(end) + len(end)], ""]
     out.write_text("\n".join(lines), "utf-8")
     print(f"wrote {out.relative_to(ROOT)}")
 
