@@ -73,6 +73,7 @@ def _named_weekday(text: str) -> int | None:
         return int(m["t"][1]) - 2
     return 6
 _TIME_RE = re.compile(_TIME, re.I)
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ def parse_iso(text: str) -> ParsedDate | None:
 def parse_vietnamese_date(text: str) -> ParsedDate | None:
     """The first day-first date in ``text``, with the clock time beside it if any."""
     raw = clean_line(text)
-    if not raw:
-        return None
+    if not raw or _DIGIT.search(raw) is None:
+        return None  # every date has digits (the year at least)
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(raw):
             groups = m.groupdict()
@@ -199,7 +200,7 @@ _TODAY = re.compile(r"\W*(?:hôm nay|hom nay|today)\b", re.I)
 def looks_like_dateline(text: str) -> bool:
     """A short line that is a timestamp and nothing else (not a body sentence)."""
     line = clean_line(text)
-    if not line or len(line) > 80 or _TODAY.match(line):
+    if not line or len(line) > 80 or _TODAY.match(line) or _DIGIT.search(line) is None:
         return False
     parsed = parse_vietnamese_date(line)
     if parsed is None:
