@@ -116,7 +116,3 @@ def _links_elsewhere(html: str, text: str) -> bool:
                 return True
             i = html.find(needle, i + 1)
     return False
-
-
-def _inside(el: HtmlElement, ancestor: HtmlElement | None) -> bool:
-    return ancestor is not None and any(x is ancestor for x in el.iterancestors())

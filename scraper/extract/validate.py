@@ -31,11 +31,13 @@ _STATIC_TITLES = re.compile(r"^(?:" + "|".join(fold(t) for t in (
     "Chính sách bảo mật", "Điều khoản sử dụng", "Tổ chức bộ máy", "Tổng quan", "About",
     "Contact", "Sitemap",
 )) + r")\b")
-#: URL path segments of standing pages.
+#: Paths of standing pages: the section at the top of the site (after a
+#: language code or SharePoint's ``/portal/Pages/``), never a news item's slug
+#: deeper down ("/tin-tuc/gioi-thieu-san-pham-ocop-12.html" is news).
 _STATIC_PATH = re.compile(
-    r"/(?:about|gioi-?thieu[^/]*|lien-?he|contact|sitemap|so-?do[^/]*|chuc-?nang[^/]*|"
-    r"co-?cau[^/]*|lich-?su[^/]*|ban-?bien-?tap|danh-?ba[^/]*)(?:/|\.html?$|\.aspx$|\.php$|$)",
-    re.I)
+    r"^/(?:[a-z]{2}/)?(?:portal/pages/)?(?:about|gioi-?thieu[^/]*|lien-?he|contact|sitemap|"
+    r"so-?do[^/]*|chuc-?nang[^/]*|co-?cau[^/]*|lich-?su[^/]*|ban-?bien-?tap|danh-?ba[^/]*)"
+    r"(?:/|\.html?$|\.aspx$|\.php$|$)", re.I)
 
 
 def is_static_page(title: str, url: str, breadcrumb: list[str]) -> bool:
