@@ -128,13 +128,15 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         for xp in rule.xpaths:
             for el in compiled(_rule_path(xp, scope.getparent() is not None))(scope):
                 drop(el, rule)
-    by_class, pattern = _class_matcher(rules)
+    by_class, pattern, seen = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
     if pattern is not None:
         names = _NAMES(scope) if scope.getparent() is None else _NAMES_IN(scope)
-        # A page repeats its class values (item, row, col-md-4 …): each
-        # distinct value is matched once.
-        seen: dict[str, WidgetRule | None] = {}
+        # A page repeats its class values (item, row, col-md-4 …), and so do
+        # the pages of one portal: each distinct value is matched once (the
+        # answers are kept with the rules' pattern, a bounded memo).
+        if len(seen) > _SEEN_MAX:
+            seen.clear()
         for value in names:  # class and id values (cheaper than element proxies)
             if value in seen:
                 hit = seen[value]
@@ -187,16 +189,23 @@ def _rule_path(xpath: str, inside: bool) -> str:
                                                      else " /descendant::"), path).strip()
 
 
+#: Distinct class/id values remembered per set of rules before the memo is emptied.
+_SEEN_MAX = 20000
+
+
 @lru_cache(maxsize=32)
-def _class_matcher(rules: tuple[WidgetRule, ...]) -> tuple[list[WidgetRule], re.Pattern[str] | None]:
+def _class_matcher(rules: tuple[WidgetRule, ...]
+                   ) -> tuple[list[WidgetRule], re.Pattern[str] | None,
+                              dict[str, WidgetRule | None]]:
     """One regex over every rule's class/id fragments; the group that matched
-    names the rule (the leftmost fragment in the names decides)."""
+    names the rule (the leftmost fragment in the names decides); and the memo
+    of the values already matched (value → rule or None)."""
     with_classes = [rule for rule in rules if rule.classes]
     if not with_classes:
-        return with_classes, None
+        return with_classes, None, {}
     branches = (f"(?P<r{i}>{'|'.join(re.escape(f) for f in rule.classes)})"
                 for i, rule in enumerate(with_classes))
-    return with_classes, re.compile("|".join(branches))
+    return with_classes, re.compile("|".join(branches)), {}
 
 
 #: Longest widget label (characters) that ``apply_labels`` recognises, with room
