@@ -24,7 +24,10 @@ class NotAnArticle(ValueError):
     """Raised by extraction when a page is not an article page.
 
     ``reason`` is a short, stable, machine-friendly label (``no-title``,
-    ``no-body``, ``listing``, ``empty``, ``binary``, …) counted in crawl stats.
+    ``no-body``, ``listing``, ``static_page``, ``empty``, ``binary``, …) counted
+    in crawl stats. ``listing``: a home page or a category listing;
+    ``static_page``: one of the portal's standing pages ("Giới thiệu", "Chức
+    năng nhiệm vụ", "Liên hệ", an undated page); neither is ever an article.
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -45,6 +48,21 @@ class Image:
     alt: str | None = None
     #: 0-based position among the article's images.
     position: int = 0
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document the article links to as its attachment (a decision, a plan,
+    a report), in the order the page lists it. The link is recorded; the
+    file itself is not fetched by extraction."""
+
+    #: Absolute URL of the document (or of the portal's download link for it).
+    url: str
+    #: The document's name as the page shows it (link text, else the file name).
+    name: str
+    #: Type from the file's extension, lower case: ``pdf``, ``doc``, ``docx``,
+    #: ``xls``, ``xlsx``, ``odt``, ``ods``, ``ppt``, ``pptx``, ``rar``, ``zip``.
+    type: str
 
 
 @dataclass
@@ -91,6 +109,10 @@ class Article:
     extractor_version: str = ""
     #: Non-fatal problems met while extracting (``no-author``, ``no-date`` …).
     warnings: list[str] = field(default_factory=list)
+    #: Documents attached to the article (``Tài liệu đính kèm``, ``File đính
+    #: kèm``, links to PDF/DOC/DOCX/XLS/XLSX/ODT files in the article's column),
+    #: in page order, one per URL. Their lists never enter ``body``.
+    attachments: tuple[Attachment, ...] = ()
 
     # ------------------------------------------------------------------ hashes
     def content_hash(self) -> str:
@@ -132,4 +154,8 @@ class Article:
         values["images"] = [
             img if isinstance(img, Image) else Image(**img) for img in values.get("images", [])
         ]
+        values["attachments"] = tuple(
+            a if isinstance(a, Attachment) else Attachment(**a)
+            for a in values.get("attachments", ()) or ()
+        )
         return cls(**values)

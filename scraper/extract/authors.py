@@ -21,21 +21,24 @@ import re
 from scraper.extract.text import clean_line
 
 _LABELLED = re.compile(
-    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|bài và ảnh|bài, ảnh|bài|tin và ảnh|tin, ảnh|"
+    r"^\(?\s*(?P<label>tác giả|tác gỉa|người viết|nguồn tin|thực hiện|bài và ảnh|bài, ảnh|bài|tin và ảnh|tin, ảnh|"
     r"tin|ảnh|nguồn|theo|pv|phóng viên|btv)\s*(?P<sep>[:.]?)\s*(?P<name>.+?)\s*\)?$",
     re.I,
 )
 _PARENS = re.compile(r"^\((?P<name>[^()]{2,80})\)$")
 #: A source given as a web address ("Theo baothanhhoa.vn").
 _DOMAIN = re.compile(r"^[\w.-]+\.[a-z]{2,}(?:/\S*)?$", re.I)
+_NAME_THEN_UNIT = re.compile(r"^(?P<name>[^()]{2,60}?)\s*\((?P<unit>[^()]{2,60})\)$")
 _TRAILING_UNIT = re.compile(r"\s*\([^()]*\)\s*$")
 #: Words allowed in lower case inside a signature.
 _LOWER_OK = frozenset("và của tại - & – , . / ( )".split() + ["ảnh", "bài", "tin"])
 _SENTENCE_END = re.compile(r"[,;:!?…]$|\./\.$")
 _SPLIT_PEOPLE = re.compile(r"\s*(?:,|;|\bvà\b|\s[-–]\s)\s*")
 _UNIT_WORDS = re.compile(
-    r"^(?:trung tâm|ttvh|phòng|ban|ubnd|đài|báo|văn phòng|hội|cổng|ttvh-tt|"
-    r"trung tam|vh-tt|vhtt)", re.I
+    r"^(?:trung tâm|ttvh|phòng|ban|ubnd|hđnd|đài|báo|văn phòng|hội|cổng|ttvh-tt|"
+    r"trung tam|vh-tt|vhtt|phường|xã|thị trấn|huyện|tỉnh|thành phố|thị xã|đảng ủy|đảng uỷ|"
+    r"huyện ủy|huyện uỷ|mặt trận|mttq|công an|trường|bệnh viện|chi cục|sở|"
+    r"bộ chỉ huy|ban chỉ huy|đoàn|trạm|cục|tt\b)", re.I
 )
 
 
@@ -87,6 +90,10 @@ def parse_byline(text: str, *, emphasised: bool) -> str | None:
         return parse_byline(m2["name"], emphasised=True)
     if looks_like_name(line, strict=not emphasised):
         return line.rstrip(".")
+    # "Đức Anh (Trung tâm VH-TT&TT huyện)": a name, then the writer's unit in brackets.
+    m3 = _NAME_THEN_UNIT.match(line)
+    if m3 and looks_like_name(m3["name"], strict=not emphasised) and _UNIT_WORDS.match(m3["unit"]):
+        return line
     # "Văn Hùng - Trung tâm VH-TT&TT huyện": a name, then the writer's unit.
     person, sep, unit = line.partition(" - ")
     if sep and len(unit) <= 60 and not _SENTENCE_END.search(unit) \

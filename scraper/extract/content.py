@@ -5,15 +5,18 @@ of headlines is rejected here."""
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 from lxml.html import HtmlElement
 
 from scraper.extract import generic, shape
 from scraper.extract.article import NotAnArticle
-from scraper.extract.blocks import segment
+from scraper.extract.blocks import Block, segment
 from scraper.extract.metadata import read_breadcrumb
 from scraper.extract.page import Page
 from scraper.extract.profiles import PROFILES, detect_match
-from scraper.extract.text import clean_line
+from scraper.extract.text import clean_line, fold
 from scraper.extract.xpaths import compiled
 
 
@@ -56,13 +59,60 @@ def find_content(page: Page) -> Page:
     doc = page.need_doc()
     if page.profile is None:
         page.root = generic.find_root(doc)
-        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root)
+        page.title_el = generic.find_title(doc, page.meta.declared_title, page.root,
+                                           tuple(page.meta.site_names))
         page.date_el = generic.find_dateline(doc, page.title_el)
     if page.root is None:
         raise NotAnArticle("no-content", "no article text found")
     page.blocks = segment(page.root)
     if page.profile is None:
-        lead = generic.find_lead(page.root, page.title_el, page.date_el)
-        if lead is not None:
+        for lead in reversed(generic.find_leads(page.root, page.title_el, page.date_el)):
             page.blocks = segment(lead) + page.blocks
+    if _lists_headlines(page):
+        raise NotAnArticle("listing", "a section's page listing headlines")
     return page
+
+
+def _lists_headlines(page: Page) -> bool:
+    """A listing's last page with one or two items looks like a short article:
+    its heading is a section's name (the text of a link to another page: the
+    menu's, the breadcrumb's) and its text opens with a headline linking
+    elsewhere. An article's heading is its own title and its text opens with
+    prose."""
+    if page.title_el is None:
+        return False
+    opening = [b for b in page.blocks if not b.blank and b.kind != "images"][:2]
+    if not any(_is_headline(b) for b in opening):
+        return False
+    title = clean_line(page.title_el.text_content())
+    if not title:
+        return False
+    if fold(title) in {fold(c) for c in page.meta.breadcrumb[1:]}:
+        return True
+    return _links_elsewhere(page.html, title)
+
+
+def _is_headline(block: Block) -> bool:
+    el = block.element
+    if el is None or len(block.clean.split()) < 4:
+        return False
+    links = [el] if el.tag == "a" else list(el.iterancestors("a")) or list(el.iter("a"))
+    linked = sum(len(clean_line(a.text_content())) for a in links if a.get("href"))
+    return bool(links) and linked >= 0.7 * len(block.clean)  # (a date may follow)
+
+
+_HREF = re.compile(r"""<a\b[^<>]*?\bhref\s*=\s*["']?([^"'\s>]+)[^<>]*>\s*$""", re.I)
+
+
+def _links_elsewhere(html: str, text: str) -> bool:
+    """Whether the page's markup has a link whose whole text is ``text`` (a
+    section's name in the menu, possibly this very section)."""
+    for needle in {text, escape(text, quote=False)}:
+        i = html.find(needle)
+        while i != -1:
+            after = html[i + len(needle):i + len(needle) + 40].lstrip()
+            m = _HREF.search(html, max(0, i - 400), i) if after.lower().startswith("</a") else None
+            if m and not m.group(1).startswith(("#", "javascript")):
+                return True
+            i = html.find(needle, i + 1)
+    return False

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urljoin
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from scraper.extract.article import Article, Image
+from scraper.extract.article import VIETNAM_TZ, Article, Image
+from scraper.extract.attachments import article_attachments
 from scraper.extract.authors import (
     looks_like_name,
     parse_byline,
@@ -47,7 +49,11 @@ def _pick_date(page: Page) -> ParsedDate | None:
         if visible is None and page.date_el.get("datetime"):
             visible = parse_iso(page.date_el.get("datetime") or "")
     if visible is None:
-        return (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+        declared = (page.meta.published[0] if page.meta.published else None) or page.meta.print_date
+        if declared is not None and declared.value.utcoffset() == timedelta(0):
+            # a time the page declares in UTC, shown as the portal's: the same instant
+            return ParsedDate(declared.value.astimezone(VIETNAM_TZ), declared.raw, declared.has_time)
+        return declared
     for declared in page.meta.published:
         if not declared.has_time:
             continue
@@ -100,22 +106,92 @@ def _byline_near(page: Page) -> str | None:
             if sib is not None and sib is not root and isinstance(sib.tag, str):
                 candidates.append(sib)
     for el in candidates:
-        text = clean_line(el.text_content())
-        if not text or len(text) > 120 or "\n" in text:
+        raw = el.text_content()
+        if len(raw) > 400:
             continue
-        name = parse_labelled_byline(text)
-        if name:
-            return name
+        # an author box may hold several lines ("Tác giả: …", "Nguồn tin: …"): the first wins
+        texts = [b.clean for b in segment(el) if not b.blank and b.kind != "images"] \
+            if len(el) else [clean_line(raw)]
+        for text in texts:
+            if not text or len(text) > 120:
+                continue
+            name = parse_labelled_byline(text)
+            if name:
+                return name
     # An unlabelled signature right after the container, set apart (bold or
     # right-aligned) and shaped like a name: <div class="author"><b>Văn Hùng</b></div>.
     nxt = root.getnext() if root is not None else None
     while nxt is not None and not isinstance(nxt.tag, str):
         nxt = nxt.getnext()
+    if nxt is not None:
+        beside = _name_beside_avatar(nxt)
+        if beside:
+            return beside
     if nxt is not None and nxt.find(".//a") is None:
         lines = [b for b in segment(nxt) if not b.blank]
         if len(lines) == 1 and lines[0].kind == "text" and len(lines[0].clean) <= 60 \
                 and _is_set_apart(lines[0]) and looks_like_name(lines[0].clean, strict=True):
             return lines[0].clean
+    return None
+
+
+#: The CMS account that posted the page, not a writer: "admin", "Super User",
+#: "Quản trị viên", a bare login name.
+_ACCOUNT = re.compile(r"^\s*(?:super ?user|admin(?:istrator)?|quản trị(?: viên)?|ban biên tập|"
+                      r"biên tập viên|webmaster|editor|[a-z0-9_.\-]+)\s*$", re.I)
+
+_TITLE_PARTS = re.compile(r"\s+(?:[-–—|:»]|::)\s+")
+
+
+def _names_the_site(name: str, page: Page) -> bool:
+    """Whether a declared author is the portal itself: equal to, or part of, the
+    site's name (``og:site_name``, the ``<title>``'s other parts, the
+    publisher), or made of the words of the portal's host name
+    (``HĐND-UBND xã Xuân Đông`` on ``xuandong.dongnai.gov.vn``)."""
+    key = fold(name)
+    if not key:
+        return True
+    sites = list(page.meta.site_names)
+    if page.meta.page_title:
+        parts = _TITLE_PARTS.split(page.meta.page_title)
+        if len(parts) > 1:
+            sites += parts
+    for site in sites:
+        other = fold(site)
+        if other and fold(page.meta.declared_title or "") != other \
+                and (key == other or key in other or other in key):
+            return True
+    squeezed = re.sub(r"[^a-z0-9]", "", key)
+    host = urlsplit(page.url).hostname or ""
+    labels = [h for h in host.split(".") if len(h) >= 4 and h not in _HOST_WORDS]
+    return any(h in squeezed for h in labels)
+
+
+#: Parts of a portal's host name that name no place.
+_HOST_WORDS = frozenset(("www", "gov", "portal", "cong", "congthongtin", "egov", "web"))
+
+
+#: A source line, not a writer: "Nguồn: …", "Nguồn tin: …", "Theo …".
+_SOURCE_LINE = re.compile(r"^\(?\s*(?:nguồn(?: tin)?\s*:|theo\s)", re.I)
+
+_AVATAR = re.compile(r"avatar|rounded-circle|author|user", re.I)
+
+
+def _name_beside_avatar(box: HtmlElement) -> str | None:
+    """The writer's name printed beside a small portrait (``<img class=
+    "rounded-circle" width="25"> <span>Lò Thị Mai</span>``) in the row after
+    the body."""
+    for img in box.iter("img"):
+        small = any((img.get(a) or "").isdigit() and int(img.get(a) or 0) <= 64
+                    for a in ("width", "height"))
+        if not (small or _AVATAR.search((img.get("class") or "") + " " + (img.get("src") or ""))):
+            continue
+        text = clean_line(img.tail or "")
+        sib = img.getnext()
+        if not text and sib is not None and sib.tag != "a":
+            text = clean_line(sib.text_content())
+        if text and len(text) <= 60 and looks_like_name(text, strict=True):
+            return text
     return None
 
 
@@ -139,6 +215,23 @@ def _under_image(block: Block, images: Block | None, root: HtmlElement | None) -
     if box is None or box is root or (root is not None and _is_ancestor(box, root)):
         return False
     return len(clean_line(box.text_content())) <= 2 * _CAPTION_MAX
+
+
+_PHOTO_WORDS = re.compile(r"^\(?\s*(?:ảnh|hình ảnh|hình|photo)\b", re.I)
+_SENTENCE_STOP = re.compile(r"[.:;!?…]$")
+
+
+def _plain_caption(block: Block, following: Block | None) -> bool:
+    """A caption with no markup of its own: a short plain line right after an
+    image-only paragraph and before more of the body (Word/CKEditor bodies:
+    ``<p><img></p><p>Hình ảnh vườn cây ăn quả</p>``), that names a picture
+    ("Ảnh: …", "Hình ảnh …") or is not a sentence (no closing stop)."""
+    text = block.clean
+    if block.kind != "text" or not 12 <= len(text) <= 200 or following is None:
+        return False
+    if _PHOTO_WORDS.match(text):
+        return True
+    return not _SENTENCE_STOP.search(text) and len(text.split()) >= 3
 
 
 def _is_ancestor(a: HtmlElement, b: HtmlElement) -> bool:
@@ -177,6 +270,7 @@ def extract_fields(page: Page) -> Page:
             return other is not None and other.value.date() == parsed.value.date()
         return False
 
+    headers = [b for b in blocks if is_header(b)]
     blocks = [b for b in blocks if not is_header(b)]
 
     # Signature: the last text block, when it reads as a byline.
@@ -191,9 +285,20 @@ def extract_fields(page: Page) -> Page:
         if author:
             signature = block
         break
+    source: Block | None = None
+    if signature is not None and _SOURCE_LINE.match(signature.clean):
+        # "Thực hiện: Kim Ngân" then "Nguồn: Công an xã": the writer is the line
+        # before the source; both leave the body
+        i = next(n for n, b in enumerate(blocks) if b is signature)
+        before = blocks[i - 1] if i > 0 else None
+        writer = parse_byline(before.text, emphasised=_is_set_apart(before)) \
+            if before is not None and before.kind == "text" else None
+        if before is not None and writer and not _SOURCE_LINE.match(before.clean):
+            source, signature, author = signature, before, writer
     if author is None:
         author = _byline_near(page)
-    if author is None and page.meta.author:
+    if author is None and page.meta.author and not _names_the_site(page.meta.author, page) \
+            and not _ACCOUNT.match(page.meta.author):
         author = page.meta.author
 
     images: list[Image] = []
@@ -201,8 +306,8 @@ def extract_fields(page: Page) -> Page:
     run: list[int] = []  # indexes into images of the current run
     expecting_caption = False
     last_images: Block | None = None
-    for block in blocks:
-        if block is signature:
+    for i, block in enumerate(blocks):
+        if block is signature or block is source:
             continue
         if block.kind == "images":
             last_images = block
@@ -216,7 +321,10 @@ def extract_fields(page: Page) -> Page:
                 images.append(Image(url=url, alt=ref.alt, position=len(images)))
             expecting_caption = bool(run)
             continue
-        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)):
+        following = next((b for b in blocks[i + 1:] if b is not signature and b is not source),
+                         None)
+        if expecting_caption and (_is_caption(block) or _under_image(block, last_images, page.root)
+                                  or _plain_caption(block, following)):
             caption = block.clean
             for n in run:
                 images[n] = Image(images[n].url, caption, images[n].alt, images[n].position)
@@ -243,7 +351,7 @@ def extract_fields(page: Page) -> Page:
         canonical_url=_canonical(page),
         title=title_text,
         body="\n\n".join(paragraphs),
-        body_html=_body_html(page, _own_element(signature)),
+        body_html=_body_html(page, [_own_element(b) for b in [signature, source, *headers]]),
         published=parsed.value if parsed else None,
         published_raw=parsed.raw if parsed else None,
         author=author,
@@ -253,6 +361,7 @@ def extract_fields(page: Page) -> Page:
         language=page.meta.language or "vi",
         extractor=name,
         extractor_version=version,
+        attachments=article_attachments(page),
     )
     del doc
     return page
@@ -282,15 +391,17 @@ def _path(root: HtmlElement, el: HtmlElement | None) -> list[int] | None:
     return path[::-1] if node is root and path else None
 
 
-def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
-    """The container's inner HTML without the title, the dateline and the
-    signature: event handlers and ``javascript:`` links removed, lazy images
+def _body_html(page: Page, left_out: list[HtmlElement | None] | None = None) -> str:
+    """The container's inner HTML without the title, the dateline, the
+    signature and the other header lines left out of the body: event handlers and ``javascript:`` links removed, lazy images
     given their real file, every link and source absolute."""
     root = page.root
     if root is None:
         return ""
     base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
-    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, signature)) if p]
+    paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, *(left_out or [])))
+             if p]
+    paths.sort(key=len)  # an element before anything inside it
     clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
     targets = []
     for path in paths:

@@ -74,7 +74,8 @@ def find_root(doc: HtmlElement) -> HtmlElement | None:
 _TITLE_TAGS = frozenset(("h1", "h2", "h3", "h4", "b", "strong", "font"))
 
 
-def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
+def _title_before(doc: HtmlElement, root: HtmlElement,
+                  sites: frozenset[str] = frozenset()) -> HtmlElement | None:
     """The title-like line nearest before the article's container: a heading or
     a bold / big-font line of 15–250 characters that is not a link or a dateline.
     Old table layouts have no ``<h1>`` and a site-wide ``<title>``."""
@@ -90,15 +91,17 @@ def _title_before(doc: HtmlElement, root: HtmlElement) -> HtmlElement | None:
         if inside:
             if not _inside(el, root):
                 break
-            if tag not in ("h1", "h2", "h3", "h4"):
-                if _span(el.text_content()) >= 80 or _span(el.tail) >= 80:
-                    break  # the body has begun
-                continue
+            if tag not in ("h1", "h2", "h3", "h4") \
+                    and (_span(el.text_content()) >= 80 or _span(el.tail) >= 80):
+                break  # the body has begun
         cls = (el.get("class") or "").lower() if tag else ""
-        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls:
+        if tag not in _TITLE_TAGS and "title" not in cls and "tieude" not in cls \
+                and "bold" not in cls and "headline" not in cls and "heading" not in cls:
             continue
         text = clean_line(el.text_content())
         if not 15 <= len(text) <= 250 or el.xpath("ancestor-or-self::a | .//a"):
+            continue
+        if sites and fold(text) in sites:
             continue
         if looks_like_dateline(text):
             continue
@@ -122,10 +125,17 @@ def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
 
 
 def find_title(doc: HtmlElement, declared: str | None,
-               root: HtmlElement | None = None) -> HtmlElement | None:
+               root: HtmlElement | None = None,
+               site_names: tuple[str, ...] = ()) -> HtmlElement | None:
     """The heading that names the article: the one matching the page's declared
-    title, else the title-like line just before the container."""
+    title (not just its site-name part), else an element saying exactly the
+    declared title, else the title-like line just before the container."""
     want = fold(declared or "")
+    # "Title - Site name": the title is a head of the declared title, the site a tail.
+    cuts = [m.start() for m in _TITLE_SEPARATOR.finditer(declared or "")]
+    heads = {want} | {fold((declared or "")[:i]) for i in cuts}
+    tails = {fold((declared or "")[m.end():]) for m in _TITLE_SEPARATOR.finditer(declared or "")}
+    sites = frozenset(k for k in (*(fold(n) for n in site_names), *tails) if k and k != want)
     candidates = compiled("//h1 | //h2 | //*[contains(@class,'title')][not(self::a)]")(doc)
     best: tuple[float, HtmlElement] | None = None
     for order, el in enumerate(candidates):
@@ -133,18 +143,48 @@ def find_title(doc: HtmlElement, declared: str | None,
         if not text or len(text) > 300:
             continue
         score = 0.0
-        if want and (text == want or (len(text) > 15 and text in want)):
+        if text in sites:
+            score -= 5  # the site's name in a header, repeated on every page
+        elif want and (text == want or (len(text) > 15 and text in want)):
             score += 10
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         score += {"h1": 3, "h2": 2}.get(tag, 1)
         score -= order * 0.01
         if best is None or score > best[0]:
             best = (score, el)
+    if best is None or best[0] < 10:
+        said = _saying(doc, frozenset(h for h in heads if len(h) >= 15))
+        if said is not None:
+            return said
     if (best is None or best[0] < 10) and root is not None:
-        near = _title_before(doc, root)
+        near = _title_before(doc, root, sites)
         if near is not None:
             return near
-    return best[1] if best else None
+    return best[1] if best and best[0] > 0 else None
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[-–—|:»]|::)\s+")
+
+
+def _saying(doc: HtmlElement, wants: frozenset[str]) -> HtmlElement | None:
+    """The first element of the body whose whole text is one of ``wants``
+    (folded), not a link: the longest wanted text first."""
+    if not wants:
+        return None
+    longest = max(len(w) for w in wants)
+    body = doc.find("body")
+    found: dict[str, HtmlElement] = {}
+    for el in (body if body is not None else doc).iter():
+        if not isinstance(el.tag, str) or el.tag in ("a", "title", "script", "style", "option") \
+                or not el.text or el.text.isspace():
+            continue  # (a title's text starts in its innermost element)
+        text = el.text_content()
+        if len(text) > 2 * longest + 40:
+            continue
+        key = fold(text)
+        if key in wants and key not in found and not el.xpath("ancestor::a"):
+            found[key] = el
+    return found[max(found, key=len)] if found else None
 
 
 def _when(text: str) -> tuple[object, bool] | None:
@@ -169,7 +209,7 @@ def _dateline_above(title: HtmlElement) -> HtmlElement | None:
             if not isinstance(sib.tag, str) or sib.tag in ("script", "style", "a"):
                 continue
             text = sib.text_content()
-            if len(text) <= 120 and looks_like_dateline(text) and sib.find(".//a") is None:
+            if len(text) <= 120 and looks_like_dateline(text) and _own_links_only(sib):
                 return _innermost(sib, text)
             if _span(text) > 120:
                 return None  # past a block of text: no longer the title's box
@@ -178,6 +218,20 @@ def _dateline_above(title: HtmlElement) -> HtmlElement | None:
             break
         node = parent
     return None
+
+
+def _own_links_only(el: HtmlElement) -> bool:
+    """``el`` links nowhere but to its own page or section: a category badge
+    ("Môi trường") or the date as a link to the article itself (``href=""``,
+    ``#``), never a headline of another article or a date linking elsewhere."""
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href in ("", "#"):
+            continue
+        text = a.text_content()
+        if len(text.split()) >= 6 or looks_like_dateline(text):
+            return False
+    return True
 
 
 def _innermost(el: HtmlElement, text: str) -> HtmlElement:
@@ -219,41 +273,80 @@ def _dateline_after(doc: HtmlElement, title: HtmlElement | None) -> HtmlElement 
             continue
         text = el.text_content()
         if len(text) <= 120 and looks_like_dateline(text):
-            if el.find(".//a") is not None or el.xpath("ancestor::a"):
+            if el.find(".//a") is not None or el.xpath("ancestor::a") or _dates_a_link(el):
                 continue  # "Tin cũ (10/01/2022)": a dated link of a list, not the dateline
             return _innermost(el, text)
     return None
 
 
-def find_lead(root: HtmlElement, title: HtmlElement | None,
-              dateline: HtmlElement | None) -> HtmlElement | None:
-    """The lead paragraph (sapo) kept beside the body container rather than in it:
-    the container's previous sibling, after the title, when it is prose with no
-    links and not the dateline."""
+def _dates_a_link(el: HtmlElement) -> bool:
+    """``el`` dates a link of a list: it follows a link (``<a>…</a> <em>(28/03/2025)</em>``)
+    or sits in a list item or table row of one line that holds a link (a
+    layout table's row holding the whole page is not one)."""
+    prev = el.getprevious()
+    if prev is not None and (prev.tag == "a" or prev.find(".//a") is not None) \
+            and len(prev.text_content().split()) >= 6:  # a headline, not a category link
+        return True
+    for anc in el.iterancestors("li", "tr", "dd"):
+        return anc.find(".//a") is not None and _capped_span(anc.text_content(), 301) <= 300
+    return False
+
+
+#: Element siblings before the container looked at for a lead.
+_LEAD_SIBLINGS = 3
+
+
+def find_leads(root: HtmlElement, title: HtmlElement | None,
+               dateline: HtmlElement | None) -> list[HtmlElement]:
+    """The lead (sapo) kept beside the body container rather than in it, in
+    reading order: the container's previous siblings after the title (blank
+    spacers skipped), each a box of prose with no links and not the dateline;
+    a lead box may hold the article's first image and its caption (NukeViet's
+    hometext, Tân Dân's summary before ``ms-rtestate-field``)."""
     if title is None:
-        return None
+        return []
+    found: list[HtmlElement] = []
     prev = root.getprevious()
-    while prev is not None and not isinstance(prev.tag, str):
+    seen = 0
+    while prev is not None and seen < _LEAD_SIBLINGS:
+        if not isinstance(prev.tag, str):
+            prev = prev.getprevious()
+            continue
+        text = clean_line(prev.text_content())
+        if not text and prev.find(".//img") is None:
+            prev = prev.getprevious()
+            continue  # an empty spacer (<p>&nbsp;</p>)
+        seen += 1
+        if not _is_lead(prev, text, title, dateline):
+            break
+        found.append(prev)
         prev = prev.getprevious()
-    if prev is None or prev is title or prev is dateline or _inside(title, prev):
-        return None
-    if dateline is not None and (_inside(dateline, prev) or dateline is prev):
-        return None
-    if prev.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") or prev.find(".//a") is not None:
-        return None
-    if prev.find(".//img") is not None:
-        return None
-    text = clean_line(prev.text_content())
-    if len(text) < 40 or len(text) > 1000 or looks_like_dateline(text):
-        return None
-    # It must come after the title in the document.
-    for el in title.itersiblings():
-        if el is prev:
-            return prev
+    if not found or not _after(found[-1], title):
+        return []
+    return found[::-1]
+
+
+def _is_lead(el: HtmlElement, text: str, title: HtmlElement,
+             dateline: HtmlElement | None) -> bool:
+    if el is title or _inside(title, el) or el is dateline:
+        return False
+    if dateline is not None and _inside(dateline, el):
+        return False
+    if el.tag in ("h1", "h2", "h3", "ul", "ol", "table", "form", "nav") \
+            or el.find(".//a") is not None:
+        return False
+    return 40 <= len(text) <= 1500 and not looks_like_dateline(text)
+
+
+def _after(el: HtmlElement, title: HtmlElement) -> bool:
+    """``el`` comes after ``title`` in the document."""
+    for sib in title.itersiblings():
+        if sib is el:
+            return True
     node = title.getparent()
-    while node is not None and node is not prev.getparent():
-        for el in node.itersiblings():
-            if el is prev or _inside(prev, el):
-                return prev
+    while node is not None and node is not el.getparent():
+        for sib in node.itersiblings():
+            if sib is el or _inside(el, sib):
+                return True
         node = node.getparent()
-    return None
+    return False

@@ -110,9 +110,13 @@ def read_metadata(page: Page) -> Page:
     meta.canonical = str(canon[0]).strip() if canon else None
     meta.og_url = _meta(metas, "og:url")
     meta.declared_title = _meta(metas, "og:title", "twitter:title")
+    t = doc.find(".//title")
+    meta.page_title = clean_line(t.text_content()) if t is not None else None
     if not meta.declared_title:
-        t = doc.find(".//title")
-        meta.declared_title = clean_line(t.text_content()) if t is not None else None
+        meta.declared_title = meta.page_title
+    meta.site_names = [n for n in (_meta(metas, "og:site_name"), _meta(metas, "application-name"),
+                                   _meta(metas, "copyright"), _meta(metas, "dc.publisher"))
+                       if n]
     for value in (
         _meta(metas, "article:published_time", "og:published_time", "datePublished", "pubdate",
               "publishdate", "date", "DC.date.issued", "dc.date"),
@@ -127,6 +131,9 @@ def read_metadata(page: Page) -> Page:
             parsed = parse_iso(value)
             if parsed:
                 meta.published.append(parsed)
+        publisher = item.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            meta.site_names.append(clean_line(publisher["name"]))
         author = item.get("author")
         if isinstance(author, list) and author:
             author = author[0]
@@ -136,6 +143,16 @@ def read_metadata(page: Page) -> Page:
             author = author.get("name") if kind in (None, "Person") else None
         if isinstance(author, str) and author.strip() and not meta.author:
             meta.author = clean_line(author)
+    if "dateCreated" in page.html or "datePublished" in page.html or "dc:created" in page.html:
+        # RDFa / microdata on any element (Drupal's schema:dateCreated, itemprop spans)
+        for value in compiled(
+                "/descendant::*[@content][not(self::meta)][contains(@property, 'dateCreated')"
+                " or contains(@property, 'datePublished') or contains(@property, 'dc:created')"
+                " or @itemprop='datePublished']/@content")(doc):
+            parsed = parse_iso(str(value))
+            if parsed:
+                meta.published.append(parsed)
+                break
     for t in compiled("/descendant::time[@datetime]/@datetime")(doc):
         parsed = parse_iso(str(t))
         if parsed:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-from scraper.extract.article import Article, NotAnArticle
+from scraper.extract.article import Article, Attachment, NotAnArticle
 from scraper.extract.blocks import Block
 from scraper.extract.dates import ParsedDate
 from scraper.extract.profiles import GENERIC_VERSION, Profile
@@ -34,6 +34,11 @@ class Metadata:
     breadcrumb: list[str] = field(default_factory=list)
     language: str | None = None
     base_href: str | None = None
+    #: Names the portal gives itself (``og:site_name``, ``application-name``,
+    #: JSON-LD publisher): never an author.
+    site_names: list[str] = field(default_factory=list)
+    #: The ``<title>`` as served (often "article - site").
+    page_title: str | None = None
 
 
 @dataclass
@@ -55,6 +60,9 @@ class Page:
     #: Widget rule name → elements removed; duplicates collapsed.
     removed: Counter[str] = field(default_factory=Counter)
     article: Article | None = None
+    #: Links to documents read before cleaning, with the boxes around each
+    #: (:mod:`scraper.extract.attachments`).
+    attachment_links: list[tuple[Attachment, tuple[HtmlElement, ...]]] = field(default_factory=list)
     #: Legacy font encoding the page's text was converted from (``tcvn3``, ``vni``).
     legacy_encoding: str | None = None
     #: False when decoding saw no character a legacy font encoding would use.

@@ -15,6 +15,7 @@ decode               :mod:`scraper.extract.decode`   bytes → text (charset, BO
 parse                :mod:`scraper.extract.parse`    text → tree; legacy font encodings
 read_metadata        :mod:`scraper.extract.metadata` meta, JSON-LD, OpenGraph, ``<time>``
 select_profile       :mod:`scraper.extract.content`  layout profile, or reject a listing
+collect_attachments  :mod:`scraper.extract.attachments` links to documents, before cleaning
 strip_widgets        :mod:`scraper.extract.widgets`  drop widgets by rule and by label
 find_content         :mod:`scraper.extract.content`  container, title, dateline, blocks
 collapse_duplicates  :mod:`scraper.extract.duplicates` keep the first copy of the body
@@ -28,6 +29,7 @@ The state passed between steps is :class:`scraper.extract.page.Page`.
 
 from __future__ import annotations
 
+from scraper.extract.attachments import collect_attachments
 from scraper.extract.content import find_content, select_profile
 from scraper.extract.decode import decode
 from scraper.extract.duplicates import collapse_duplicates
@@ -41,7 +43,7 @@ from scraper.extract.widgets import strip_widgets
 #: Every step, in order. ``extract_article`` runs them all; the crawl runs
 #: them as the slices of :data:`STAGES`, in order.
 STEPS: tuple[Step, ...] = (
-    decode, parse, read_metadata, select_profile,  # parse
+    decode, parse, read_metadata, select_profile, collect_attachments,  # parse
     strip_widgets,  # strip widgets
     find_content, collapse_duplicates,  # collapse duplicated bodies
     extract_fields, normalise,  # normalise text
@@ -51,11 +53,11 @@ STEPS: tuple[Step, ...] = (
 #: The crawl's stages, in order, each a slice of STEPS (the stage names count
 #: and select what ``scraper.pipelines.StagePipeline`` runs).
 STAGES: dict[str, tuple[Step, ...]] = {
-    "parse": STEPS[0:4],
-    "strip_widgets": STEPS[4:5],
-    "collapse_duplicates": STEPS[5:7],
-    "normalise": STEPS[7:9],
-    "validate": STEPS[9:10],
+    "parse": STEPS[0:5],
+    "strip_widgets": STEPS[5:6],
+    "collapse_duplicates": STEPS[6:8],
+    "normalise": STEPS[8:10],
+    "validate": STEPS[10:11],
 }
 
 

@@ -16,11 +16,16 @@ them line by line:
    followed by prose; the title is the line before it (the nearest long
    line when a category name sits in between), or the line after it on
    platforms that show the date above the title;
-4. the body runs from there to the first widget label, footer line or
-   repeat of the title, without the lines of the page header met again;
+4. the body runs from there to the first widget label (related lists such
+   as "Tin đã đưa" with their "- title" lines, comments, ratings,
+   "Tài liệu đính kèm" attachment lists), tag line, footer line or repeat of
+   the title, without the lines of the page header met again; tool lines
+   ("In bài viết | Chia sẻ", "Số lượt người xem: 874", a document's file
+   name and "Tải về", rating stars) are skipped;
    image file names are images, the short line after a run of them is
    their caption, and a last line shaped like a name (or ``Tác giả: …``,
-   ``(Theo …)``) is the author.
+   ``Thực hiện: …``, ``(Theo …)``) is the author — the line before a closing
+   ``Nguồn: …`` line when that one names a writer.
 
 Pure: no clock, no files; the same text always gives the same article.
 """
@@ -38,12 +43,16 @@ from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
 from scraper.extract.duplicates import collapse_runs
 from scraper.extract.rules import (
+    ATTACHMENTS,
+    COMMENTS,
     COUNTER,
     COUNTER_FIELDS,
     FOOTER_LABELS,
     LINKS,
     POLL,
+    RATING,
     RELATED,
+    TAG_LINE_LABELS,
     TEXT_TOOL_LINES,
     TEXT_TOOL_PREFIXES,
     WEATHER,
@@ -64,7 +73,7 @@ _NUMBER_LINE = re.compile(r"^[\d\s.,:%+\-]+$")
 _LEADING_PAD = re.compile(r"^[\s\u00a0\u2000-\u200a\u202f\u3000]{8,}")
 _MULTI_WORD_LABELS = 3
 #: Widgets whose label ends the article when met after it.
-_END_RULES = (POLL, COUNTER, WEATHER, LINKS, RELATED)
+_END_RULES = (POLL, COUNTER, WEATHER, LINKS, RELATED, COMMENTS, RATING, ATTACHMENTS)
 _TOOL_LABELS = frozenset(
     label for rule in WIDGET_RULES if rule.name == "share_print" for label in rule.folded_labels
 ) | TEXT_TOOL_LINES
@@ -98,6 +107,18 @@ _TOOL = re.compile(rf"^(?:(?:{_alternatives(_TOOL_LABELS)})[\s:]*$|"
                    rf"(?:{_alternatives(TEXT_TOOL_PREFIXES)}))")
 _COUNTER = re.compile(rf"^(?:{_alternatives(COUNTER_FIELDS)})[\d\s.,:%+\-]*$")
 _FOOTER = re.compile(rf"^(?:{_alternatives(FOOTER_LABELS)})")
+#: "Từ khóa: …", "Tags: …": the tag line closes the article.
+_TAG_LINE = re.compile(rf"^(?:{_alternatives(TAG_LINE_LABELS)})\s*:")
+#: A line of an attachment list: a document's file name ("ke-hoach.pdf  Tải về"),
+#: "Tập tin 1: …".
+_DOCUMENT_LINE = re.compile(
+    r"^(?:(?:tap tin|tep tin|tep|file)\s*\d*\s*:|\S+\.(?:pdf|docx?|xlsx?|odt|ods|pptx?|rar|zip)\b)")
+#: A rating widget's stars ("★★★★☆ (4/5 - 9 lượt)").
+_STARS = re.compile(r"^[★☆✩✪⭐]{3,}")
+#: Tool labels strung on one line: "In bài viết | Chia sẻ".
+_TOOL_SEPARATOR = re.compile(r"\s*[|•·/]\s*")
+#: A source line, not a writer ("Nguồn: …", "Nguồn tin: …", "Theo …").
+_SOURCE = re.compile(r"^\(?\s*(?:nguồn(?: tin)?\s*:|theo\s)", re.I)
 
 
 def _classify(raw: str) -> Line:
@@ -108,8 +129,10 @@ def _classify(raw: str) -> Line:
         return Line(raw, text, key, "blank")
     if _NUMBER_LINE.match(text):
         return Line(raw, text, key, "number")
-    if _TOOL.match(key):
+    if _TOOL.match(key) or _DOCUMENT_LINE.match(key) or _tool_string(key) or _STARS.match(text):
         return Line(raw, text, key, "tool")
+    if _TAG_LINE.match(key):
+        return Line(raw, text, key, "widget")
     if _COUNTER.match(key):
         return Line(raw, text, key, "counter")
     if _END_LABEL.match(key):
@@ -121,6 +144,11 @@ def _classify(raw: str) -> Line:
     if looks_like_dateline(text):
         return Line(raw, text, key, "date")
     return Line(raw, text, key, "text", padded)
+
+
+def _tool_string(key: str) -> bool:
+    parts = [p for p in _TOOL_SEPARATOR.split(key) if p]
+    return len(parts) > 1 and all(_TOOL.match(p) for p in parts)
 
 
 #: Hard-wrapped dumps (``lynx -dump``, ``w3m -dump``, e-mail): every line at
@@ -281,7 +309,16 @@ def parse_text_dump(text: str, url: str | None = None) -> Article:
     if texts:
         last = region[texts[-1]]
         author = parse_byline(last.text, emphasised=last.padded)
-        if author:
+        if author and _SOURCE.match(last.text) and len(texts) > 1:
+            # "Thực hiện: Kim Ngân" then "Nguồn: …": the writer is the line before
+            before = region[texts[-2]]
+            writer = parse_byline(before.text, emphasised=before.padded)
+            if writer and not _SOURCE.match(before.text):
+                author, last = writer, before
+                region = region[: texts[-2]]
+            else:
+                region = region[: texts[-1]]
+        elif author:
             region = region[: texts[-1]]
 
     images: list[Image] = []

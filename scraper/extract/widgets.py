@@ -13,7 +13,13 @@ from lxml.html import HtmlElement
 
 from scraper.extract.dom import contains_any, drop_element
 from scraper.extract.page import Page
-from scraper.extract.rules import WIDGET_RULES, WidgetRule
+from scraper.extract.rules import (
+    COUNTER_LINE_LABELS,
+    RATING_LINE_LABELS,
+    TAG_LINE_LABELS,
+    WIDGET_RULES,
+    WidgetRule,
+)
 from scraper.extract.text import capped_spaced_len as _capped_span
 from scraper.extract.text import spaced_len as _span
 from scraper.extract.xpaths import compiled
@@ -100,8 +106,17 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         if isinstance(el, etree._Comment):
             drop_element(el)
         elif el.getparent() is not None and not contains_any(el, protected):
+            parent = el.getparent()
             drop_element(el)
             page.removed[rule.name] += 1
+            # the box the widget leaves with nothing but separators ("In | Chia sẻ")
+            while parent is not None and parent.tag not in ("body", "html") \
+                    and _SEPARATORS.fullmatch(parent.text_content()) \
+                    and next(parent.iter("img"), None) is None \
+                    and not contains_any(parent, protected):
+                up = parent.getparent()
+                drop_element(parent)
+                parent = up
 
     by_tag = {tag: rule for rule in rules for tag in rule.tags}
     if by_tag:
@@ -113,13 +128,15 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         for xp in rule.xpaths:
             for el in compiled(_rule_path(xp, scope.getparent() is not None))(scope):
                 drop(el, rule)
-    by_class, pattern = _class_matcher(rules)
+    by_class, pattern, seen = _class_matcher(rules)
     marked: list[tuple[HtmlElement, WidgetRule]] = []
     if pattern is not None:
         names = _NAMES(scope) if scope.getparent() is None else _NAMES_IN(scope)
-        # A page repeats its class values (item, row, col-md-4 …): each
-        # distinct value is matched once.
-        seen: dict[str, WidgetRule | None] = {}
+        # A page repeats its class values (item, row, col-md-4 …), and so do
+        # the pages of one portal: each distinct value is matched once (the
+        # answers are kept with the rules' pattern, a bounded memo).
+        if len(seen) > _SEEN_MAX:
+            seen.clear()
         for value in names:  # class and id values (cheaper than element proxies)
             if value in seen:
                 hit = seen[value]
@@ -134,6 +151,7 @@ def apply_rules(page: Page, rules: tuple[WidgetRule, ...]) -> None:
         drop(el, rule)
 
 
+_SEPARATORS = re.compile(r"[\s|/•·:,\-–]*[|/•·:,\-–][\s|/•·:,\-–]*")
 _NAMES = etree.XPath("//@class | //@id")
 _NAMES_IN = etree.XPath(".//@class | .//@id")
 
@@ -171,16 +189,23 @@ def _rule_path(xpath: str, inside: bool) -> str:
                                                      else " /descendant::"), path).strip()
 
 
+#: Distinct class/id values remembered per set of rules before the memo is emptied.
+_SEEN_MAX = 20000
+
+
 @lru_cache(maxsize=32)
-def _class_matcher(rules: tuple[WidgetRule, ...]) -> tuple[list[WidgetRule], re.Pattern[str] | None]:
+def _class_matcher(rules: tuple[WidgetRule, ...]
+                   ) -> tuple[list[WidgetRule], re.Pattern[str] | None,
+                              dict[str, WidgetRule | None]]:
     """One regex over every rule's class/id fragments; the group that matched
-    names the rule (the leftmost fragment in the names decides)."""
+    names the rule (the leftmost fragment in the names decides); and the memo
+    of the values already matched (value → rule or None)."""
     with_classes = [rule for rule in rules if rule.classes]
     if not with_classes:
-        return with_classes, None
+        return with_classes, None, {}
     branches = (f"(?P<r{i}>{'|'.join(re.escape(f) for f in rule.classes)})"
                 for i, rule in enumerate(with_classes))
-    return with_classes, re.compile("|".join(branches))
+    return with_classes, re.compile("|".join(branches)), {}
 
 
 #: Longest widget label (characters) that ``apply_labels`` recognises, with room
@@ -196,8 +221,11 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
     scope = _scope(page)
     protected = _protected(page)
     for text in (_SHORT_TEXT(scope) if scope.getparent() is None else _SHORT_TEXT_IN(scope)):
-        rule = by_label.get(_label_key(text))
+        key = _label_key(text)
+        rule = by_label.get(key)
         if rule is None:
+            if _LINE_START.match(key):
+                _drop_line(page, text, protected)
             continue
         el = text.getparent()
         if el is None:
@@ -208,7 +236,10 @@ def apply_labels(page: Page, rules: tuple[WidgetRule, ...]) -> None:
             continue
         raw = el.text_content()
         if len(raw) > 2 * _LABEL_MAX or _label_key(raw) not in by_label:
-            continue  # the label is only part of a longer line
+            # the label is only part of a longer line: a one-line widget?
+            if _LINE_START.match(key):
+                _drop_line(page, text, protected)
+            continue
         own = _label_key(raw)
         # The outermost element carrying exactly the label text.
         while True:
@@ -306,7 +337,62 @@ def _short_label_key(text: str) -> str:
 
 def _label_key_of(text: str) -> str:
     ascii_text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
+    key = " ".join(ascii_text.encode("ascii", "ignore").decode("ascii").lower().split()).rstrip(": ")
+    # a count beside the label: "3 Bình luận", "Bình luận (3)"
+    return _COUNT.sub("", key) if _COUNT.search(key) else key
+
+
+_COUNT = re.compile(r"^\(?\d{1,5}\)?\s+(?=[a-z])|(?<=[a-z])\s*\(\d{1,5}\)$")
+
+
+def _line_keys(labels: tuple[str, ...]) -> str:
+    # (already folded by the rules; a trailing colon or bracket is part of the label)
+    return "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+
+
+#: The start of a one-line widget (``Lượt xem: 1.146``, ``Từ khóa: …``).
+_LINE_START = re.compile(
+    f"(?:{_line_keys(COUNTER_LINE_LABELS + TAG_LINE_LABELS + RATING_LINE_LABELS)}"
+    "|click de danh gia)")
+#: Whole lines of each kind, as :func:`_label_key` folds them.
+_WIDGET_LINE = re.compile(
+    f"(?P<counter>(?:{_line_keys(COUNTER_LINE_LABELS)})\\s*:?\\s*[\\d.,]+)$"
+    f"|(?P<tags>(?:{_line_keys(TAG_LINE_LABELS)})\\s*:.{{0,240}})$"
+    f"|(?P<rating>(?:{_line_keys(RATING_LINE_LABELS)})(?=.*\\d).{{0,100}}"
+    "|click de danh gia(?: bai viet)?)$")
+#: Longest one-line widget, in characters.
+_LINE_MAX = 260
+_LINE_TAGS = frozenset(("p", "div", "span", "li", "td", "dd", "dt", "em", "i", "strong", "b",
+                        "small", "font", "label"))
+
+
+def _drop_line(page: Page, text: etree._ElementUnicodeResult, protected: list[HtmlElement]) -> None:
+    """Drop the element holding a one-line widget that starts with ``text``: the
+    outermost element whose whole text is that line (never the article)."""
+    el = text.getparent()
+    if el is not None and text.is_tail:
+        el = el.getparent()
+    if el is None or el.tag not in _LINE_TAGS:
+        return
+    line = el.text_content()
+    if len(line) > _LINE_MAX:
+        return
+    key = _label_key(line)
+    if not key.startswith(_label_key(text)):
+        return  # the label is not at the start of its line
+    while True:
+        parent = el.getparent()
+        if parent is None or parent.tag not in _LINE_TAGS:
+            break
+        outer = parent.text_content()
+        if len(outer) > _LINE_MAX or _label_key(outer) != key:
+            break
+        el = parent
+    m = _WIDGET_LINE.match(key)
+    if m is None or el.getparent() is None or contains_any(el, protected):
+        return
+    drop_element(el)
+    page.removed[str(m.lastgroup)] += 1
 
 
 def strip_widgets(page: Page) -> Page:

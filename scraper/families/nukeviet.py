@@ -43,7 +43,7 @@ _PRINT = "//div[@id='print']/div[@id='content']"
 
 PROFILE = Profile(
     name="nukeviet",
-    version="1",
+    version="2",
     hint="bodytext",
     detect=f"{_PANEL}/h1[{_cls('title')}] | {_PRINT}/h1",
     title=f"{_PANEL}/h1[{_cls('title')}] | {_PRINT}/h1",
@@ -70,9 +70,6 @@ PROFILE = Profile(
                 # the hidden enlarged copy of the home image
                 "//div[@id='imgpreview']",
                 f"//div[{_cls('alert')}]",
-                # the "Nguồn tin:" (source) line under the body: metadata, and
-                # the shared byline parser does not read its label
-                "//p[strong[starts-with(normalize-space(.), 'Nguồn tin')]]",
             ),
         ),
         WidgetRule(

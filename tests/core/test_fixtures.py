@@ -10,7 +10,8 @@ A case is a folder with ``page.html`` (the page as served) and
 
 Fields: any ``Article`` field; ``published`` as ISO 8601 with offset;
 ``body_paragraphs`` (the body split on blank lines); ``images`` as a list of
-``{"url", "caption"}`` (plus ``alt`` when given).
+``{"url", "caption"}`` (plus ``alt`` when given); ``attachments`` as a list of
+``{"url", "name", "type"}``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def actual_value(article: Article, field: str, spec: Any) -> Any:
     if field == "images":
         keys = set().union(*(img.keys() for img in spec)) if spec else {"url", "caption"}
         return [{k: getattr(img, k) for k in sorted(keys)} for img in article.images]
+    if field == "attachments":
+        return [{"url": a.url, "name": a.name, "type": a.type} for a in article.attachments]
     return getattr(article, field)
 
 

@@ -30,8 +30,8 @@ CASES = [
 ]
 #: Cases the profile is detected on but does not read right yet (see the README there).
 PENDING = [
-    ("fixtures_pending/nukeviet_egov_counter_attachments", "nukeviet"),
-    ("fixtures_pending/tandan_summary_outside_body", "tandan"),
+    ("fixtures/nukeviet_egov_counter_attachments", "nukeviet"),
+    ("fixtures/tandan_summary_outside_body", "tandan"),
 ]
 LISTINGS = ["platform_listings/tandan_listing_page", "platform_listings/liferay_asset_publisher_listing"]
 

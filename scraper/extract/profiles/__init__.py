@@ -72,7 +72,7 @@ class Profile:
 
 
 #: Version of the generic extractor's output.
-GENERIC_VERSION = "2"
+GENERIC_VERSION = "3"
 
 
 class _Profiles(Mapping[str, Profile]):
