@@ -121,6 +121,11 @@ def test_workers_crawl_six_portals_one_is_killed_and_the_merge_has_every_article
             assert run_of(data / "w1" / "archive.db", victim_portal) == "running", \
                 "killed mid-portal"
 
+            # A merge while the others crawl: the final merge below completes it.
+            target = tmp_path / "merged" / "archive.db"
+            early = merge_shards(sorted(data.glob("*/archive.db")), target)
+            assert early.runs_new >= 1
+
             deadline = time.monotonic() + 150
             while True:
                 rows = status(url)
@@ -142,7 +147,6 @@ def test_workers_crawl_six_portals_one_is_killed_and_the_merge_has_every_article
 
     shards = sorted(data.glob("*/archive.db"))
     assert [s.parent.name for s in shards] == ["w1", "w2", "w3"]
-    target = tmp_path / "merged" / "archive.db"
     merged = CliRunner().invoke(main, ["merge", str(data), "--into", str(target)],
                                 catch_exceptions=False)
     assert merged.exit_code == 0, merged.output
@@ -264,3 +268,13 @@ def test_fleet_commands_give_one_line_errors(tmp_path: Path) -> None:
     bad.write_bytes(b"not sqlite")
     refused = runner.invoke(main, ["merge", str(bad), "--into", str(tmp_path / "t.db")])
     assert refused.exit_code == 1 and "Traceback" not in refused.output
+
+
+@pytest.mark.parametrize("command", [("fleet", "enqueue"), ("fleet", "status"), ("worker",),
+                                     ("merge",)])
+def test_fleet_commands_have_help_with_an_example(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and f"portal-archive {' '.join(command)}" in result.stdout
+    if command != ("merge",):
+        assert "--redis" in result.stdout and "PORTAL_ARCHIVE_REDIS" in result.stdout
