@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-quick browser redis archive-tools clean
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser redis archive-tools clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,14 @@ browser:
 redis:
 	@test -x /usr/bin/redis-server || \
 	  (apt-get update && apt-get install -y redis-server)
+
+# Re-extract the web UI's messages and merge them into the catalogues (the .po files are
+# compiled in memory when the UI starts: a clean clone needs no build step).
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+	  --omit-header -o archive/web/locale/messages.pot .
+	$(BIN)/pybabel update -i archive/web/locale/messages.pot -d archive/web/locale \
+	  --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data/*.db data/*.db-* data/warc data/images .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.export import FORMATS, export
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.search import ORDERS, RANK_WINDOW, search
 from archive.store import DEFAULT_DB, Archive
 from scraper.extract.article import NotAnArticle
@@ -349,7 +349,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
                       category=category, limit=limit, offset=offset, order=order,
                       markers=BRACKETS if as_json else _markers(),
                       rank_window=None if exhaustive else RANK_WINDOW)
-        total = archive.count_articles(ArticleFilter(
+        total = count_articles(archive, ArticleFilter(
             portal=portal, since=since, until=until, author=author, category=category,
             query=query))
     windowed = order == "relevance" and not exhaustive and total > RANK_WINDOW
@@ -418,7 +418,15 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
 # ---------------------------------------------------------------- serve (web UI)
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind (only this machine by default).")
+              help="Interface to bind (only this machine by default; 0.0.0.0 needs --public).")
+@click.option("--public", is_flag=True,
+              help="Allow --host 0.0.0.0 (every interface): anyone on the network can then "
+                   "read the archive.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (repeatable); other names are "
+                   "refused (DNS rebinding).")
+@click.option("--allow-sql", is_flag=True,
+              help="Let Datasette run arbitrary read-only SQL from ?sql= (off by default).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
               help="TCP port.")
 @click.option("--migrate", "apply_migrations", is_flag=True,
@@ -428,8 +436,8 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
               help="Count at most this many matches of a text query for the total, facets "
                    "and chart (default 10000; the page says \"More than …\" beyond it).")
 @db_option()
-def serve(host: str, port: int, apply_migrations: bool, match_cap: int | None,
-          db: str) -> None:
+def serve(host: str, port: int, public: bool, allow_hosts: tuple[str, ...], allow_sql: bool,
+          apply_migrations: bool, match_cap: int | None, db: str) -> None:
     """Browse and search the archive in a web browser (Datasette, read-only).
 
     Search with or without diacritics, facets, article pages with images and
@@ -441,11 +449,22 @@ def serve(host: str, port: int, apply_migrations: bool, match_cap: int | None,
       portal-archive serve --db data/demo.db            # http://127.0.0.1:8001/
       portal-archive serve --db data/archive.db --port 9000
       portal-archive serve --db data/old.db --migrate   # upgrade the schema, then serve
+      portal-archive serve --host 0.0.0.0 --public --allow-host archive.lan
     """
-    from archive.web.server import make_datasette, run
+    import socket
 
-    ds = make_datasette(db, migrate=apply_migrations, match_cap=match_cap)
-    click.echo(f"Serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    from archive.web.server import ALL_INTERFACES, check_bind, make_datasette, run
+
+    check_bind(host, port, public=public)
+    names = list(allow_hosts)
+    if host in ALL_INTERFACES:
+        names += [socket.gethostname(), socket.getfqdn()]
+        click.echo(f"Warning: listening on every interface ({host}): anyone who can reach "
+                   f"this machine can read the archive.", err=True)
+    ds = make_datasette(db, migrate=apply_migrations, match_cap=match_cap, allow_sql=allow_sql,
+                        host=host, port=port, allowed_hosts=names)
+    click.echo(f"Serving {Path(db).name} read-only at http://{host}:{port}/ (Ctrl-C to stop)",
+               err=True)
     run(ds, host=host, port=port)
 
 
@@ -644,7 +663,7 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
       portal-archive import-text page.txt --dry-run
     """
     from scraper.extract import parse_text_dump
-    from scraper.extract.steps import decode_html
+    from scraper.extract.decode import decode_html
     from scraper.portals import Portal
 
     if url and len(files) > 1:
@@ -683,7 +702,8 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
             status = next(k for k in counts if getattr(result, k))
             counts[status] += 1
             click.echo(f"{status:<9} {article.canonical_url}  {article.title}  ({name})")
-        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped})
+        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped},
+                           columns={"pages_dropped": len(skipped)})
     click.echo(f"Imported {len(articles)} of {len(files)} files into {db} "
                f"({counts['new']} new, {counts['changed']} changed, "
                f"{counts['unchanged']} unchanged).")

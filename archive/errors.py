@@ -6,6 +6,9 @@ prints ``Error: <message>`` and exits non-zero, never a traceback.
 
 from __future__ import annotations
 
+#: What to tell someone whose archive is missing or empty.
+HOW_TO_FILL = "run `portal-archive crawl PORTAL` or `make demo` first"
+
 
 class ArchiveError(Exception):
     """A problem with the archive the user can fix (missing or empty database …)."""

@@ -8,8 +8,11 @@
 An export to a file ``out/x.<ext>`` writes three files:
 
 * ``x.<ext>``: one row per article (:data:`~archive.store.EXPORT_COLUMNS`);
-* ``x.images.<ext>``: one row per image (``article_id``, ``position``, ``url``,
-  ``caption``, ``alt``), the articles' images as a table of their own;
+* ``x.images.<ext>``: one row per image (:data:`IMAGE_EXPORT_COLUMNS`: the
+  article, position, URL, caption, alt, and the stored file: ``status``,
+  ``sha256``, ``path`` inside the archive's folder, ``size``, ``mime``,
+  width and height), the articles' images as a table of their own: an
+  analyst joins a row to its file with ``<archive folder>/<path>``;
 * ``x.datapackage.json``: a `Frictionless Data Package
   <https://specs.frictionlessdata.io/data-package/>`_ describing both
   resources (path, format, encoding, Table Schema with field types, primary
@@ -19,7 +22,7 @@ An export to a folder (``--out out/`` or an existing directory) writes
 ``articles.<ext>``, ``images.<ext>`` and ``datapackage.json`` in it. To
 standard output (``-``) or an open stream only the articles are written.
 
-Rows come from :meth:`Archive.iter_articles` / :meth:`Archive.iter_images`
+Rows come from :meth:`Archive.iter_articles` / :func:`iter_image_files`
 (cursors) and go straight to the output: memory use does not grow with the
 archive. Parquet is written one row group of :data:`PARQUET_ROW_GROUP` rows
 at a time.
@@ -39,7 +42,13 @@ Types:
   ``warnings`` are ``list<string>``. The images are the images file only
   (no nested ``images`` column).
 
-Formats are a registry (:data:`FORMATS`, :func:`register_format`).
+Articles carry their portal's name and province (``portal_name``,
+``portal_province``) next to ``portal_id``.
+
+Formats are a registry (:data:`FORMATS`, :func:`register_format`). Files
+attached to articles other than images (documents) are to be one more
+table of the same shape as the images (:func:`iter_image_files` is the
+model: article id, position, then the stored file's columns).
 """
 
 from __future__ import annotations
@@ -60,7 +69,7 @@ import pyarrow.parquet as pq
 from archive.errors import ArchiveError, FilterError
 from archive.filters import ArticleFilter
 from archive.search import check_portal
-from archive.store import EXPORT_COLUMNS, IMAGE_COLUMNS, Archive
+from archive.store import EXPORT_COLUMNS, Archive
 
 Row = dict[str, Any]
 
@@ -91,6 +100,8 @@ _IMAGE_STRUCT = pa.struct([("position", pa.int32()), ("url", _STR), ("caption", 
 COLUMNS: dict[str, Column] = {c.name: c for c in (
     Column("id", "integer", pa.int64(), "Article id in the archive", True),
     Column("portal_id", "string", _STR, "Portal id (portals.toml)", True),
+    Column("portal_name", "string", _STR, "Portal name (the district, as in portals.toml)"),
+    Column("portal_province", "string", _STR, "Province of the portal"),
     Column("canonical_url", "string", _STR, "Canonical URL of the article (unique)", True),
     Column("url", "string", _STR, "URL the article was fetched from", True),
     Column("title", "string", _STR, "Title, Unicode NFC", True),
@@ -126,18 +137,84 @@ COLUMNS: dict[str, Column] = {c.name: c for c in (
     Column("position", "integer", pa.int64(), "Reading order within the article", True),
     Column("caption", "string", _STR, "Caption printed under the image"),
     Column("alt", "string", _STR, "Alternative text or file name"),
+    Column("sha256", "string", _STR, "SHA-256 of the stored image file (its name too)"),
+    Column("path", "string", _STR,
+           "Stored file, relative to the archive's folder (images/ab/abcd….jpg)"),
+    Column("size", "integer", pa.int64(), "Size of the stored file in bytes"),
+    Column("mime", "string", _STR, "MIME type of the stored file"),
+    Column("width", "integer", pa.int64(), "Width in pixels"),
+    Column("height", "integer", pa.int64(), "Height in pixels"),
 )}
+
+#: Columns of the images file of an export.
+IMAGE_EXPORT_COLUMNS = ("article_id", "position", "url", "caption", "alt", "status", "sha256",
+                        "path", "size", "mime", "width", "height")
+#: ``status`` of an image in an export.
+IMAGE_STATUSES = {
+    "ok": "stored: the file is at path",
+    "file_missing": "recorded as stored, but the file is not in the archive's folder",
+    "failed": "every download failed",
+    "pending": "not downloaded yet",
+}
 
 
 def _image_url_column() -> Column:
     return Column("url", "string", _STR, "Absolute URL of the image", True)
 
 
+def _image_status_column() -> Column:
+    return Column("status", "string", _STR, "; ".join(f"{k}: {v}" for k, v in
+                                                     IMAGE_STATUSES.items()), True)
+
+
 def column(name: str, table: str = "articles") -> Column:
     """The :class:`Column` ``name`` of ``table`` (``articles`` or ``images``)."""
     if table == "images" and name == "url":
         return _image_url_column()
+    if table == "images" and name == "status":
+        return _image_status_column()
     return COLUMNS[name]
+
+
+# -------------------------------------------------------------------- rows
+def portal_names(archive: Archive) -> dict[str, tuple[str, str]]:
+    """Portal id → (name, province)."""
+    return {r[0]: (r[1], r[2]) for r in archive.conn.execute(
+        "SELECT id, name, province FROM portals")}
+
+
+def iter_export_articles(archive: Archive, filters: ArticleFilter, *,
+                         images: bool = True) -> Iterator[Row]:
+    """:meth:`Archive.iter_articles` rows with the portal's name and province."""
+    names = portal_names(archive)
+    for row in archive.iter_articles(filters, images=images):
+        name, province = names.get(row["portal_id"], (None, None))
+        row["portal_name"], row["portal_province"] = name, province or None
+        yield row
+
+
+def iter_image_files(archive: Archive, filters: ArticleFilter) -> Iterator[Row]:
+    """The images of the selected articles with their stored files (:data:`IMAGE_EXPORT_COLUMNS`).
+
+    By article id then position, from a cursor. ``status`` says whether the
+    file is there (:data:`IMAGE_STATUSES`): a recorded file is looked for in
+    the archive's folder.
+    """
+    where, params = filters.where("a")
+    folder = archive.folder
+    cursor = archive.conn.execute(
+        f"""SELECT i.article_id, i.position, i.url, i.caption, i.alt, i.status, i.sha256,
+                   i.path, i.size, i.mime, i.width, i.height
+            FROM images i JOIN articles a ON a.id = i.article_id
+            WHERE {where} ORDER BY i.article_id, i.position""", params)
+    for values in cursor:
+        row = dict(zip(IMAGE_EXPORT_COLUMNS, values, strict=True))
+        if row["status"] == "ok":
+            if not row["path"] or not (folder / row["path"]).is_file():
+                row["status"] = "file_missing"
+        elif row["status"] != "failed":
+            row["status"] = "pending"
+        yield row
 
 
 # ----------------------------------------------------------------- formats
@@ -221,7 +298,7 @@ def write_parquet(rows: Iterable[Row], columns: tuple[str, ...], stream: IO[Any]
     return n
 
 
-def _write_parquet_images(rows: Iterable[Row], columns: tuple[str, ...],
+def write_parquet_images(rows: Iterable[Row], columns: tuple[str, ...],
                           stream: IO[Any]) -> int:
     return write_parquet(rows, columns, stream, table="images")
 
@@ -248,8 +325,13 @@ def export_columns(*, include_html: bool = False, fmt: str = "csv") -> tuple[str
     Parquet has no nested ``images`` column: its images are the images file
     (one typed row per image), which also spares a JSON round trip per article.
     """
-    return tuple(c for c in EXPORT_COLUMNS if (include_html or c != "body_html")
-                 and (fmt != "parquet" or c != "images"))
+    out: list[str] = []
+    for c in EXPORT_COLUMNS:
+        if (include_html or c != "body_html") and (fmt != "parquet" or c != "images"):
+            out.append(c)
+        if c == "portal_id":
+            out += ["portal_name", "portal_province"]
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ output
@@ -363,7 +445,8 @@ def datapackage(paths: ExportPaths, fmt: Format, columns: tuple[str, ...],
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "resources": [
             _resource("articles", paths.articles, base, fmt, columns, "articles", counts[0], bom),
-            _resource("images", paths.images, base, fmt, IMAGE_COLUMNS, "images", counts[1], bom),
+            _resource("images", paths.images, base, fmt, IMAGE_EXPORT_COLUMNS, "images",
+                      counts[1], bom),
         ],
     }
 
@@ -404,16 +487,17 @@ def export(
     with_images = "images" in columns
     if not isinstance(out, (str, Path)):
         with _open_output(out, writer.binary, excel) as stream:
-            return writer.write(archive.iter_articles(filters, images=with_images), columns,
-                                stream)
+            return writer.write(iter_export_articles(archive, filters, images=with_images),
+                                columns, stream)
 
     paths = ExportPaths.for_target(out, writer.extension)
-    write_images = _write_parquet_images if fmt == "parquet" else writer.write
+    write_images = write_parquet_images if fmt == "parquet" else writer.write
     with ExitStack() as stack:
         stream = stack.enter_context(_open_output(paths.articles, writer.binary, excel))
-        n = writer.write(archive.iter_articles(filters, images=with_images), columns, stream)
+        n = writer.write(iter_export_articles(archive, filters, images=with_images), columns,
+                         stream)
         stream = stack.enter_context(_open_output(paths.images, writer.binary, excel))
-        n_images = write_images(archive.iter_images(filters), IMAGE_COLUMNS, stream)
+        n_images = write_images(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
     descriptor = datapackage(paths, writer, columns, (n, n_images), filters, bom=excel,
                              archive_path=archive.path)
     with _open_output(paths.datapackage, False) as stream:

@@ -6,28 +6,22 @@ A filter compiles to a SQL ``WHERE`` fragment over the ``articles`` table
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import FilterError
-from archive.query import compile_query, fts_id, term_match
+from archive.query import compile_query, term_match
+from archive.store.fulltext import fts_id
+from archive.store.records import utc_iso
 from archive.textfold import WORD_RE, fold, nfc
 from scraper.extract.article import VIETNAM_TZ
 
+if TYPE_CHECKING:
+    from archive.store import Archive
+
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
-
-
-def utc_iso(moment: datetime) -> str:
-    """``2022-01-15T09:48:18Z``: the archive's sortable UTC timestamp format.
-
-    A naive ``moment`` is taken as Vietnam local time (the portals' zone).
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM_TZ)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def date_bounds(value: str, *, option: str = "date") -> tuple[str, str]:
@@ -59,19 +53,6 @@ def date_bounds(value: str, *, option: str = "date") -> tuple[str, str]:
             f"bad {option} {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2022-01-15)"
         ) from exc
     return utc_iso(start), utc_iso(end)
-
-
-@functools.lru_cache(maxsize=8192)  # a summary repeats each author or category many times
-def has_words(text: str | None, words: str) -> bool:
-    """True when the words of ``words`` (space-separated) occur in ``text``, in
-    order, as whole words (``text`` and ``words`` already folded): the author
-    and category filters, as the full-text index answers them."""
-    if not text:
-        return False
-    want = words.split()
-    tokens = WORD_RE.findall(text)
-    n = len(want)
-    return any(tokens[i:i + n] == want for i in range(len(tokens) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -129,7 +110,7 @@ class ArticleFilter:
         and category (for a caller that applies them another way; they are
         still checked). ``words_by="function"`` tests the author and category
         words on ``alias``'s ``author_folded`` / ``category_folded`` columns with
-        ``pa_has_words`` (:func:`has_words`, registered on the library's
+        ``pa_has_words`` (:func:`archive.textfold.has_words`, registered on the library's
         connections) instead of the full-text index: for a table with those
         columns but no article id (a summary), or a scan that reads them anyway.
         """
@@ -167,3 +148,21 @@ class ArticleFilter:
             )
             params.append(compiled.match)
         return (" AND ".join(clauses) or "1"), params
+
+
+def count_articles(archive: Archive, filters: ArticleFilter | None = None) -> int:
+    """How many articles ``filters`` selects (all of them without filters)."""
+    filters = filters or ArticleFilter()
+    if filters.query is None:
+        where, params = filters.where("a")
+        return int(archive.conn.execute(
+            f"SELECT count(*) FROM articles a WHERE {where}", params
+        ).fetchone()[0])
+    # Drive from the full-text index; other filters select ids through indexes.
+    where, params = replace(filters, query=None).where("a")
+    match = compile_query(filters.query).match
+    restrict = (f"AND {fts_id()} IN (SELECT a.id FROM articles a WHERE {where})"
+                if where != "1" else "")
+    return int(archive.conn.execute(
+        f"SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ? {restrict}",
+        [match, *params]).fetchone()[0])

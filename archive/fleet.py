@@ -6,7 +6,7 @@ A worker (:func:`run_worker`) takes one job at a time and crawls the portal
 with the ordinary crawl code path (:func:`archive.crawl.run_crawl`) into its
 own archive folder, a *shard*: ``<data>/<worker name>/archive.db`` with its
 WARC files and images beside it. ``portal-archive merge`` folds shards into
-one archive (:mod:`archive.merge`).
+one archive (:mod:`archive.store.merge`).
 
 Guarantees, and what gives them:
 

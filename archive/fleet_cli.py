@@ -158,7 +158,7 @@ def merge_cmd(shards: tuple[str, ...], into: str, as_json: bool) -> None:
       portal-archive merge shards/*/archive.db --into data/archive.db
       portal-archive merge shards --into data/archive.db
     """
-    from archive.merge import merge_shards
+    from archive.store.merge import merge_shards
 
     files = _shard_files(shards)
     report = merge_shards(files, into)

@@ -30,35 +30,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from archive.errors import SearchError
+from archive.store.fulltext import EXACT_COLUMNS, FOLDED_COLUMNS
 from archive.textfold import WORD_RE, fold, has_diacritics, nfc
 
 #: Longest query accepted, in characters.
 MAX_QUERY_CHARS = 1000
 #: Most words (phrase words included) accepted in one query.
 MAX_QUERY_WORDS = 64
-
-#: An ``articles_fts`` rowid (``articles.search_key``) holds the article id in
-#: its low 32 bits (see :data:`archive.store.SEARCH_KEY_SQL`).
-ID_MASK = 0xFFFFFFFF
-
-
-def key_id(key: int) -> int:
-    """The article id behind an ``articles_fts`` rowid."""
-    return key & ID_MASK
-
-
-def fts_id(rowid: str = "rowid") -> str:
-    """SQL for :func:`key_id` (no lookup needed)."""
-    return f"({rowid} & {ID_MASK})"
-
-
-#: FTS5 columns holding the text as published, and its folded copies.
-EXACT_COLUMNS = ("title", "body", "author")
-FOLDED_COLUMNS = ("title_folded", "body_folded", "author_folded")
-#: The columns of ``articles_fts``, in order (bm25 weights follow this order):
-#: the query's columns, and the folded category the category filter matches.
-FTS_COLUMNS = (*EXACT_COLUMNS, *FOLDED_COLUMNS, "category_folded")
-
 
 # ---------------------------------------------------------------------- AST
 @dataclass(frozen=True)

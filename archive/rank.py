@@ -30,14 +30,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from archive.query import (
-    FOLDED_COLUMNS,
-    FTS_COLUMNS,
-    Expander,
-    HighlightTerm,
-    key_id,
-    term_match,
-)
+from archive.query import Expander, HighlightTerm, term_match
+from archive.store.fulltext import FOLDED_COLUMNS, FTS_COLUMNS, key_id
 
 #: BM25 parameters, as FTS5's bm25().
 K1 = 1.2

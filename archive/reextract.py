@@ -212,7 +212,9 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
             **{f"portal_archive/dropped/{k}": v for k, v in dropped[pid].items()},
         }
         result.dropped.update(dropped[pid])
-        archive.finish_run(run_id, stats)
+        archive.finish_run(run_id, stats, columns={
+            "pages_dropped": sum(dropped[pid].values()),
+            "dropped_reasons": dict(sorted(dropped[pid].items())) or None})
     result.pages = sum(pages.values())
     if not result.files:
         raise ArchiveError(f"no portal-archive WARC files under {folder}"

@@ -32,20 +32,24 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from archive.errors import FilterError, SearchError
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.query import (
-    FOLDED_COLUMNS,
-    FTS_COLUMNS,
-    ID_MASK,
     CompiledQuery,
     HighlightTerm,
     compile_query,
     expand_prefixes,
-    fts_id,
-    key_id,
 )
 from archive.rank import Stats, collection_stats, score_block
-from archive.store import SEARCH_EPOCH_MINUTES, Archive, search_key_bounds
+from archive.store import Archive
+from archive.store.fulltext import (
+    FOLDED_COLUMNS,
+    FTS_COLUMNS,
+    ID_MASK,
+    SEARCH_EPOCH_MINUTES,
+    fts_id,
+    key_id,
+    search_key_bounds,
+)
 from archive.textfold import fold, words
 
 #: BM25 weight of a title match relative to a body match.
@@ -269,8 +273,21 @@ def search(
     ]
 
 
+def prefix_terms(archive: Archive, prefix: str, limit: int) -> list[str] | None:
+    """The indexed words starting with ``prefix`` (at most ``limit``), or None
+    when the vocabulary cannot say (more words than ``limit``, or articles
+    written since it was last brought up to date)."""
+    conn = archive.conn
+    if conn.execute("SELECT 1 FROM search_vocab_pending LIMIT 1").fetchone():
+        return None
+    terms = [r[0] for r in conn.execute(
+        "SELECT term FROM search_vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
+        [prefix, prefix + "\U0010ffff", limit + 1])]
+    return None if len(terms) > limit else terms
+
+
 def _expander(archive: Archive) -> Callable[[str], list[str] | None]:
-    return lambda prefix: archive.prefix_terms(prefix, MAX_EXPANSION)
+    return lambda prefix: prefix_terms(archive, prefix, MAX_EXPANSION)
 
 
 def _scan_sql(archive: Archive, compiled: CompiledQuery,
@@ -471,4 +488,4 @@ def newest_matches(archive: Archive, query: str | CompiledQuery, filters: Articl
 
 def count_matches(archive: Archive, query: str, **filters: Any) -> int:
     """How many articles match ``query`` under ``filters`` (ArticleFilter fields)."""
-    return archive.count_articles(ArticleFilter(query=query, **filters))
+    return count_articles(archive, ArticleFilter(query=query, **filters))

@@ -15,6 +15,7 @@ letter, so the n-th word of a text is the n-th word of its folded form.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -86,3 +87,16 @@ def has_diacritics(text: str) -> bool:
 def words(text: str) -> Iterator[re.Match[str]]:
     """The words of an NFC text, as regex matches (``.group()``, ``.start()``, ``.end()``)."""
     return WORD_RE.finditer(text)
+
+
+@functools.lru_cache(maxsize=8192)  # a summary repeats each author or category many times
+def has_words(text: str | None, words: str) -> bool:
+    """True when the words of ``words`` (space-separated) occur in ``text``, in
+    order, as whole words (``text`` and ``words`` already folded): the author
+    and category filters, as the full-text index answers them."""
+    if not text:
+        return False
+    want = words.split()
+    tokens = WORD_RE.findall(text)
+    n = len(want)
+    return any(tokens[i:i + n] == want for i in range(len(tokens) - n + 1))

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from benchreport import header  # noqa: E402
 from fleet_servers import CLI, demo_portals, redis_server, start_worker, stop  # noqa: E402
 
-from archive.merge import merge_shards  # noqa: E402
+from archive.store.merge import merge_shards  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "fleet.md"
 POLITE = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "CONCURRENT_REQUESTS=2")

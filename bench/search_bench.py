@@ -21,6 +21,15 @@ Usage::
     python bench/search_bench.py                 # 10 000, 100 000 and 1 000 000 (long)
     python bench/search_bench.py --sizes 10000,100000
     BENCH_QUICK=1 python bench/search_bench.py   # quick mode: 10 000 (`make bench-quick`)
+    python bench/search_bench.py --sizes 10000 --real-queries   # + MRR@10 of real titles
+
+``--real-queries`` also measures how well real queries find their article:
+the articles of the test fixtures (``tests/fixtures/*/page.html``) and the
+shared seeds (``/work/shared/seeds/*.txt``, text dumps) are added to a copy
+of each archive (``search-N-real.db``), and each article's title, typed
+without diacritics, is searched; MRR@10 (the mean of 1/rank of the article
+in the top 10, 0 when absent) is reported for the relevance order as
+searched by default and for the exhaustive ranking.
 
 The table goes to ``bench/results/search.md`` (quick mode:
 ``bench/results/search-quick.md``; ``--out`` to change). Archives are kept
@@ -42,6 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.filters import count_articles  # noqa: E402
 from archive.search import RANK_WINDOW, count_matches, search  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from bench.benchreport import header, pct  # noqa: E402
@@ -215,7 +225,7 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     if path.exists() and not args.rebuild:
         t0 = time.perf_counter()
         with Archive.open(path) as archive:  # applies pending migrations (timed)
-            existing = archive.count_articles()
+            existing = count_articles(archive)
         migrate_s = time.perf_counter() - t0
     if existing != size:
         print(f"building {size} articles into {path} …", flush=True)
@@ -321,6 +331,66 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+SEEDS = Path("/work/shared/seeds")
+
+
+def real_articles() -> list[Any]:
+    """The fixtures' and seeds' articles (each title once)."""
+    import json
+
+    from scraper.extract import extract_article, parse_text_dump
+    from scraper.extract.article import NotAnArticle
+
+    found: dict[str, Any] = {}
+    for folder in sorted((ROOT / "tests" / "fixtures").iterdir()):
+        page, expected = folder / "page.html", folder / "expected.json"
+        if not (page.is_file() and expected.is_file()):
+            continue
+        url = json.loads(expected.read_text(encoding="utf-8")).get("url")
+        try:
+            art = extract_article(page.read_bytes(), url)
+        except NotAnArticle:
+            continue
+        found.setdefault(art.title, art)
+    for dump in sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []:
+        try:
+            art = parse_text_dump(dump.read_text(encoding="utf-8"))
+        except (NotAnArticle, UnicodeDecodeError):
+            continue
+        found.setdefault(art.title, art)
+    return list(found.values())
+
+
+def real_query_mrr(path: Path) -> tuple[int, float, float, float]:
+    """(queries, MRR@10 default relevance, MRR@10 exhaustive, p95 ms default) on a copy."""
+    import sqlite3
+
+    from archive.textfold import fold
+
+    copy = path.with_name(path.stem + "-real.db")
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    articles = real_articles()
+    with Archive(copy) as archive:
+        archive.ensure_portal(Portal("real", "Fixtures and seeds", "Thanh Hóa", "http://real/"))
+        ids = archive.save_articles(articles, portal_id="real").ids
+        rr: dict[str, list[float]] = {"default": [], "exhaustive": []}
+        times = []
+        for art, article_id in zip(articles, ids, strict=True):
+            query = fold(art.title)
+            for name, window in (("default", RANK_WINDOW), ("exhaustive", None)):
+                t0 = time.perf_counter()
+                hits = search(archive, query, limit=10, rank_window=window)
+                if name == "default":
+                    times.append((time.perf_counter() - t0) * 1000)
+                ranks = [k for k, h in enumerate(hits, 1) if h.id == article_id]
+                rr[name].append(1 / ranks[0] if ranks else 0.0)
+    copy.unlink(missing_ok=True)
+    return (len(articles), statistics.fmean(rr["default"]), statistics.fmean(rr["exhaustive"]),
+            pct(times, 0.95))
+
+
 def main() -> None:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -331,6 +401,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--data", default=str(ROOT / "data" / "bench"))
     parser.add_argument("--rebuild", action="store_true", help="build even if the file exists")
+    parser.add_argument("--real-queries", action="store_true",
+                        help="also measure MRR@10 of the fixtures' and seeds' titles typed "
+                             "without diacritics (on a copy of each archive)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / (
         "search-quick.md" if quick else "search.md")),
         help="where the table goes (quick mode: bench/results/search-quick.md, so a quick "
@@ -339,6 +412,14 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = [run_size(size, args) for size in sizes]
     text = report(results, args)
+    if args.real_queries:
+        lines = ["", "## Real queries: titles typed without diacritics", "",
+                 "| articles | queries | MRR@10 (relevance, default) | MRR@10 (exhaustive) "
+                 "| p95 ms (default) |", "|---:|---:|---:|---:|---:|"]
+        for size in sizes:
+            n, default, full, p95 = real_query_mrr(Path(args.data) / f"search-{size}.db")
+            lines.append(f"| {size:,} | {n} | {default:.3f} | {full:.3f} | {p95:.1f} |")
+        text += "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

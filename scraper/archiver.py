@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 from archive.store import Archive, Capture
 from scraper.extract import extract_page_state
 from scraper.extract.article import Article, NotAnArticle
+from scraper.runstats import run_columns
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class Archiver:
             self.counts[key] += getattr(result, key)
 
     def finish(self, stats: dict[str, Any], status: str) -> None:
-        self.archive.finish_run(self.run_id, stats, status=status)
+        self.archive.finish_run(self.run_id, stats, status=status, columns=run_columns(stats))
 
     def close(self) -> None:
         if self.warc_writer is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from scraper.archiver import PageSummary
 from scraper.extract.article import Article
-from scraper.extract.steps import Page
+from scraper.extract.page import Page
 
 
 @dataclass

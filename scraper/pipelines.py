@@ -38,11 +38,13 @@ from scraper.archiver import (
     capture_of,
 )
 from scraper.extract.article import Article, NotAnArticle
-from scraper.extract.steps import STAGES, Page, run
+from scraper.extract.page import Page
+from scraper.extract.steps import STAGES, run
 from scraper.fpset import FingerprintSet
 from scraper.inline import writer_executor
 from scraper.items import PageItem
 from scraper.middlewares import resolve_capture
+from scraper.runstats import run_columns
 
 STATS_PREFIX = "portal_archive"
 logger = logging.getLogger(__name__)
@@ -348,7 +350,8 @@ class StorePipeline:
         if client.dead:
             # Recorded from here: the run is not finished, the next crawl resumes it.
             with Archive(self.db_path) as archive:
-                archive.finish_run(self.run_id, self._run_stats(reason),
+                stats = self._run_stats(reason)
+                archive.finish_run(self.run_id, stats, columns=run_columns(stats),
                                    status="archiver_failed" if status == "finished" else status)
 
     def _save(self, articles: list[Article], items: list[PageItem]) -> SaveResult:
@@ -419,7 +422,8 @@ class StorePipeline:
         archive = self.archive
         try:
             self._in_writer(lambda: archive.finish_run(
-                self.run_id, stats, status="finished" if reason == "finished" else reason))
+                self.run_id, stats, status="finished" if reason == "finished" else reason,
+                columns=run_columns(stats)))
         finally:
             self._in_writer(archive.close)
             self.archive = None

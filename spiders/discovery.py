@@ -29,7 +29,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from scraper.extract.shape import looks_like_listing
-from scraper.extract.steps import canonicalize_url
+from scraper.extract.urls import canonicalize_url
 
 STATS_PREFIX = "portal_archive"
 #: Where sitemaps live when robots.txt names none.

@@ -65,7 +65,7 @@ from scraper.crawlstate import (
     revisit_budget,
 )
 from scraper.extract.notfound import SAME_PAGE, not_found_notice, page_signature, similarity
-from scraper.extract.steps import canonicalize_url
+from scraper.extract.urls import canonicalize_url
 from scraper.families import link_rules
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem

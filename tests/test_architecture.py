@@ -141,3 +141,33 @@ def test_the_crawl_process_loads_no_export_or_web_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=120).stdout.strip()
     assert out == "[]", f"the crawl process imports {out}"
+
+
+#: The storage layer (archive/store/, with the text folding and the errors it
+#: uses) sits under the access layer and the crawl: it imports only the core.
+STORAGE = ["archive/store", "archive/textfold.py", "archive/errors.py"]
+STORAGE_MAY_IMPORT = ("archive.store", "archive.textfold", "archive.errors",
+                      "scraper.extract", "scraper.portals")
+
+
+def _storage_offenders(root: Path) -> list[str]:
+    return [f"{f.relative_to(root)}: {n}" for rel in STORAGE for f in _py_files(rel)
+            for n in _imports(f)
+            if n.split(".")[0] in ("archive", "scraper", "spiders")
+            and not any(_matches(n, ok) for ok in STORAGE_MAY_IMPORT)]
+
+
+def test_storage_imports_no_layer_above_it() -> None:
+    assert not _storage_offenders(ROOT), _storage_offenders(ROOT)
+
+
+def test_the_storage_check_catches_an_upward_import(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "archive" / "store"
+    store.mkdir(parents=True)
+    (store / "ok.py").write_text("from archive.store.records import utc_iso\n")
+    (store / "bad.py").write_text("from archive.filters import ArticleFilter\n"
+                                  "from scraper.runstats import run_columns\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert sorted(_storage_offenders(tmp_path)) == [
+        "archive/store/bad.py: archive.filters", "archive/store/bad.py: scraper.runstats"]

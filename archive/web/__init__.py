@@ -6,10 +6,14 @@ manager (see :mod:`archive.web.server`); Datasette finds ``templates/`` and
 """
 
 from archive.web.plugin import (
+    asgi_wrapper,
     extra_css_urls,
+    extra_template_vars,
     menu_links,
     prepare_connection,
     register_routes,
+    startup,
 )
 
-__all__ = ["extra_css_urls", "menu_links", "prepare_connection", "register_routes"]
+__all__ = ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "menu_links",
+           "prepare_connection", "register_routes", "startup"]

@@ -21,8 +21,10 @@ Datasette serves the archive read-only (its connections open the file with
 * ``pa_fold`` on every Datasette connection, so SQL typed in Datasette can
   fold Vietnamese too (``where pa_fold(title) like '%nong thon%'``).
 
-Pages from this plugin carry a Content-Security-Policy that forbids inline
-scripts, as a second line of defence behind the sanitiser.
+Every response (Datasette's own pages too) passes :mod:`archive.web.guard`:
+Host check (DNS rebinding), a Content-Security-Policy that forbids inline
+scripts and foreign images, the UI language. Nothing shows the database
+file's absolute path: the archive is named by its Datasette name.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
@@ -41,22 +44,28 @@ from datasette.utils.asgi import AsgiStream, Response
 from markupsafe import Markup
 
 from archive.errors import ArchiveError
-from archive.export import FORMATS, export_columns
+from archive.export import (
+    FORMATS,
+    IMAGE_EXPORT_COLUMNS,
+    export_columns,
+    iter_export_articles,
+    iter_image_files,
+    write_parquet_images,
+)
 from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
-from archive.filters import ArticleFilter
+from archive.filters import ArticleFilter, count_articles
 from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
+from archive.web import i18n
+from archive.web.article import IMAGE_ROUTE, article_page, image_file, portal_names
 from archive.web.chart import monthly_chart
-from archive.web.sanitize import safe_url, sanitize_html
+from archive.web.guard import CSP, HostPolicy, guard
 
 PAGE_SIZE = 20
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
 #: Markers search puts around matches; replaced by <mark> after HTML-escaping.
 _MARKS = ("\x02", "\x03")
-CSP = ("default-src 'self'; img-src 'self' http: https: data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
-       "form-action 'self'")
 
 
 # ------------------------------------------------------------------ helpers
@@ -74,7 +83,8 @@ async def _with_archive(datasette: Any, fn: Callable[[Archive], Any]) -> Any:
     db = _database(datasette)
 
     def run(conn: sqlite3.Connection) -> Any:
-        return fn(Archive.over_connection(conn, db.path))
+        # Named by its Datasette name: error messages never show the file's path.
+        return fn(Archive.over_connection(conn, db.name))
 
     return await db.execute_fn(run)
 
@@ -154,7 +164,7 @@ def _search_page(archive: Archive, params: dict[str, str], page: int,
         "facets": counts.facets(),
         "chart": Markup(monthly_chart(counts.chart)),
         "order": order,
-        "portals": archive.portal_ids(),
+        "portals": portal_names(archive),
     }
 
 
@@ -212,7 +222,7 @@ async def search_view(datasette: Any, request: Any) -> Response:
                                            lambda a: _search_page(a, params, page, cap)))
     except ArchiveError as exc:
         context.update(error=str(exc).splitlines()[0], results=[], total=0, complete=True,
-                       facets={}, chart="", order="relevance", portals=[])
+                       facets={}, chart="", order="relevance", portals={})
     # A capped total (more than MATCH_CAP matches) gives no last page: only "next".
     context["pages"] = (max(1, -(-context["total"] // PAGE_SIZE)) if context["complete"]
                         else None)
@@ -222,10 +232,24 @@ async def search_view(datasette: Any, request: Any) -> Response:
     context["page_url"] = lambda n: _url("/", params, page=str(n) if n > 1 else None)
     context["csv_url"] = _url("/export.csv", params, order=None)
     context["jsonl_url"] = _url("/export.jsonl", params, order=None)
+    context["parquet_url"] = _url("/export.parquet", params, order=None)
+    context["images_url"] = _url("/export.images.csv", params, order=None)
     context["json_url"] = _url("/search.json", params, page=str(page) if page > 1 else None)
     context["facet_url"] = _facet_url(params)
+    context["ranges"] = [(label, _url("/", params, since=since, until=until, page=None))
+                         for label, since, until in i18n.relative_ranges()]
+    context["portal_label"] = _portal_label(context["portals"])
     return await _html(datasette, request, "pa_search.html", context,
                        status=400 if context["error"] else 200)
+
+
+def _portal_label(names: dict[str, tuple[str, str]]) -> Callable[[str], str]:
+    """``Triệu Sơn (Thanh Hóa)`` for a portal id; the id when the portal is unknown."""
+    def label(portal_id: str) -> str:
+        name, province = names.get(portal_id, (portal_id, ""))
+        return f"{name} ({province})" if province else name
+
+    return label
 
 
 def _facet_url(params: dict[str, str]) -> Callable[[str, str], str]:
@@ -254,7 +278,7 @@ async def search_json(datasette: Any, request: Any) -> Response:
                       author=f.author, category=f.category, limit=limit,
                       offset=(page - 1) * limit,
                       order=params.get("order", "relevance"))
-        return {"ok": True, "query": params["q"], "total": archive.count_articles(f),
+        return {"ok": True, "query": params["q"], "total": count_articles(archive, f),
                 "page": page, "results": [h.to_dict() for h in hits]}
 
     try:
@@ -264,38 +288,15 @@ async def search_json(datasette: Any, request: Any) -> Response:
 
 
 # ------------------------------------------------------------------ article
-def _article(archive: Archive, article_id: int) -> dict[str, Any] | None:
-    stored = archive.get_stored(article_id)
-    if stored is None:
-        return None
-    art = stored.article
-    runs = {}
-    for run_id in {stored.first_run_id, stored.last_run_id} - {None}:
-        run = archive.get_run(int(run_id))  # type: ignore[arg-type]
-        if run:
-            runs[run_id] = run
-    body = (Markup(sanitize_html(art.body_html, art.canonical_url)) if art.body_html.strip()
-            else Markup("".join(f"<p>{html.escape(p)}</p>" for p in art.body.split("\n\n")
-                                if p.strip())))
-    return {
-        "id": stored.id, "portal_id": stored.portal_id, "title": art.title,
-        "published": art.published.isoformat() if art.published else None,
-        "published_raw": art.published_raw, "author": art.author, "authors": art.authors,
-        "category": art.category, "body": body, "source": safe_url(art.canonical_url),
-        "url": art.canonical_url,
-        "images": [{"src": safe_url(i.url), "url": i.url, "caption": i.caption, "alt": i.alt}
-                   for i in art.images],
-        "first_seen": stored.first_seen, "last_seen": stored.last_seen,
-        "first_run": runs.get(stored.first_run_id), "last_run": runs.get(stored.last_run_id),
-        "first_run_id": stored.first_run_id, "last_run_id": stored.last_run_id,
-        "status": stored.status, "gone_at": stored.gone_at, "content_hash": stored.content_hash,
-        "extractor": art.extractor, "warnings": art.warnings,
-    }
+def _folder(datasette: Any) -> Path:
+    """The archive's folder (where the database file and its images live)."""
+    return Path(_database(datasette).path).resolve().parent
 
 
 async def article_view(datasette: Any, request: Any) -> Response:
     article_id = int(request.url_vars["id"])
-    art = await _with_archive(datasette, lambda a: _article(a, article_id))
+    folder = _folder(datasette)
+    art = await _with_archive(datasette, lambda a: article_page(a, folder, article_id))
     db = _database(datasette).name
     if art is None:
         return await _html(datasette, request, "pa_article.html",
@@ -308,34 +309,71 @@ async def article_view(datasette: Any, request: Any) -> Response:
     })
 
 
+async def image_view(datasette: Any, request: Any) -> Response:
+    """An archived image file, by sha256: only files the archive recorded, inside its folder."""
+    sha = request.url_vars["sha"]
+    folder = _folder(datasette)
+    found = await _with_archive(datasette, lambda a: image_file(a, folder, sha))
+    if found is None:
+        return Response.text(i18n.gettext("This image is not in the archive.") + "\n",
+                             status=404)
+    path, mime = found
+    return Response(path.read_bytes(), content_type=mime, headers={
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Security-Policy": CSP})
+
+
 # ------------------------------------------------------------------- export
 class _QueueWriter:
-    """A text file whose writes go, in 64 KiB chunks, to an asyncio queue (with backpressure)."""
+    """A file whose writes go, in 64 KiB chunks of bytes, to an asyncio queue (with backpressure).
 
-    def __init__(self, queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop,
+    Text is encoded as UTF-8; bytes (Parquet) pass as they are.
+    """
+
+    def __init__(self, queue: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop,
                  cancelled: threading.Event) -> None:
         self.queue, self.loop, self.cancelled = queue, loop, cancelled
-        self.parts: list[str] = []
+        self.parts: list[bytes] = []
         self.size = 0
+        self.position = 0
+        self.closed = False
 
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        self.size += len(text)
+    def write(self, data: str | bytes) -> int:
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        self.position += len(chunk)
         if self.size >= 65536:
             self.flush()
-        return len(text)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
 
     def flush(self) -> None:
         if self.cancelled.is_set():
             raise ConnectionAbortedError("client went away")
         if self.parts:
-            chunk = "".join(self.parts)
+            chunk = b"".join(self.parts)
             self.parts, self.size = [], 0
             asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
 
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
 
 async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
+    """A download of every matching article (or their images): CSV with the BOM Excel needs,
+    JSON Lines or Parquet, streamed (memory stays flat)."""
     fmt = request.url_vars["fmt"]
+    images = bool(request.url_vars.get("images"))
     params = _args(request)
     filters = _filter(params)
     db = _database(datasette)
@@ -348,11 +386,12 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
     try:
         await _with_archive(datasette, check)
     except ArchiveError as exc:
-        return Response.text(f"Error: {str(exc).splitlines()[0]}\n", status=400)
+        return Response.text(f"{i18n.gettext('Error:')} {str(exc).splitlines()[0]}\n",
+                             status=400)
 
     writer = FORMATS[fmt]
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=8)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
     cancelled = threading.Event()
 
     def produce() -> None:
@@ -360,7 +399,15 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
         try:
             archive = Archive.over_connection(conn, db.path)
             out = _QueueWriter(queue, loop, cancelled)
-            writer.write(archive.iter_articles(filters), export_columns(), cast(IO[Any], out))
+            stream = cast(IO[Any], out)
+            if fmt == "csv":
+                out.write("\ufeff")  # Excel reads UTF-8 only after a byte-order mark
+            if images:
+                write = write_parquet_images if fmt == "parquet" else writer.write
+                write(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
+            else:
+                writer.write(iter_export_articles(archive, filters, images=fmt != "parquet"),
+                             export_columns(fmt=fmt), stream)
             out.flush()
         except ConnectionAbortedError:
             pass
@@ -373,20 +420,36 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
         thread.start()
         try:
             while (chunk := await queue.get()) is not None:
-                await response.write(chunk)
+                # Bytes as they are (Datasette's writer would encode text).
+                await response.send({"type": "http.response.body", "body": chunk,
+                                     "more_body": True})
         finally:
             cancelled.set()
             while not queue.empty():
                 queue.get_nowait()
 
-    name = "articles" + ("-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
-                         if params.get("q") else "")
+    name = ("images" if images else "articles") + (
+        "-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
+        if params.get("q") else "")
     safe_name = "".join(c for c in name if c.isalnum() or c in "-_") or "articles"
-    return AsgiStream(stream, content_type=writer.mediatype + "; charset=utf-8", headers={
+    content_type = writer.mediatype + ("" if writer.binary else "; charset=utf-8")
+    return AsgiStream(stream, content_type=content_type, headers={
         "content-disposition": f'attachment; filename="{safe_name}.{writer.extension}"'})
 
 
 # -------------------------------------------------------------------- hooks
+def _host_policy(datasette: Any) -> HostPolicy:
+    config = datasette.plugin_config("portal_archive") or {}
+    if not config.get("hosts"):
+        return HostPolicy()
+    return HostPolicy(frozenset(config["hosts"]), config.get("port"))
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[Any], Any]:
+    return lambda app: guard(app, lambda: _host_policy(datasette))
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("pa_fold", 1, fold_opt, deterministic=True)
@@ -398,8 +461,37 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/$", search_view),
         (r"^/search\.json$", search_json),
         (r"^/article/(?P<id>\d{1,18})$", article_view),
-        (r"^/export\.(?P<fmt>csv|jsonl)$", export_view),
+        (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
+        (r"^/export(?P<images>\.images)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Translations (``{% trans %}``, ``_()``) and local dates in every template."""
+    env = datasette.jinja_env
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_callables(
+            lambda message: i18n.translations(i18n.current_language()).gettext(message),
+            lambda singular, plural, n: i18n.translations(
+                i18n.current_language()).ngettext(singular, plural, n),
+            newstyle=True)
+    env.filters["local_datetime"] = i18n.local_datetime
+    env.filters["local_date"] = i18n.local_date
+    env.filters["number"] = i18n.number
+
+
+@hookimpl
+def extra_template_vars(request: Any) -> dict[str, Any]:
+    lang = i18n.current_language()
+    other = "en" if lang == "vi" else "vi"
+    switch = None
+    if request is not None:
+        pairs = [(k, v) for k in request.args if k != "lang"
+                 for v in request.args.getlist(k)]
+        switch = request.path + "?" + urlencode([*pairs, ("lang", other)])
+    return {"lang": lang, "other_lang": other, "lang_switch_url": switch}
 
 
 @hookimpl
@@ -410,6 +502,6 @@ def extra_css_urls(datasette: Any) -> list[str]:
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
     db = datasette.get_database().name
-    return [{"href": "/", "label": "Search the archive"},
-            {"href": datasette.urls.table(db, "articles"), "label": "Articles table"},
-            {"href": datasette.urls.table(db, "crawl_runs"), "label": "Crawl runs"}]
+    return [{"href": "/", "label": i18n.gettext("Search the archive")},
+            {"href": datasette.urls.table(db, "articles"), "label": i18n.gettext("Articles table")},
+            {"href": datasette.urls.table(db, "crawl_runs"), "label": i18n.gettext("Crawl runs")}]

@@ -11,9 +11,11 @@ article's URL), and drops ``<script>``/``<style>`` with their content. No
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import html
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 import nh3
 
 #: Tags kept (anything else is removed, its text kept).
@@ -69,3 +71,42 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
+
+
+#: Containers removed when stripping images has left them without text.
+_EMPTY_CONTAINERS = ("figure", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "div",
+                     "p", "span", "em", "i", "strong", "b")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def strip_images(clean_html: str, captions: Iterable[str]) -> str:
+    """Sanitised body HTML without its images and the text of their captions.
+
+    The page lists the article's images (with captions) once, under the body.
+    Removed: every ``<img>`` and ``<figcaption>``, every element whose whole
+    text is one of ``captions``, then the containers left empty (an image
+    table, a ``<figure>``). The input must come from :func:`sanitize_html`.
+    """
+    if not clean_html.strip():
+        return clean_html
+    wanted = {_norm(c) for c in captions if c and c.strip()}
+    root = lxml.html.fragment_fromstring(clean_html, create_parent="div")
+    for el in list(root.iter("img", "figcaption")):
+        el.drop_tree()
+    if wanted:
+        for el in list(root.iter()):
+            if el is not root and el.getparent() is not None \
+                    and _norm(el.text_content()) in wanted:
+                el.drop_tree()
+    changed = True
+    while changed:
+        changed = False
+        for el in list(root.iter(*_EMPTY_CONTAINERS)):
+            if el is not root and not _norm(el.text_content()) and len(el) == 0:
+                el.drop_tree()
+                changed = True
+    return html.escape(root.text or "", quote=False) + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root)

@@ -10,12 +10,18 @@ migrations stop the start with a one-line error (``portal-archive migrate``
 applies them; ``serve --migrate`` too); Datasette's connections use SQLite's
 ``mode=ro`` (a crawl may keep writing the file; new articles appear on the
 next request), and the plugin adds no write path. The server binds to
-127.0.0.1 unless another host is given.
+127.0.0.1 unless another host is given (all interfaces only with
+``public=True``); requests naming another host are refused
+(:mod:`archive.web.guard`); Datasette's arbitrary SQL is off unless
+``allow_sql``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,7 @@ import archive.web
 from archive.errors import ArchiveError
 from archive.facets import MATCH_CAP
 from archive.store import Archive, pending_migrations
+from archive.web.guard import HostPolicy
 
 PLUGIN_NAME = "portal_archive"
 
@@ -40,8 +47,18 @@ class PendingMigrations(ArchiveError):
     """The archive's schema is older than this code: serving it would mean writing it."""
 
 
+class ServeError(ArchiveError):
+    """The server cannot start as asked (busy port, public address without consent)."""
+
+
+#: Addresses that listen on every interface.
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
 def make_datasette(db: str | Path, *, migrate: bool = False,
-                   match_cap: int | None = None) -> Datasette:
+                   match_cap: int | None = None, allow_sql: bool = False,
+                   host: str = "127.0.0.1", port: int | None = None,
+                   allowed_hosts: Iterable[str] = ()) -> Datasette:
     """A Datasette over the archive at ``db`` (which must exist), with our plugin.
 
     Nothing is written to the archive: if it lacks migrations (an archive
@@ -51,7 +68,11 @@ def make_datasette(db: str | Path, *, migrate: bool = False,
     for them to be applied here, before the read-only server opens the file.
     ``match_cap`` bounds how many matches of a text query the search page
     counts for its total, facets and chart (default
-    :data:`archive.facets.MATCH_CAP`).
+    :data:`archive.facets.MATCH_CAP`). ``allow_sql`` turns Datasette's
+    arbitrary ``?sql=`` queries on (off by default). ``host``/``port`` (where
+    the server listens) and ``allowed_hosts`` (more names it answers for)
+    make the Host check; without ``port`` any port of the loopback names is
+    accepted (in-process clients).
     """
     pending = pending_migrations(db)  # one-line errors for a missing or foreign file
     if pending and not migrate:
@@ -69,11 +90,16 @@ def make_datasette(db: str | Path, *, migrate: bool = False,
             "sql_time_limit_ms": 3000,
             "facet_time_limit_ms": 1000,
             "allow_download": False,
+            "default_allow_sql": allow_sql,
         },
         metadata={
             "title": "portal-archive",
             "description": "Articles archived from Vietnamese district government portals.",
-            "plugins": {PLUGIN_NAME: {"match_cap": match_cap or MATCH_CAP}},
+            "plugins": {PLUGIN_NAME: {
+                "match_cap": match_cap or MATCH_CAP,
+                "hosts": sorted(HostPolicy.for_bind(host, port, allowed_hosts).names),
+                "port": port,
+            }},
             "databases": {Path(db).stem: {"tables": {
                 "articles_fts": {"hidden": True},
                 "schema_migrations": {"hidden": True},
@@ -84,10 +110,34 @@ def make_datasette(db: str | Path, *, migrate: bool = False,
     return ds
 
 
+def check_bind(host: str, port: int, *, public: bool = False) -> None:
+    """Refuse, in one line, an address serve must not or cannot listen on.
+
+    Every interface (``0.0.0.0``) needs ``public``: the archive and its
+    search would be open to the whole network. A port another process holds
+    is said so, before Datasette starts.
+    """
+    if host in ALL_INTERFACES and not public:
+        raise ServeError(f"--host {host or '0.0.0.0'} would open the archive to every machine "
+                         f"on the network: add --public if that is what you want")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(f"port {port} on {host} is already in use: stop the other "
+                                 f"server or choose another --port") from None
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
-          log_level: str = "warning", migrate: bool = False) -> None:
+          log_level: str = "warning", migrate: bool = False, public: bool = False) -> None:
     """Serve the archive's web UI until interrupted."""
-    run(make_datasette(db, migrate=migrate), host=host, port=port, log_level=log_level)
+    check_bind(host, port, public=public)
+    run(make_datasette(db, migrate=migrate, host=host, port=port), host=host, port=port,
+        log_level=log_level)
 
 
 def run(ds: Datasette, *, host: str = "127.0.0.1", port: int = 8001,

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
-from scraper.extract.steps import STEPS, Page, run
+from scraper.extract.page import Page
+from scraper.extract.steps import STEPS, run
 from scraper.extract.textdump import parse_text_dump
 
 

@@ -3,7 +3,7 @@
 A rule matches an element by CSS-like class/id fragments (``selectors``) or by
 the Vietnamese label that heads the widget (``labels``, compared folded so
 "Thống kê truy cập" and "THONG KE TRUY CAP" are the same). The cleaning steps
-in :mod:`scraper.extract.steps` apply them; nothing else knows their contents.
+in :mod:`scraper.extract.widgets` apply them; nothing else knows their contents.
 """
 
 from __future__ import annotations

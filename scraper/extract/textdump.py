@@ -11,7 +11,7 @@ them line by line:
    nhiệm: …``), datelines, image file names;
 2. hard-wrapped dumps (``lynx -dump`` …) have their paragraphs joined back;
    a run of lines repeating earlier ones (the print copy, a repeated site
-   header, a mobile copy) is collapsed with :func:`steps.collapse_runs`;
+   header, a mobile copy) is collapsed with :func:`duplicates.collapse_runs`;
 3. the article starts at the first dateline that follows a title and is
    followed by prose; the title is the line before it (the nearest long
    line when a category name sits in between), or the line after it on
@@ -36,6 +36,7 @@ from scraper.extract import legacy
 from scraper.extract.article import Article, Image, NotAnArticle
 from scraper.extract.authors import parse_byline, split_people
 from scraper.extract.dates import looks_like_dateline, parse_vietnamese_date
+from scraper.extract.duplicates import collapse_runs
 from scraper.extract.rules import (
     COUNTER,
     COUNTER_FIELDS,
@@ -48,8 +49,8 @@ from scraper.extract.rules import (
     WEATHER,
     WIDGET_RULES,
 )
-from scraper.extract.steps import canonicalize_url, collapse_runs
 from scraper.extract.text import clean_line, fold
+from scraper.extract.urls import canonicalize_url
 
 #: Name and version recorded as the article's extractor.
 EXTRACTOR = "textdump"

@@ -43,7 +43,7 @@ class LinkRules:
     paging: Callable[[str], tuple[str, int] | None] | None = None
     #: Maps the other spellings of a page's URL (query-string variants,
     #: category paths) to the one the archive keys it on. Applied after
-    #: :func:`scraper.extract.steps.canonicalize_url`.
+    #: :func:`scraper.extract.urls.canonicalize_url`.
     same_page: Callable[[str], str] = _identity
 
     def classify(self, url: str) -> str:
