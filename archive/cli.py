@@ -189,7 +189,7 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       portal-archive crawl trieuson --revisit 200
       portal-archive crawl --all --parallel 3
     """
-    from archive.crawl import run_crawl
+    from scraper.runner import run_crawl
 
     if revisit is not None:
         settings = (*settings, f"PORTAL_ARCHIVE_REVISIT={revisit}")
@@ -239,7 +239,7 @@ def _known_profile(name: str) -> str:
 def _crawl_all(portals_file: str | None, parallel: int, full: bool,
                settings: tuple[str, ...], db: str, *, skip: set[str]) -> None:
     """``crawl --all``: every declared portal; one failing does not stop the others."""
-    from archive.crawl import PortalOutcome, run_all
+    from scraper.runner import PortalOutcome, run_all
 
     declared = [p for p in load_portals(portals_file).values() if p.id not in skip]
     if not declared:
@@ -304,7 +304,7 @@ def demo(size: int, seed: int, quiet: bool, db: str) -> None:
       portal-archive demo --size 50 --db /tmp/demo.db
       portal-archive search "nong thon moi" --db /tmp/demo.db
     """
-    from archive.crawl import run_demo
+    from scraper.runner import run_demo
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     run_demo(db, size=size, seed=seed, quiet=quiet)
@@ -691,22 +691,26 @@ def import_text(files: tuple[str, ...], portal_id: str | None, url: str | None,
             raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
                                + ", ".join(skipped))
         return
+    from archive.sink import ArticleSink
+
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    with Archive(db) as archive:
-        archive.ensure_portal(portal)
-        run_id = archive.start_run(portal.id, {"started_by": "import-text",
-                                               "files": list(files)})
-        counts = {"new": 0, "changed": 0, "unchanged": 0}
+    sink = ArticleSink.open(db, portal, run_settings={"started_by": "import-text",
+                                                       "files": list(files)})
+    try:
         for name, article in articles:
-            result = archive.save_articles([article], portal_id=portal.id, run_id=run_id)
-            status = next(k for k in counts if getattr(result, k))
-            counts[status] += 1
+            # One file, one transaction: its status is printed as it is stored.
+            sink.add(article)
+            result = sink.flush(wait=True)
+            status = next(k for k in ("new", "changed", "unchanged") if getattr(result, k))
             click.echo(f"{status:<9} {article.canonical_url}  {article.title}  ({name})")
-        archive.finish_run(run_id, {"pages_dropped": len(skipped), "skipped": skipped},
-                           columns={"pages_dropped": len(skipped)})
+        sink.finish({"pages_dropped": len(skipped), "skipped": skipped},
+                    columns={"pages_dropped": len(skipped)})
+    finally:
+        sink.close()
+    counts = sink.counts
     click.echo(f"Imported {len(articles)} of {len(files)} files into {db} "
-               f"({counts['new']} new, {counts['changed']} changed, "
-               f"{counts['unchanged']} unchanged).")
+               f"({counts.new} new, {counts.changed} changed, "
+               f"{counts.unchanged} unchanged).")
     if skipped:
         raise ArchiveError(f"{len(skipped)} of {len(files)} files held no article: "
                            + ", ".join(skipped))
@@ -722,7 +726,7 @@ def _is_utf8(data: bytes) -> bool:
 
 # ------------------------------------------- provenance and re-extraction (issue 5)
 def _run_summary(run: dict[str, Any]) -> str:
-    from archive.progress import format_run
+    from scraper.progress import format_run
 
     return format_run(run)
 

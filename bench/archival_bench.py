@@ -29,11 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.crawl import demo_portal, run_crawl  # noqa: E402
 from archive.reextract import reextract  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from scraper.demo.server import DemoServer  # noqa: E402
 from scraper.demo.site import DemoSite  # noqa: E402
+from scraper.runner import demo_portal, run_crawl  # noqa: E402
 
 CONFIGS = {
     "bare": {"PORTAL_ARCHIVE_WARC": False, "PORTAL_ARCHIVE_IMAGES": False},

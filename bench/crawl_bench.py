@@ -43,10 +43,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.crawl import crawl_settings, demo_portal, run_crawl  # noqa: E402
 from scraper.demo.server import DemoServer  # noqa: E402
 from scraper.demo.site import DemoSite  # noqa: E402
 from scraper.portals import Portal  # noqa: E402
+from scraper.runner import crawl_settings, demo_portal, run_crawl  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "crawl.md"
 #: The archiver process's peak RSS, in the crawl's stats.

@@ -77,10 +77,10 @@ class MemoryProbe:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from archive.crawl import demo_portal, run_crawl
     from scraper import settings as defaults
     from scraper.demo.server import DemoServer
     from scraper.demo.site import DemoSite
+    from scraper.runner import demo_portal, run_crawl
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=4000)

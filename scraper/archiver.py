@@ -8,19 +8,19 @@ does that work in arrival order, and gets back per page only what the crawl
 still needs (the image URLs, the counts for its stats, or why the page was
 dropped). The reactor's cost per page is a pickle and a pipe write.
 
-No Scrapy here. :class:`Archiver` is the work, with no transport:
+No Scrapy here. :class:`ArchiverWorker` is the work, with no transport:
 :func:`main` runs it in the child process behind a pipe, and
 :class:`ArchiverClient` is the crawl's end of that pipe (non-blocking on the
 asyncio loop, so the reactor never waits for the archiver except when the
-spider closes). The archiver runs the same extraction steps as
-``extract_article`` and the in-process pipelines (``STEPS``) and stores
-with the same :meth:`archive.store.Archive.save_articles`.
+spider closes). The worker runs the same extraction steps as
+``extract_article`` (``extract_page_state``) and stores through the same
+:class:`archive.sink.ArticleSink` as a crawl that stores in its own process.
 
-Crash-safety is the in-process store's: a batch is stored when its
-transaction commits. The archiver reads its orders from the crawl's pipe; when
-the crawl dies (SIGKILL), the pipe ends and the archiver exits at once,
-without writing the articles of its unfinished batch (the next crawl fetches
-them again; their WARC records are on disk). Only a clean close flushes.
+Crash-safety is the sink's: a batch is stored when its transaction commits.
+The archiver reads its orders from the crawl's pipe; when the crawl dies
+(SIGKILL), the pipe ends and the archiver exits at once, without writing the
+articles of its unfinished batch (the next crawl fetches them again; their
+WARC records are on disk). Only a clean close flushes.
 
 Protocol: frames of a 4-byte big-endian length and a pickle, each way.
 """
@@ -42,10 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from archive.store import Archive, Capture
+from archive.sink import ArticleSink
 from scraper.extract import extract_page_state
 from scraper.extract.article import Article, NotAnArticle
+from scraper.portals import Portal
 from scraper.runstats import run_columns
+from scraper.warc import CaptureRef, RecordLocation, WarcOptions, WarcWriter, capture_of
 
 logger = logging.getLogger(__name__)
 
@@ -116,48 +118,37 @@ def max_rss_kb() -> int:
 
 
 # ------------------------------------------------------------------ work
-def capture_of(url: str, fetched_at: str, status: int,
-               location: dict[str, Any] | None) -> Capture:
-    """Where a page was fetched and kept: its WARC record's location, when it has one."""
-    c = location or {}
-    return Capture(url=url, fetched=c.get("fetched") or fetched_at or None,
-                   http_status=c.get("status", status), warc_file=c.get("file"),
-                   warc_offset=c.get("offset"), warc_length=c.get("length"),
-                   warc_record_id=c.get("record_id"))
-
-
 @dataclass
 class ArchiverConfig:
-    """What the archiver needs to know of its crawl."""
+    """What the archiver process needs to know of its crawl."""
 
     db_path: str
-    #: The portal (a :class:`scraper.portals.Portal`).
-    portal: Any
+    portal: Portal
     run_id: int = 0
     batch_size: int = 100
     forced_profile: str | None = None
 
 
-class Archiver:
-    """Keeps what one crawl fetched: WARC records, articles in batches, the run's end."""
+class ArchiverWorker:
+    """The archiver process's work: WARC records, then each page's article into the sink.
+
+    Pages come in the order their responses arrived, each after its WARC
+    record: the record's location is looked up by the exchange's number and
+    recorded as the article's capture.
+    """
 
     def __init__(self, config: ArchiverConfig) -> None:
         self.config = config
-        self.archive = Archive(config.db_path)
-        self.archive.ensure_portal(config.portal)
-        self.run_id = config.run_id or self.archive.start_run(
-            config.portal.id, {"started_by": "scrapy crawl"})
-        self.warc_writer: Any = None
-        self.locations: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self.buffer: list[Article] = []
-        self.captures: list[Any] = []
-        self.counts = {"new": 0, "changed": 0, "unchanged": 0}
+        self.sink = ArticleSink.open(config.db_path, config.portal, run_id=config.run_id,
+                                     run_settings={"started_by": "scrapy crawl"},
+                                     batch_size=config.batch_size)
+        self.run_id = self.sink.run_id
+        self.warc_writer: WarcWriter | None = None
+        self.locations: OrderedDict[int, RecordLocation] = OrderedDict()
 
     # WARC
-    def warc_open(self, kwargs: dict[str, Any]) -> None:
-        from scraper.warc import WarcWriter
-
-        self.warc_writer = WarcWriter(**kwargs)
+    def warc_open(self, options: WarcOptions) -> None:
+        self.warc_writer = options.writer()
 
     def warc(self, seq: int, exchange: dict[str, Any]) -> None:
         """Write one exchange; keep where its response went for the page to come."""
@@ -171,47 +162,33 @@ class Archiver:
 
     def stats(self) -> dict[str, Any]:
         """Counters the crawl copies into its stats."""
-        out: dict[str, Any] = {f"articles_{key}": value for key, value in self.counts.items()}
-        writer = self.warc_writer
-        if writer is not None:
-            # records: responses written (each with its request), as in the crawl process.
-            out.update({"warc/records": writer.exchanges, "warc/bytes": writer.bytes_written,
-                        "warc/files": list(writer.files)})
+        out: dict[str, Any] = dict(self.sink.counts.as_stats())
+        if self.warc_writer is not None:
+            out.update(self.warc_writer.stats())
         out["archiver/max_rss_kb"] = max_rss_kb()
         return out
 
     # Articles
     def page(self, url: str, html: bytes, status: int, fetched_at: str,
-             capture: dict[str, Any] | None) -> PageSummary:
-        """Extract one page; buffer its article for the next batch."""
+             seq: int | None) -> PageSummary:
+        """Extract one page; hand its article, with its capture, to the sink."""
         outcome = extract_page(url, html, self.config.forced_profile)
         if outcome.article is not None:
-            location = self.locations.pop(capture["seq"], None) \
-                if capture is not None and "seq" in capture else capture
-            self.buffer.append(outcome.article)
-            self.captures.append(capture_of(url, fetched_at, status, location))
+            location = self.locations.pop(seq, None) if seq is not None else None
+            self.sink.add(outcome.article, capture_of(url, fetched_at, status, location))
         return summarise(outcome)
 
-    def batch_due(self) -> bool:
-        return len(self.buffer) >= self.config.batch_size
-
     def flush(self) -> None:
-        """Store the buffered articles in one transaction (kept for the next try if it fails)."""
-        if not self.buffer:
-            return
-        result = self.archive.save_articles(self.buffer, portal_id=self.config.portal.id,
-                                            run_id=self.run_id, captures=self.captures)
-        self.buffer, self.captures = [], []
-        for key in self.counts:
-            self.counts[key] += getattr(result, key)
+        """Store what the sink holds (kept there for the next try if it fails)."""
+        self.sink.flush(wait=True)
 
     def finish(self, stats: dict[str, Any], status: str) -> None:
-        self.archive.finish_run(self.run_id, stats, status=status, columns=run_columns(stats))
+        self.sink.finish(stats, status, columns=run_columns(stats))
 
     def close(self) -> None:
         if self.warc_writer is not None:
             self.warc_writer.close()
-        self.archive.close()
+        self.sink.close()
 
 
 # ------------------------------------------------------------ the process
@@ -235,7 +212,7 @@ def _serve(orders: BinaryIO, replies: BinaryIO) -> int:
         return 0
     config = pickle.loads(orders.read(_LEN.unpack(head)[0]))
     try:
-        archiver = Archiver(config)
+        archiver = ArchiverWorker(config)
     except Exception as exc:  # noqa: BLE001 - told to the crawl, which stops
         reply("failed", f"{type(exc).__name__}: {exc}")
         return 1
@@ -262,7 +239,7 @@ def _serve(orders: BinaryIO, replies: BinaryIO) -> int:
                 reply("page_failed", token, f"{type(exc).__name__}: {exc}")
                 continue
             reply("page", token, summary)
-            if archiver.batch_due():
+            if archiver.sink.batch_due:
                 _flush(archiver, reply)
         elif kind == "warc_open":
             archiver.warc_open(order[1])
@@ -281,7 +258,7 @@ def _serve(orders: BinaryIO, replies: BinaryIO) -> int:
             return 0
 
 
-def _flush(archiver: Archiver, reply: Callable[..., None]) -> str:
+def _flush(archiver: ArchiverWorker, reply: Callable[..., None]) -> str:
     """Store the batch; tell the crawl the counts (or the error: "" when stored)."""
     try:
         archiver.flush()
@@ -309,25 +286,21 @@ def main() -> int:
 
 
 # ------------------------------------------------------------ the crawl's end
-ARCHIVER_MODES = ("auto", "process", "inline")
+#: Where a crawl extracts and stores its pages (``PORTAL_ARCHIVE_ARCHIVER``).
+STORAGE_MODES = ("auto", "process", "in_process")
+#: Older spellings still accepted.
+STORAGE_ALIASES = {"inline": "in_process"}
 
 
 def archiver_mode(setting: str | None) -> str:
-    """``PORTAL_ARCHIVE_ARCHIVER``, checked: ``auto``, ``process`` or ``inline``."""
+    """``PORTAL_ARCHIVE_ARCHIVER``, checked: ``auto``, ``process`` or ``in_process``
+    (``inline`` is read as ``in_process``)."""
     value = (setting or "auto").strip().lower()
-    if value not in ARCHIVER_MODES:
-        raise ValueError(f"PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline, "
+    value = STORAGE_ALIASES.get(value, value)
+    if value not in STORAGE_MODES:
+        raise ValueError(f"PORTAL_ARCHIVE_ARCHIVER must be auto, process or in_process, "
                          f"not {setting!r}")
     return value
-
-
-#: Where the crawler object keeps its archiver client (when it has one).
-ARCHIVER_ATTR = "_portal_archive_archiver"
-
-
-def archiver_of(crawler: Any) -> ArchiverClient | None:
-    """The crawl's archiver process, when the store pipeline started one."""
-    return getattr(crawler, ARCHIVER_ATTR, None)
 
 
 class ArchiverError(RuntimeError):
@@ -482,7 +455,9 @@ class ArchiverClient:
 
     # orders
     def page(self, url: str, html: bytes, status: int, fetched_at: str,
-             capture: dict[str, Any] | None) -> asyncio.Future[PageSummary]:
+             capture: CaptureRef | None) -> asyncio.Future[PageSummary]:
+        """Hand one page to the archiver (with the number of its WARC exchange, which
+        the archiver wrote before); its summary once the archiver has handled it."""
         assert self.loop is not None, "attach() the client to the loop first"
         future: asyncio.Future[PageSummary] = self.loop.create_future()
         if self.dead:
@@ -490,7 +465,8 @@ class ArchiverClient:
             return future
         self.tokens += 1
         self.futures[self.tokens] = future
-        self.send("page", self.tokens, url, html, status, fetched_at, capture)
+        self.send("page", self.tokens, url, html, status, fetched_at,
+                  capture.seq if capture is not None else None)
         return future
 
     def _wait_for(self, *kinds: str, timeout: float | None = None) -> tuple[Any, ...]:
@@ -509,6 +485,15 @@ class ArchiverClient:
                 self._write()
             if readable:
                 self._take(self._read())
+
+    def flush(self) -> str:
+        """Store the archiver's batch now (blocking); the error, "" when stored.
+        Its counters come back first, as stats."""
+        return str(self.call("flush", answer="flushed"))
+
+    def finish(self, stats: dict[str, Any], status: str) -> str:
+        """Store the last batch and record the run's end (blocking); the error or ""."""
+        return str(self.call("finish", stats, status, answer="finished"))
 
     def call(self, kind: str, *args: Any, answer: str) -> Any:
         """Send an order and wait for its answer (blocking: the spider is closing)."""
@@ -538,8 +523,32 @@ class ArchiverClient:
         return stats
 
 
+class ArchiverWarc:
+    """The archiver process as the crawl's WARC writer: each exchange is sent with
+    its number, and the page that comes of it carries that number."""
+
+    def __init__(self, client: ArchiverClient, options: WarcOptions) -> None:
+        self.client = client
+        self.seq = 0
+        client.send("warc_open", options)
+
+    @property
+    def gone(self) -> bool:
+        return bool(self.client.dead)
+
+    def keep(self, exchange: dict[str, Any]) -> CaptureRef | None:
+        if self.client.dead:
+            return None
+        self.seq += 1
+        self.client.send("warc", self.seq, exchange)
+        return CaptureRef(status=exchange["status"], seq=self.seq)
+
+    def close(self) -> None:
+        """Nothing to do: the archiver closes its WARC file when it is closed."""
+
+
 _ENTRY = "import sys; from scraper.archiver import main; sys.exit(main())"
 
 
-__all__ = ["ARCHIVER_ATTR", "Archiver", "ArchiverClient", "ArchiverConfig", "ArchiverError", "Outcome",
-           "PageSummary", "archiver_mode", "archiver_of", "capture_of", "extract_page"]
+__all__ = ["STORAGE_MODES", "ArchiverClient", "ArchiverWarc", "ArchiverConfig", "ArchiverError", "ArchiverWorker",
+           "Outcome", "PageSummary", "archiver_mode", "extract_page"]

@@ -3,7 +3,7 @@
 ``ProgressExtension`` writes ``PORTAL_ARCHIVE_PROGRESS {json}`` to stderr
 every ``PORTAL_ARCHIVE_PROGRESS_INTERVAL`` seconds (0 = off) and once more
 when the spider closes. ``portal-archive crawl`` reads these lines from the
-crawl process and shows them (``archive/progress.py``); everything here is
+crawl process and shows them (``scraper/progress.py``); everything here is
 read from the crawl's stats.
 """
 
@@ -19,7 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from archive.progress import PROGRESS_TAG
+from scraper.progress import PROGRESS_TAG
+from scraper.runcontext import stat_key
 
 
 def progress_snapshot(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
@@ -32,15 +33,15 @@ def progress_snapshot(stats: dict[str, Any], elapsed: float) -> dict[str, Any]:
         "elapsed": round(elapsed, 2),
         "requests": n("downloader/request_count"),
         "pages": n("downloader/response_count"),
-        "articles": n("portal_archive/articles"),
-        "dropped": n("portal_archive/dropped"),
-        "images_ok": n("portal_archive/images/ok"),
-        "images_failed": n("portal_archive/images/failed"),
+        "articles": n(stat_key("articles")),
+        "dropped": n(stat_key("dropped")),
+        "images_ok": n(stat_key("images/ok")),
+        "images_failed": n(stat_key("images/failed")),
         "errors": n("log_count/ERROR"),
         "http_errors": sum(int(v) for k, v in stats.items()
                            if k.startswith("downloader/response_status_count/")
                            and k.rsplit("/", 1)[-1][:1] in ("4", "5")),
-        "warc_bytes": n("portal_archive/warc/bytes"),
+        "warc_bytes": n(stat_key("warc/bytes")),
     }
 
 

@@ -43,8 +43,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Scrapy's duplicate filter, its fingerprints in a compact table (flat memory).
 DUPEFILTER_CLASS = "scraper.dupefilter.CompactDupeFilter"
 
-# ExtractPipeline runs every stage of scraper.extract.steps.STAGES in one call
-# (ParsePipeline … ValidatePipeline run one stage each, when wanted apart).
+# ExtractPipeline hands each page to the crawl's storage (which extracts and
+# stores it); StorePipeline opens that storage and records the run;
+# ImageFilesPipeline fetches the stored articles' images.
 ITEM_PIPELINES = {
     "scraper.pipelines.ExtractPipeline": 100,
     "scraper.pipelines.StorePipeline": 900,
@@ -65,11 +66,16 @@ PORTAL_ARCHIVE_RUN_ID = 0
 # Force an extraction profile for every page of the crawl ("generic": the
 # generic extractor; empty: each page's structure selects its profile).
 PORTAL_ARCHIVE_PROFILE = ""
-# Where the pages are extracted, stored and written to WARC (scraper/archiver.py):
-# "process" (an archiver process beside the crawl, on another core), "inline"
-# (in the crawl process, store and WARC in writer threads), or "auto" (a
-# process on a machine with two cores or more). docs/crawl-speed.md.
+# Where the pages are extracted, stored and written to WARC (scraper/storage.py):
+# "process" (an archiver process beside the crawl, on another core),
+# "in_process" (in the crawl process, store and WARC on writer threads; "inline"
+# is read the same), or "auto" (a process on a machine with two cores or more).
+# docs/crawl-speed.md.
 PORTAL_ARCHIVE_ARCHIVER = "auto"
+# in_process: store batches on a writer thread, write WARC records on a WARC
+# thread (false: in the reactor's thread).
+PORTAL_ARCHIVE_STORE_THREAD = True
+PORTAL_ARCHIVE_WARC_THREAD = True
 
 #: Overrides for a portal served on this machine (the demo portal): no delay,
 #: many requests at once.
@@ -82,7 +88,7 @@ FAST_LOCAL_SETTINGS = {
     "DOWNLOAD_TIMEOUT": 15,
 }
 
-# --- raw pages (WARC), images, progress (issue 5 §3-5) ---------------------
+# --- raw pages (WARC), images, progress ---------------------------------------
 # Every response is written with its request to gzip WARC files under
 # <data folder>/warc/<portal>/ (the data folder is the database's folder unless
 # PORTAL_ARCHIVE_DATA_DIR says otherwise); a file is closed at this size.
@@ -99,9 +105,8 @@ PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS = 5
 # A progress line on stderr every PORTAL_ARCHIVE_PROGRESS_INTERVAL seconds
 # (`portal-archive crawl` turns it on and shows it; 0 = off).
 PORTAL_ARCHIVE_PROGRESS_INTERVAL = 0
-# --- end of issue 5 §3-5 settings -------------------------------------------
 
-# --- incremental, resumable crawls (issue 5 §1-2; spiders/portal.py) ---------
+# --- incremental, resumable crawls (spiders/portal.py) -----------------------
 #: incremental (skip archived articles, stop paging after KNOWN_PAGES pages with
 #: nothing new), resume (skip archived articles, walk listings to the end) or
 #: full (fetch everything, revisit archived articles to find deleted ones).

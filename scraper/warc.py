@@ -3,7 +3,9 @@
 :class:`WarcWriter` knows nothing of Scrapy: the downloader middleware
 (``scraper/middlewares.py``) hands it each exchange (request line and
 headers, response status, headers and body as received) and gets back where
-the response record was written (:class:`RecordLocation`).
+the response record was written (:class:`RecordLocation`). A page handed
+on to the store carries a :class:`CaptureRef` to its record, which becomes
+the article's :class:`~archive.store.Capture` (:func:`capture_of`).
 
 Files are ``<folder>/<run>-<n>.warc.gz`` (``n`` from 1), each starting with a
 ``warcinfo`` record that names the software, the run and the portal; a file
@@ -11,7 +13,7 @@ is closed and the next one started once it reaches ``max_bytes``. Every
 record is its own gzip member and is flushed when written, so a crawl that
 dies leaves complete records behind.
 
-Faithfulness (see docs/warc.md): the response body is taken before Scrapy
+Faithfulness (see docs/archival.md): the response body is taken before Scrapy
 decompresses it, so it is the bytes the server sent with their
 ``Content-Encoding`` kept. Only the chunked transfer coding is undone by the
 HTTP client; a ``Transfer-Encoding`` header is then renamed
@@ -23,7 +25,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -32,6 +35,8 @@ from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from archive.store import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -189,12 +194,11 @@ class WarcWriter:
         self._write(request)
         return location
 
-    def keep(self, exchange: dict[str, Any]) -> dict[str, Any] | None:
+    def keep(self, exchange: dict[str, Any]) -> RecordLocation | None:
         """Write one exchange (:meth:`write_exchange`'s arguments) for a crawl
-        that goes on whatever happens: where its response went (file, offset,
-        length, record id, status, fetched), or None. A disk error stops the
-        writing (said once); any other error loses this exchange only, and its
-        page is stored without a WARC record."""
+        that goes on whatever happens: where its response went, or None. A
+        disk error stops the writing (said once); any other error loses this
+        exchange only, and its page is stored without a WARC record."""
         if self.stopped:
             return None
         try:
@@ -207,6 +211,56 @@ class WarcWriter:
             logger.exception("WARC record of %s not written", exchange.get("url"))
             return None
         self.exchanges += 1
-        return {"file": location.file, "offset": location.offset, "length": location.length,
-                "record_id": location.record_id, "status": exchange["status"],
-                "fetched": location.date}
+        return location
+
+    def stats(self) -> dict[str, Any]:
+        """The crawl's WARC counters (keys under the crawl's stats prefix):
+        responses written (each with its request), bytes, files."""
+        return {"warc/records": self.exchanges, "warc/bytes": self.bytes_written,
+                "warc/files": list(self.files)}
+
+
+@dataclass(frozen=True)
+class WarcOptions:
+    """How one crawl run's WARC files are written (picklable: sent to the archiver process)."""
+
+    root: Path
+    folder: str
+    prefix: str
+    max_bytes: int = DEFAULT_MAX_BYTES
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def writer(self) -> WarcWriter:
+        return WarcWriter(self.root, self.folder, self.prefix, max_bytes=self.max_bytes,
+                          info=self.info)
+
+
+@dataclass(frozen=True)
+class CaptureRef:
+    """A response's WARC record as the crawl knows it when the page is handed on.
+
+    The record is still being written when the page reaches the store, in
+    one of two places: the archiver process (``seq``: the exchange's number
+    in the orders it was sent; it looks the location up itself) or the crawl
+    process's WARC thread (``written``: that write's future, which gives the
+    location, or None when the record could not be written).
+    """
+
+    status: int
+    seq: int | None = None
+    written: Future[RecordLocation | None] | None = field(default=None, compare=False)
+
+    def location(self) -> RecordLocation | None:
+        """Where the record went (waits for the WARC thread's write)."""
+        return self.written.result() if self.written is not None else None
+
+
+def capture_of(url: str, fetched_at: str, status: int,
+               location: RecordLocation | None) -> Capture:
+    """The store's record of one fetch: the page's URL, time and status, and
+    where its response record is kept (when it was written)."""
+    if location is None:
+        return Capture(url=url, fetched=fetched_at or None, http_status=status)
+    return Capture(url=url, fetched=location.date or fetched_at or None, http_status=status,
+                   warc_file=location.file, warc_offset=location.offset,
+                   warc_length=location.length, warc_record_id=location.record_id)

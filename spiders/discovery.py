@@ -30,8 +30,8 @@ from scrapy.http import Response, TextResponse
 
 from scraper.extract.shape import looks_like_listing
 from scraper.extract.urls import canonicalize_url
+from scraper.runcontext import RunStats
 
-STATS_PREFIX = "portal_archive"
 #: Where sitemaps live when robots.txt names none.
 DEFAULT_SITEMAPS = ("/sitemap.xml",)
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
@@ -150,10 +150,8 @@ class Discovery:
         self.feeds_seen: set[str] = set()
 
     def _inc(self, key: str) -> None:
-        stats = getattr(self.spider.crawler, "stats", None) if hasattr(self.spider, "crawler") \
-            else None
-        if stats is not None:
-            stats.inc_value(f"{STATS_PREFIX}/{key}")
+        crawler = getattr(self.spider, "crawler", None)
+        RunStats(getattr(crawler, "stats", None)).inc(key)
 
     def _page_request(self, url: str) -> Request | None:
         url = canonicalize_url(url)

@@ -34,13 +34,19 @@ In every mode a page leads on only while it shows article links not seen
 yet in this crawl (or, incremental, not archived): a pagination that never
 ends, a calendar with infinite date links, a redirect loop or session ids
 in URLs cannot keep the crawl going for ever (``PORTAL_ARCHIVE_TRAP_PAGES``).
+
+The spider traverses; the rest is in units of their own, without Scrapy:
+the crawl's mode and job folder (:mod:`scraper.crawlstate`), the run's
+context (:mod:`scraper.runcontext`), the archive's connection
+(:mod:`spiders.archiveview`), which archived articles to revisit and what
+was found gone or moved (:mod:`spiders.revisits`), and soft-404 detection
+(:mod:`spiders.soft404`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -54,7 +60,6 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
-from archive.store import Archive
 from scraper.crawlstate import (
     AUTO,
     MODES,
@@ -64,31 +69,33 @@ from scraper.crawlstate import (
     plan_crawl,
     revisit_budget,
 )
-from scraper.extract.notfound import SAME_PAGE, not_found_notice, page_signature, similarity
 from scraper.extract.urls import canonicalize_url
 from scraper.families import link_rules
 from scraper.fpset import FingerprintSet
 from scraper.items import PageItem
 from scraper.portals import Portal, resolve_portal
+from scraper.runcontext import RunContext, RunStats
+from spiders.archiveview import CrawlArchive
 from spiders.discovery import Discovery, url_kind
+from spiders.revisits import RevisitLedger, RevisitPlan, full_sweep, url_key
+from spiders.soft404 import Soft404Detector, probe_url
 
-STATS = "portal_archive"
 #: Request meta of a revisit: the archived (canonical) URL being verified.
 REVISIT = "portal_archive_revisit"
+#: Request meta of a revisit: redirect hops followed so far.
+REVISIT_HOPS = "portal_archive_hops"
 #: Redirect hops a revisit follows when the portal only respells its URL.
 REVISIT_MAX_HOPS = 5
 #: Statuses a revisit sees itself: gone (404/410), and redirects (not followed
 #: by Scrapy: where they lead decides whether the article is gone).
 REVISIT_STATUSES = [301, 302, 303, 307, 308, 404, 410]
-#: The number a soft-404 probe puts in an article URL (no portal has that many articles).
-PROBE_ID = "987654321"
-_DIGITS = re.compile(r"\d+")
 
 
 class PortalSpider(scrapy.Spider):
     name = "portal"
     #: A deleted article answers 404/410: the spider sees it to mark it gone.
     handle_httpstatus_list = [404, 410]
+    run_context: RunContext
 
     def __init__(self, portal: str = "", base_url: str = "", portals_file: str = "",
                  mode: str = "", **kwargs: Any) -> None:
@@ -117,15 +124,11 @@ class PortalSpider(scrapy.Spider):
         self.known = FingerprintSet()
         #: Keys of the article URLs met in this crawl.
         self.seen = FingerprintSet()
-        #: Archived articles that answered 404/410 (or a soft 404, or a redirect home).
-        self.gone: list[str] = []
-        #: Archived articles that now redirect to another article's URL.
-        self.moved: list[str] = []
-        #: Signature of the page the portal serves for a URL that cannot exist,
-        #: when it serves one with status 200 (soft 404s; see _probe).
-        self.probe_page: frozenset[int] | None = None
-        self.db_path = ""
-        self.run_id = 0
+        #: Archived articles found gone or moved (written to the archive at the end).
+        self.ledger = RevisitLedger()
+        self.soft404 = Soft404Detector()
+        self.archive = CrawlArchive("")
+        self._stats: RunStats | None = None
         # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
         self.discovery = Discovery(self) if self.rules.article is None else None
 
@@ -136,25 +139,21 @@ class PortalSpider(scrapy.Spider):
         requested = spider.mode_arg or settings.get("PORTAL_ARCHIVE_MODE") or AUTO
         if requested not in (*MODES, AUTO):
             raise ValueError(f"unknown crawl mode {requested!r} (use {', '.join(MODES)} or auto)")
-        spider.db_path = settings.get("PORTAL_ARCHIVE_DB", "")
-        spider.run_id = settings.getint("PORTAL_ARCHIVE_RUN_ID", 0)
+        context = spider.run_context = RunContext.from_settings(settings, spider.portal)
+        spider.archive = CrawlArchive(context.db_path)
         spider.revisit_setting = settings.get("PORTAL_ARCHIVE_REVISIT", AUTO)
         revisit_budget(spider.revisit_setting, 0)  # a bad value fails now, not mid-crawl
         # The queue on disk: next to the archive unless JOBDIR is given (settings
         # are not frozen before the spider exists: Scrapy reads JOBDIR later).
         jobdir = settings.get("JOBDIR")
-        if not jobdir and spider.db_path and settings.getbool("PORTAL_ARCHIVE_JOBDIR", True) \
+        if not jobdir and context.db_path and settings.getbool("PORTAL_ARCHIVE_JOBDIR", True) \
                 and not settings.frozen:
-            jobdir = str(job_dir(spider.db_path, spider.portal.id))
+            jobdir = str(job_dir(context.db_path, spider.portal.id))
             settings.set("JOBDIR", jobdir, priority="spider")
         # Before Scrapy opens the JOBDIR: keep it only to resume a clean stop.
-        archive = spider._archive()
-        try:
-            spider.plan = plan_crawl(archive, spider.portal.id, requested=requested,
-                                     own_run_id=spider.run_id, jobdir=jobdir or None)
-        finally:
-            if archive is not None:
-                archive.close()
+        spider.plan = context.plan = plan_crawl(
+            spider.archive.get(), spider.portal.id, requested=requested,
+            own_run_id=context.run_id, jobdir=jobdir or None)
         spider.mode = mode = spider.plan.mode
         spider.margin = (settings.getint("PORTAL_ARCHIVE_KNOWN_PAGES", 2) if mode == "incremental"
                          else settings.getint("PORTAL_ARCHIVE_TRAP_PAGES", 5))
@@ -164,59 +163,37 @@ class PortalSpider(scrapy.Spider):
     # ------------------------------------------------------------------ state
     @staticmethod
     def _key(url: str) -> int:
-        # A 64-bit int per URL, not the string (SipHash, this process only).
-        return hash(url) & 0xFFFF_FFFF_FFFF_FFFF
+        return url_key(url)
+
+    @property
+    def stats(self) -> RunStats:
+        """The crawl's counters (Scrapy sets the crawler's collector when the crawl starts)."""
+        if self._stats is None:
+            self._stats = RunStats(self.crawler.stats)
+        return self._stats
 
     def _inc(self, key: str, count: int = 1) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"{STATS}/{key}", count)
-
-    def _archive(self) -> Archive | None:
-        """The archive this crawl writes to, when it exists (read known URLs, mark gone)."""
-        if not self.db_path or not Path(self.db_path).is_file():
-            return None
-        return Archive(self.db_path)
-
-    def _stat_run_id(self) -> int:
-        """This crawl's run: given by `portal-archive crawl`, else the pipeline's."""
-        if self.run_id:
-            return self.run_id
-        stats = self.crawler.stats
-        value = stats.get_value(f"{STATS}/run_id") if stats is not None else None
-        return int(value) if value else 0
+        self.stats.inc(key, count)
 
     def _prepare(self) -> list[str]:
         """Read the archive's URLs, record the plan with the run; the URLs to revisit
         (incremental mode: the budget's least recently seen live articles)."""
-        stats = self.crawler.stats
-        if stats is not None:
-            stats.set_value(f"{STATS}/mode", self.mode)
-            stats.set_value(f"{STATS}/job_resumed", self.plan.job_resumed)
-        archive = self._archive()
+        self.stats.set("mode", self.mode)
+        self.stats.set("job_resumed", self.plan.job_resumed)
+        archive = self.archive.get()
         if archive is None:
             return []
-        try:
-            self.known = FingerprintSet(self._key(u) for u in archive.known_urls(self.portal.id))
-            revisits: list[str] = []
-            budget = 0
-            if self.mode == "incremental":
-                budget = revisit_budget(self.revisit_setting, archive.count_live(self.portal.id))
-                revisits = archive.least_recently_seen(self.portal.id, budget)
-            run_id = self._stat_run_id()
-            if run_id:
-                archive.update_run_settings(run_id, {**self.plan.as_settings(),
-                                                     "PORTAL_ARCHIVE_REVISIT_BUDGET": budget})
-        finally:
-            archive.close()
-        if stats is not None:
-            stats.set_value(f"{STATS}/known_urls", len(self.known))
-            stats.set_value(f"{STATS}/revisit/budget", budget)
-        return revisits
+        plan = RevisitPlan.read(archive, self.portal.id, self.plan, self.revisit_setting,
+                                run_id=self.run_context.run_id)
+        self.known = plan.known
+        self.stats.set("known_urls", len(self.known))
+        self.stats.set("revisit/budget", plan.budget)
+        return plan.revisits
 
     def _revisit(self, url: str, hops: int = 0, **kwargs: Any) -> scrapy.Request:
         """A request verifying the archived article at ``url`` (after new work: priority -10)."""
         return scrapy.Request(url, callback=self.parse, priority=-10, cb_kwargs={"stale": 0},
-                              meta={REVISIT: url, "portal_archive_hops": hops,
+                              meta={REVISIT: url, REVISIT_HOPS: hops,
                                     "dont_redirect": True,
                                     "handle_httpstatus_list": REVISIT_STATUSES}, **kwargs)
 
@@ -239,21 +216,12 @@ class PortalSpider(scrapy.Spider):
             yield self._revisit(url)
         if self.mode != "full":
             return
-        archive = self._archive()
-        if archive is None:
-            return
-        try:
-            # Full: revisit all the archive holds: an article the portal deleted
-            # is linked from nowhere any more, and answers 404 here; one marked
-            # gone that is served again comes back.
-            probed = bool(revisits)
-            for url in archive.archived_urls(self.portal.id):
-                if not probed:
-                    yield self._probe(url)
-                    probed = True
-                yield self._revisit(url)
-        finally:
-            archive.close()
+        probed = bool(revisits)
+        for url in full_sweep(self.archive.get(), self.portal.id):
+            if not probed:
+                yield self._probe(url)
+                probed = True
+            yield self._revisit(url)
 
     # ------------------------------------------------------------------ crawl
     def _on_portal(self, url: str) -> bool:
@@ -278,8 +246,9 @@ class PortalSpider(scrapy.Spider):
                 yield from self._revisit_redirected(response, revisit)
                 return
             self._inc("articles/revisited")  # one per article verified: its final answer
-            if response.status == 200 and self._soft_404(response):
-                self.gone.append(revisit)
+            if response.status == 200 and isinstance(response, HtmlResponse) \
+                    and self.soft404.is_soft_404(response.body):
+                self.ledger.gone.append(revisit)
                 self._inc("articles/gone")
                 self._inc("articles/gone_soft404")
                 return
@@ -289,8 +258,8 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             return
         latency = response.meta.get("download_latency")
-        if latency is not None and self.crawler.stats is not None:
-            self.crawler.stats.max_value(f"{STATS}/slowest_response_ms", int(latency * 1000))
+        if latency is not None:
+            self.stats.max("slowest_response_ms", int(latency * 1000))
         self._check_charset(response)
         url = self._normalise(response.url)
         kind = self.rules.classify(url)
@@ -375,7 +344,7 @@ class PortalSpider(scrapy.Spider):
         if response.status in (404, 410):
             url = revisit or self._normalise(response.url)
             if revisit or self._key(url) in self.known:
-                self.gone.append(url)
+                self.ledger.gone.append(url)
                 self._inc("articles/gone")
 
     def _revisit_redirected(self, response: Response, revisit: str) -> Iterator[Any]:
@@ -386,7 +355,7 @@ class PortalSpider(scrapy.Spider):
             return
         target = response.urljoin(location.decode("latin-1"))
         url = self._normalise(target)
-        hops = int(response.meta.get("portal_archive_hops", 0))
+        hops = int(response.meta.get(REVISIT_HOPS, 0))
         if url == self._normalise(revisit):
             # The same article under another spelling (scheme, query string …).
             if hops < REVISIT_MAX_HOPS:
@@ -397,51 +366,31 @@ class PortalSpider(scrapy.Spider):
         self._inc("articles/revisited")
         if not self._on_portal(target) or not self._is_article_url(url):
             # Sent to the home page, a listing, another site: the article is gone.
-            self.gone.append(revisit)
+            self.ledger.gone.append(revisit)
             self._inc("articles/gone")
             self._inc("articles/gone_redirected")
             return
         # Moved to another article URL: fetched as an article of its own (when
         # new); the archived one is verified (last_seen), not revisited next run.
         self._inc("articles/moved")
-        self.moved.append(revisit)
+        self.ledger.moved.append(revisit)
         if self.wants(url):
             yield scrapy.Request(target, callback=self.parse, priority=10,
                                  cb_kwargs={"stale": 0})
 
     def _probe(self, like: str) -> scrapy.Request:
-        """A request for an article URL that cannot exist, shaped like ``like`` (its
-        last number changed): what the portal serves for a deleted article. A
-        404 there is the honest answer; a page with status 200 is the portal's
-        soft 404, which revisited articles are then compared with."""
-        parts = urlsplit(like)
-        numbers = list(_DIGITS.finditer(parts.path))
-        if numbers:
-            last = numbers[-1]
-            path = parts.path[:last.start()] + PROBE_ID + parts.path[last.end():]
-        else:
-            stem, dot, ext = parts.path.rpartition(".")
-            path = f"{stem}-{PROBE_ID}.{ext}" if dot and "/" not in ext else \
-                parts.path.rstrip("/") + f"/{PROBE_ID}"
-        url = parts._replace(path=path, query="", fragment="").geturl()
-        return scrapy.Request(url, callback=self._probed, priority=100, dont_filter=True,
+        """A request for an article URL that cannot exist, shaped like ``like``: what
+        the portal serves for a deleted article (:mod:`spiders.soft404`)."""
+        return scrapy.Request(probe_url(like), callback=self._probed, priority=100,
+                              dont_filter=True,
                               meta={"dont_redirect": True, "handle_httpstatus_all": True,
                                     "dont_retry": True})
 
     def _probed(self, response: Response) -> Iterator[Any]:
         self._inc(f"soft404/probe_status/{response.status}")
-        if response.status == 200 and isinstance(response, HtmlResponse):
-            self.probe_page = page_signature(response.body)
+        if isinstance(response, HtmlResponse):
+            self.soft404.learn(response.status, response.body)
         return iter(())
-
-    def _soft_404(self, response: Response) -> bool:
-        """Is this page (a revisited article, status 200) a soft 404?"""
-        if not isinstance(response, HtmlResponse):
-            return False
-        if self.probe_page is not None and \
-                similarity(page_signature(response.body), self.probe_page) >= SAME_PAGE:
-            return True
-        return not_found_notice(response.body) is not None
 
     def _is_article_url(self, url: str) -> bool:
         """May ``url`` be an article page? (Its layout's rules, else its shape.)"""
@@ -482,17 +431,13 @@ class PortalSpider(scrapy.Spider):
             # it resumes from the archive instead (listings walked again).
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text(reason + "\n", encoding="utf-8")
-        if not (self.gone or self.moved):
-            return
-        archive = self._archive()
-        if archive is None:
-            return
         try:
-            # Counted in the run's articles_gone (the store counts what changed).
-            archive.mark_gone(self.gone, run_id=self._stat_run_id() or None)
-            archive.mark_seen(self.moved, run_id=self._stat_run_id() or None)
+            archive = self.archive.get() if self.ledger else None
+            if archive is not None:
+                # Counted in the run's articles_gone (the store counts what changed).
+                self.ledger.record(archive, run_id=self.run_context.run_id or None)
         finally:
-            archive.close()
+            self.archive.close()
 
     def _engine_stopped(self) -> None:
         """A finished crawl's job folder is of no more use (Scrapy is done with it)."""

@@ -53,9 +53,9 @@ def crawl_demo(db: str | Path, *, size: int, seed: int, portal: Portal | None = 
                **crawl: Any) -> dict[str, Any]:
     """Serve a demo site of ``size`` articles and crawl it into ``db`` (as ``portal`` at the
     demo's address, the demo portal by default); the run's record."""
-    from archive.crawl import demo_portal, run_crawl
     from scraper.demo.server import DemoServer
     from scraper.demo.site import DemoSite
+    from scraper.runner import demo_portal, run_crawl
 
     with DemoServer(DemoSite(size=size, seed=seed)) as server:
         target = (portal.with_base_url(server.base_url) if portal

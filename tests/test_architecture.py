@@ -1,10 +1,20 @@
 """Dependencies point one way, and extraction stays a pure function.
 
-- scraper/extract, scraper/portals.py, scraper/demo and archive/ never import Scrapy;
-- archive/ and scraper/ never import the spiders (spiders/ is thin glue on top of
-  them: link rules, discovery and crawl state the archive needs live under scraper/);
-- extraction imports nothing from the crawl, the archive or the network, and
-  never reads the clock or a random source.
+The code is five layers (:data:`LAYERS`), lowest first:
+
+core      the ``Article`` model, extraction, layout families, portals
+          (scraper/extract, scraper/families, scraper/portals.py)
+storage   the SQLite archive and the article sink (archive/store, archive/sink.py)
+access    search, export, re-extraction, WACZ, the web UI; the demo portal
+          (archive/*, archive/web, scraper/demo)
+runtime   the crawl: Scrapy glue, the archiver process, the runner, rescue
+          clients (scraper/*, spiders/)
+cli       the ``portal-archive`` command (archive/cli.py)
+
+A module imports from its own layer and the layers below, never from one
+above; only the runtime imports Scrapy, and even there the archiver process
+and its storage do not. Extraction imports nothing from the network and
+never reads the clock or a random source.
 """
 
 from __future__ import annotations
@@ -16,8 +26,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_SCRAPY = ["scraper/extract", "scraper/portals.py", "scraper/demo", "archive",
-             "scraper/archiver.py"]
+#: Plain-Python parts of the crawl runtime that run where Scrapy must not be
+#: loaded: the archiver child process and the storage it drives.
+NO_SCRAPY = ["scraper/archiver.py", "scraper/storage.py", "scraper/rescue"]
 EXTRACT = ROOT / "scraper" / "extract"
 FORBIDDEN_IN_EXTRACT = ("scrapy", "archive", "spiders", "scraper.pipelines", "scraper.items",
                         "scraper.demo", "socket", "urllib.request", "http", "requests", "random",
@@ -60,38 +71,6 @@ def test_no_scrapy_import(rel: str) -> None:
     offenders = [f"{f.relative_to(ROOT)}: {n}" for f in files for n in _imports(f)
                  if _matches(n, "scrapy") or _matches(n, "twisted")]
     assert not offenders, offenders
-
-
-#: Packages that must not import the spiders (they depend on archive/ and scraper/).
-NO_SPIDERS = ["archive", "scraper"]
-
-
-def _spider_imports(rel: str) -> list[str]:
-    return [f"{f.relative_to(ROOT)}: {n}" for f in _py_files(rel) for n in _imports(f)
-            if _matches(n, "spiders")]
-
-
-@pytest.mark.parametrize("rel", NO_SPIDERS)
-def test_no_spiders_import(rel: str) -> None:
-    offenders = _spider_imports(rel)
-    assert not offenders, offenders
-
-
-def test_the_spider_check_catches_an_import_put_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                     ) -> None:
-    """The check is not vacuous: an archive module importing the link rules from
-    ``spiders`` (as archive/reextract.py once did), at any depth, is caught."""
-    pkg = tmp_path / "archive"
-    pkg.mkdir()
-    (pkg / "ok.py").write_text("from scraper.linkrules import rules_for\n")
-    (pkg / "bad.py").write_text(
-        "def reextract():\n"
-        "    from spiders.linkrules import rules_for\n"
-        "    import importlib\n"
-        "    return importlib.import_module('spiders.portal')\n")
-    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
-    assert sorted(_spider_imports("archive")) == [
-        "archive/bad.py: spiders.linkrules", "archive/bad.py: spiders.portal"]
 
 
 def test_extraction_is_self_contained() -> None:
@@ -143,31 +122,84 @@ def test_the_crawl_process_loads_no_export_or_web_libraries() -> None:
     assert out == "[]", f"the crawl process imports {out}"
 
 
-#: The storage layer (archive/store/, with the text folding and the errors it
-#: uses) sits under the access layer and the crawl: it imports only the core.
-STORAGE = ["archive/store", "archive/textfold.py", "archive/errors.py"]
-STORAGE_MAY_IMPORT = ("archive.store", "archive.textfold", "archive.errors",
-                      "scraper.extract", "scraper.portals")
+# ---------------------------------------------------------------- the layers
+#: The layers, lowest first. A module belongs to the layer of the longest
+#: prefix below that names it; it may import from its own layer and the ones
+#: before it, never from a later one. Only the crawl runtime imports Scrapy.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("core", ("scraper.extract", "scraper.families", "scraper.portals")),
+    ("storage", ("archive.store", "archive.sink", "archive.textfold", "archive.errors")),
+    ("access", ("archive", "archive.query", "archive.rank", "archive.filters",
+                "archive.search", "archive.facets", "archive.export", "archive.reextract",
+                "archive.wacz", "archive.web", "scraper.demo")),
+    ("runtime", ("scraper", "spiders")),
+    ("cli", ("archive.cli",)),
+)
+LAYER_NAMES = tuple(name for name, _ in LAYERS)
+OURS = ("archive", "scraper", "spiders")
 
 
-def _storage_offenders(root: Path) -> list[str]:
-    return [f"{f.relative_to(root)}: {n}" for rel in STORAGE for f in _py_files(rel)
-            for n in _imports(f)
-            if n.split(".")[0] in ("archive", "scraper", "spiders")
-            and not any(_matches(n, ok) for ok in STORAGE_MAY_IMPORT)]
+def layer_of(module: str) -> str:
+    best, layer = -1, ""
+    for name, prefixes in LAYERS:
+        for prefix in prefixes:
+            if _matches(module, prefix) and len(prefix) > best:
+                best, layer = len(prefix), name
+    assert layer, f"{module} is in no layer: add its package to LAYERS"
+    return layer
 
 
-def test_storage_imports_no_layer_above_it() -> None:
-    assert not _storage_offenders(ROOT), _storage_offenders(ROOT)
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
-def test_the_storage_check_catches_an_upward_import(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    store = tmp_path / "archive" / "store"
-    store.mkdir(parents=True)
-    (store / "ok.py").write_text("from archive.store.records import utc_iso\n")
-    (store / "bad.py").write_text("from archive.filters import ArticleFilter\n"
-                                  "from scraper.runstats import run_columns\n")
-    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
-    assert sorted(_storage_offenders(tmp_path)) == [
-        "archive/store/bad.py: archive.filters", "archive/store/bad.py: scraper.runstats"]
+def _layer_offenders(root: Path) -> list[str]:
+    out = []
+    for top in OURS:
+        for path in sorted((root / top).rglob("*.py")):
+            if "templates" in path.parts:
+                continue
+            module = _module_name(root, path)
+            own = LAYER_NAMES.index(layer_of(module))
+            for name in sorted(_imports(path)):
+                if name.split(".")[0] in OURS:
+                    other = layer_of(name)
+                    if LAYER_NAMES.index(other) > own:
+                        out.append(f"{module} ({layer_of(module)}) imports {name} ({other})")
+                elif (_matches(name, "scrapy") or _matches(name, "twisted")) \
+                        and layer_of(module) != "runtime":
+                    out.append(f"{module} ({layer_of(module)}) imports {name}")
+    return out
+
+
+def test_every_module_imports_only_its_own_layer_and_below() -> None:
+    offenders = _layer_offenders(ROOT)
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
+    for rel, text in {
+        "scraper/extract/ok.py": "from scraper.families import link_rules\n",
+        "scraper/extract/bad.py": "from archive.store import Archive\n",
+        "archive/store/bad.py": "def f():\n    from archive.search import search\n",
+        "archive/search.py": "import scrapy\n",
+        "archive/export.py": "from archive.store import Archive\nimport spiders.portal\n",
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert _layer_offenders(tmp_path) == [
+        "archive.export (access) imports spiders.portal (runtime)",
+        "archive.search (access) imports scrapy",
+        "archive.store.bad (storage) imports archive.search (access)",
+        "scraper.extract.bad (core) imports archive.store (storage)",
+    ]
+
+
+def test_every_package_has_a_layer() -> None:
+    for top in OURS:
+        for path in (ROOT / top).rglob("*.py"):
+            if "templates" not in path.parts:
+                layer_of(_module_name(ROOT, path))

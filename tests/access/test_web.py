@@ -389,7 +389,7 @@ def test_catalogue_translates_every_message() -> None:
 
     from archive.web.i18n import translations
 
-    root = Path(__file__).resolve().parent.parent / "archive" / "web"
+    root = Path(__file__).resolve().parents[2] / "archive" / "web"
     method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}

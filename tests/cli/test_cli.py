@@ -13,8 +13,8 @@ from click.testing import Result
 from factories import make_archive, make_article
 from factories import run_cli as run
 
-import archive.crawl
 import scraper.extract
+import scraper.runner
 from archive.store import Archive
 from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
 from scraper.portals import Portal, resolve_portal
@@ -206,7 +206,7 @@ def test_crawl_resolves_the_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> 
         calls.append((portal, db_path, kw))
         return {"articles_new": 3, "pages_dropped": 1}
 
-    monkeypatch.setattr(archive.crawl, "run_crawl", fake_run_crawl)
+    monkeypatch.setattr(scraper.runner, "run_crawl", fake_run_crawl)
     result = run("crawl", "demo", "--base-url", "http://127.0.0.1:9999", "-s", "DEPTH_LIMIT=2",
                  "-s", "NAME=x", "--db", db)
     assert result.exit_code == 0, result.output
@@ -221,14 +221,14 @@ def test_crawl_resolves_the_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_crawl_unknown_portal(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archive.crawl, "run_crawl", lambda *a, **k: pytest.fail("crawled"))
+    monkeypatch.setattr(scraper.runner, "run_crawl", lambda *a, **k: pytest.fail("crawled"))
     assert_one_line_error(run("crawl", "atlantis", "--db", db), "unknown portal 'atlantis'")
     assert_one_line_error(run("crawl", "ftp://x", "--db", db), "unknown portal")
 
 
 def test_demo_calls_run_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(archive.crawl, "run_demo", lambda path, **kw: calls.append((path, kw)))
+    monkeypatch.setattr(scraper.runner, "run_demo", lambda path, **kw: calls.append((path, kw)))
     target = tmp_path / "d" / "demo.db"
     result = run("demo", "--size", "20", "--seed", "7", "--db", str(target))
     assert result.exit_code == 0, result.output

@@ -49,5 +49,5 @@ def test_crawl_bad_archiver_setting_is_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert result.stderr.strip().count("\n") == 0
-    assert "PORTAL_ARCHIVE_ARCHIVER must be auto, process or inline" in result.stderr
+    assert "PORTAL_ARCHIVE_ARCHIVER must be auto, process or in_process" in result.stderr
     assert not (tmp_path / "x.db").exists(), "refused before any crawl"

@@ -41,8 +41,8 @@ import pytest
 from cli_docs import PAGE, PROG, render, walk
 from factories import crawl_demo, make_archive, make_article, run_cli
 
-from archive import store
 from archive.cli import main
+from archive.store import migrations
 from scraper.portals import resolve_portal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,8 +165,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (top / "tmp").mkdir()
     shutil.copy(data / "demo.db", top / "tmp" / "demo.db")  # `demo --db /tmp/demo.db`'s
     with pytest.MonkeyPatch.context() as m:  # an archive made before migration 0008
-        m.setattr(store, "MIGRATIONS",
-                  [(n, f) for n, f in store.MIGRATIONS if n != "0008_facet_counts"])
+        m.setattr(migrations, "MIGRATIONS",
+                  [(n, f) for n, f in migrations.MIGRATIONS if n != "0008_facet_counts"])
         portal = resolve_portal("trieuson")
         make_archive(data / "old.db", {portal: [
             make_article(f"{portal.base_url}tin/{n}.htm", f"Bài {n}", body=f"Nội dung {n}.")

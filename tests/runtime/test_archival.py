@@ -29,16 +29,16 @@ from factories import make_article, run_cli
 from PIL import Image as PILImage
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.crawl import demo_portal, run_crawl
-from archive.progress import (
+from archive.store import Archive, ImageDownload
+from scraper.demo.site import DemoSite
+from scraper.progress import (
     PROGRESS_TAG,
     ProgressDisplay,
     format_progress,
     parse_progress,
     run_crawl_process,
 )
-from archive.store import Archive, ImageDownload
-from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 from scraper.runstats import run_columns
 
 #: A complete re-crawl (the crawl runner may default to incremental crawls).

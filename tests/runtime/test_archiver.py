@@ -21,11 +21,12 @@ import pytest
 from dbrows import rows
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.crawl import demo_portal
 from scraper.archiver import ArchiverClient, ArchiverConfig, ArchiverError, PageSummary
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
 from scraper.extract import extract_article
+from scraper.runner import demo_portal
+from scraper.warc import CaptureRef, WarcOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:9/"
@@ -45,7 +46,7 @@ def _client(db: Path, batch: int = 100, stats: list[dict[str, Any]] | None = Non
 
 
 def _archive(client: ArchiverClient, pages: list[tuple[str, bytes]],
-             captures: list[dict[str, Any] | None] | None = None) -> list[PageSummary]:
+             captures: list[CaptureRef] | None = None) -> list[PageSummary]:
     async def go() -> list[PageSummary]:
         client.attach(asyncio.get_running_loop())
         futures = [client.page(url, html, 200, "2026-11-22T20:00:00+00:00",
@@ -97,15 +98,15 @@ def test_each_article_points_at_its_warc_record(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     client = _client(db)
     pages = _pages(3)
-    client.send("warc_open", {"root": tmp_path, "folder": "warc/demo", "prefix": "run000001",
-                              "max_bytes": 10_000_000, "info": {}})
+    client.send("warc_open", WarcOptions(root=tmp_path, folder="warc/demo", prefix="run000001",
+                                         max_bytes=10_000_000))
     for seq, (url, html) in enumerate(pages, start=1):
         client.send("warc", seq, {
             "url": url, "method": "GET", "request_headers": [("Accept", "text/html")],
             "request_body": b"", "status": 200,
             "response_headers": [("Content-Type", "text/html; charset=utf-8")],
             "body": html, "when": datetime.now(UTC)})
-    _archive(client, pages, [{"seq": n, "status": 200} for n in range(1, 4)])
+    _archive(client, pages, [CaptureRef(status=200, seq=n) for n in range(1, 4)])
     client.call("flush", answer="flushed")
     client.close()
     found = rows(db, "SELECT url, warc_file, warc_offset FROM captures ORDER BY url")
@@ -224,8 +225,8 @@ def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
     ends up in the archive exactly once."""
     import threading
 
-    from archive.crawl import run_crawl
     from scraper.demo.server import DemoServer
+    from scraper.runner import run_crawl
 
     site = DemoSite(size=120, seed=9)
     db = tmp_path / "archive.db"

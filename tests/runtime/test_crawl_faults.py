@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from dbrows import rows as _rows
 
-from archive.crawl import demo_portal, run_crawl
 from archive.store import Archive
 from scraper.demo.app import FAULT_MODES
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 
 SIZE = 50
 SEED = 3

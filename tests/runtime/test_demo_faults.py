@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from archive.crawl import PROJECT_ROOT
 from scraper.demo.app import CALENDAR_PATH, FAULT_MODES, LOOP_PATH, DemoApp
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.extract.urls import canonicalize_url
 from scraper.families import link_rules
+from scraper.runner import PROJECT_ROOT
 
 THANHHOA = link_rules("thanhhoa")
 GENERIC = link_rules("generic")

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from dbrows import rows as _rows
 
-from archive.crawl import demo_portal, run_crawl
 from archive.search import search
 from archive.store import Archive
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 
 SIZE = 120
 WIDGET_TEXT = ["Ý kiến thăm dò", "Bạn quan tâm đến chuyên mục nào", "Biểu quyết", "Xem kết quả",
@@ -114,7 +114,7 @@ def test_robots_txt_obeyed(crawled: dict[str, Any]) -> None:
     assert hits.get("search", 0) == 0, hits
 
 
-@pytest.mark.parametrize("mode", ["process", "inline"])
+@pytest.mark.parametrize("mode", ["process", "in_process"])
 def test_crawl_stores_what_extract_article_gives(tmp_path: Path, mode: str) -> None:
     """PORTAL_ARCHIVE_ARCHIVER: extracted, stored and kept in WARC by the
     archiver process or in the crawl process, the archive holds what the pure

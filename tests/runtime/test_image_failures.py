@@ -18,9 +18,9 @@ from dbrows import rows
 from factories import demo_variant
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.crawl import demo_portal, run_crawl
 from scraper.demo.server import _Handler, _HTTPServer
 from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 
 BROKEN: dict[str, str] = {}  # image path → "500" | "slow"
 

@@ -19,9 +19,9 @@ from typing import Any
 from dbrows import rows as _rows
 from factories import free_port, run_cli
 
-from archive.crawl import PROJECT_ROOT, RESUMABLE_MARK, demo_portal, job_dir, run_crawl
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.runner import PROJECT_ROOT, RESUMABLE_MARK, demo_portal, job_dir, run_crawl
 
 
 def _urls(db: Path) -> list[str]:
@@ -209,15 +209,15 @@ def test_crawl_all_survives_a_failing_portal(tmp_path: Path) -> None:
 
 
 def test_crawl_all_skips(tmp_path: Path, monkeypatch: Any) -> None:
-    import archive.crawl
+    import scraper.runner
 
     crawled: list[str] = []
 
     def fake_run_all(portals: list[Any], db: Any, **kw: Any) -> list[Any]:
         crawled.extend(p.id for p in portals)
-        return [archive.crawl.PortalOutcome(p, True, 0.1, {"articles_new": 1}) for p in portals]
+        return [scraper.runner.PortalOutcome(p, True, 0.1, {"articles_new": 1}) for p in portals]
 
-    monkeypatch.setattr(archive.crawl, "run_all", fake_run_all)
+    monkeypatch.setattr(scraper.runner, "run_all", fake_run_all)
     result = run_cli("crawl", "--all", "--skip", "hauloc",
                      "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 0, result.output

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from dbrows import rows as _rows
 
-from archive.crawl import demo_portal, run_crawl
 from archive.store import Archive
 from scraper.crawlstate import RESUMABLE_MARK, plan_crawl, revisit_budget
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
 from scraper.portals import Portal
+from scraper.runner import demo_portal, run_crawl
 
 SIZE = 50
 SEED = 3
@@ -153,7 +153,7 @@ def test_a_moved_article_goes_to_the_back_of_the_revisit_line(tmp_path: Path) ->
 
     crawler = get_crawler(PortalSpider, settings_dict={"PORTAL_ARCHIVE_DB": str(db)})
     spider = PortalSpider.from_crawler(crawler, portal="demo", base_url=base)
-    spider.moved = list(oldest)
+    spider.ledger.moved = list(oldest)
     spider.closed("finished")
     with Archive(db) as archive:
         assert oldest[0] not in archive.least_recently_seen("demo", 9)
@@ -245,19 +245,19 @@ def test_a_revisit_follows_a_respelt_url_and_tells_gone_from_moved() -> None:
         nxt = list(spider.parse(_redirect(hop, article + "?utm_source=x")))
         hop = nxt[0] if nxt else hop
     assert stats.get_value("portal_archive/articles/revisit_redirect_loop") == 1
-    assert not spider.gone and not stats.get_value("portal_archive/articles/revisited")
+    assert not spider.ledger.gone and not stats.get_value("portal_archive/articles/revisited")
 
     # Sent to the home page, or to a listing: gone.
     assert list(spider.parse(_redirect(request, "/", 302))) == []
     assert list(spider.parse(_redirect(request, "/portal/Pages/Tin-tuc.aspx", 302))) == []
-    assert spider.gone == [article, article]
+    assert spider.ledger.gone == [article, article]
     assert stats.get_value("portal_archive/articles/gone_redirected") == 2
 
     # Moved to another article URL: still live; the new URL is fetched as an article.
     moved = list(spider.parse(_redirect(request, "/portal/Pages/2022-1-16/bai-moi.aspx")))
     assert [r.url for r in moved] == ["http://127.0.0.1:8000/portal/Pages/2022-1-16/bai-moi.aspx"]
     assert REVISIT not in moved[0].meta
-    assert spider.gone == [article, article]
-    assert spider.moved == [article], "verified (last_seen), not revisited again next run"
+    assert spider.ledger.gone == [article, article]
+    assert spider.ledger.moved == [article], "verified (last_seen), not revisited again next run"
     assert stats.get_value("portal_archive/articles/moved") == 1
     assert stats.get_value("portal_archive/articles/revisited") == 3

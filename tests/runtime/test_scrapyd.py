@@ -29,10 +29,10 @@ import pytest
 from dbrows import rows
 from factories import free_port
 
-from archive.crawl import PROJECT_ROOT, demo_portal
 from scraper import settings as defaults
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
+from scraper.runner import PROJECT_ROOT, demo_portal
 
 BIN = Path(sys.executable).parent
 PROJECT = "portal_archive"

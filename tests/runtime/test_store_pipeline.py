@@ -1,11 +1,12 @@
-"""StorePipeline: batches written by its writer thread, in order, none lost.
+"""StorePipeline in the crawl process: batches stored by its writer thread, in order, none lost.
 
 A real Scrapy crawler object (settings, stats, signals), a real archive file
-and articles extracted from a real demo page; no crawl process.
+and real demo pages; no crawl process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,41 +16,42 @@ import pytest
 from dbrows import rows
 from scrapy.utils.test import get_crawler
 
-from archive.crawl import demo_portal
 from archive.store import Archive
 from scraper.demo.app import DemoApp
 from scraper.demo.site import DemoSite
-from scraper.extract.page import Page
-from scraper.extract.steps import STEPS, run
-from scraper.items import PageItem
+from scraper.extract.steps import STEPS
 from scraper.pipelines import ExtractPipeline, StorePipeline
+from scraper.runcontext import RunContext, run_context
+from scraper.runner import demo_portal
+from scraper.storage import InProcessStorage
 
 BASE = "http://127.0.0.1:9/"
 
 
-def _items(count: int) -> list[PageItem]:
+def _pages(count: int) -> list[tuple[str, bytes]]:
     site = DemoSite(size=max(count, 10), seed=3)
     app = DemoApp(site, base_url=BASE)
-    items = []
-    for article in list(site.iter_articles())[:count]:
-        url = BASE.rstrip("/") + article.path
-        item = PageItem(url=url, portal_id="demo", html=app.handle("GET", article.path).body,
-                        fetched_at="2026-11-22T20:00:00+00:00")
-        item.page = run(Page(url=url, raw=item.html), STEPS)
-        items.append(item)
-    return items
+    return [(BASE.rstrip("/") + a.path, app.handle("GET", a.path).body)
+            for a in list(site.iter_articles())[:count]]
 
 
-def _pipeline(db: Path, batch: int, threaded: bool = True) -> tuple[StorePipeline, Any]:
+def _pipeline(db: Path, batch: int, threaded: bool = True) -> StorePipeline:
     crawler = get_crawler(settings_dict={"PORTAL_ARCHIVE_DB": str(db),
                                          "PORTAL_ARCHIVE_BATCH": batch,
                                          "PORTAL_ARCHIVE_STORE_THREAD": threaded,
-                                         "PORTAL_ARCHIVE_ARCHIVER": "inline"})
+                                         "PORTAL_ARCHIVE_ARCHIVER": "in_process"})
     crawler.stats.open_spider()
-    spider = SimpleNamespace(portal=demo_portal(BASE))
+    context = RunContext.from_settings(crawler.settings, demo_portal(BASE))
+    crawler.spider = SimpleNamespace(run_context=context)  # type: ignore[assignment]
     pipeline = StorePipeline(crawler)
-    pipeline.open_spider(spider)
-    return pipeline, spider
+    pipeline.open_spider()
+    return pipeline
+
+
+def _store(pipeline: StorePipeline, url: str, html: bytes) -> None:
+    storage = pipeline.storage
+    assert isinstance(storage, InProcessStorage)
+    asyncio.run(storage.page(url, html, 200, "2026-11-22T20:00:00+00:00", None))
 
 
 def _count(db: Path, sql: str) -> int:
@@ -59,26 +61,28 @@ def _count(db: Path, sql: str) -> int:
 @pytest.mark.parametrize("threaded", [True, False], ids=["writer-thread", "reactor-thread"])
 def test_every_article_stored_once_with_its_capture(tmp_path: Path, threaded: bool) -> None:
     db = tmp_path / "a.db"
-    pipeline, spider = _pipeline(db, batch=3, threaded=threaded)
-    items = _items(10)
-    for item in items:
-        pipeline.process_item(item, spider)
-    pipeline.close_spider(spider)
-    pipeline.spider_closed(spider, "finished")
+    pipeline = _pipeline(db, batch=3, threaded=threaded)
+    storage = pipeline.storage
+    assert isinstance(storage, InProcessStorage)
+    for url, html in _pages(10):
+        _store(pipeline, url, html)
+    pipeline.close_spider()
+    pipeline.spider_closed(None, "finished")
     assert pipeline.counts == {"new": 10, "changed": 0, "unchanged": 0}
     assert _count(db, "SELECT count(DISTINCT canonical_url) FROM articles") == 10
     assert _count(db, "SELECT count(*) FROM captures") == 10
     with Archive.open(db) as archive:
         run = archive.list_runs()[0]
     assert run["articles_new"] == 10 and run["status"] == "finished"
-    assert pipeline.writer is None  # the writer thread is shut down
+    assert run_context(pipeline.crawler).run_id == run["id"]
+    assert storage.sink.closed and pipeline.storage is None  # the writer thread is shut down
 
 
 @pytest.mark.parametrize("threaded", [True, False], ids=["writer-thread", "reactor-thread"])
 def test_a_failed_batch_is_kept_and_written_with_the_next(tmp_path: Path, threaded: bool,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "a.db"
-    pipeline, spider = _pipeline(db, batch=2, threaded=threaded)
+    pipeline = _pipeline(db, batch=2, threaded=threaded)
     real = Archive.save_articles
     calls = {"n": 0}
 
@@ -89,15 +93,14 @@ def test_a_failed_batch_is_kept_and_written_with_the_next(tmp_path: Path, thread
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Archive, "save_articles", fail_once)
-    items = _items(6)
     raised = 0
-    for item in items:
+    for url, html in _pages(6):
         try:
-            pipeline.process_item(item, spider)
+            _store(pipeline, url, html)
         except sqlite3.OperationalError:
             raised += 1
-    pipeline.close_spider(spider)
-    pipeline.spider_closed(spider, "finished")
+    pipeline.close_spider()
+    pipeline.spider_closed(None, "finished")
     assert raised == 1  # the error reaches Scrapy (logged against an item), once
     assert _count(db, "SELECT count(DISTINCT canonical_url) FROM articles") == 6
     assert _count(db, "SELECT count(*) FROM articles") == 6

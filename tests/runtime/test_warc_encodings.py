@@ -20,12 +20,12 @@ from dbrows import rows
 from factories import demo_variant
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.crawl import demo_portal, run_crawl
 from archive.reextract import iter_html_pages, reextract
 from archive.store import Archive
 from scraper.demo.app import DemoApp, Response
 from scraper.demo.server import _Handler
 from scraper.demo.site import DemoSite
+from scraper.runner import demo_portal, run_crawl
 
 
 class _EncodingHandler(_Handler):

@@ -23,10 +23,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveError
-from archive.progress import run_crawl_process
 from archive.store import Archive
 from scraper.crawlstate import RESUMABLE_MARK, job_dir
 from scraper.portals import Portal, load_portals
+from scraper.progress import run_crawl_process
 
 __all__ = ["RESUMABLE_MARK", "CrawlError", "PortalOutcome", "crawl_settings", "demo_portal",
            "is_local", "job_dir", "run_all", "run_crawl", "run_demo"]
@@ -111,7 +111,7 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    # Live progress and the error tail: archive/progress.py (issue 5 §5).
+    # Live progress and the error tail: scraper/progress.py.
     proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
     archive = Archive(db_path)
     try:
