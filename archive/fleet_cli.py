@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from archive.errors import ArchiveError
-from archive.fleet import DEFAULT_RETRIES, DEFAULT_VISIBILITY_TIMEOUT
+from scraper.fleet import DEFAULT_RETRIES, DEFAULT_VISIBILITY_TIMEOUT
 from scraper.portals import load_portals, resolve_portal
 
 ENV_REDIS = "PORTAL_ARCHIVE_REDIS"
@@ -55,7 +55,7 @@ def enqueue_cmd(portal_refs: tuple[str, ...], all_portals: bool, portals_file: s
       portal-archive fleet enqueue --all --portals thanhhoa.toml --redis redis://queue:6379/0
     """
     from archive.cli import _parse_settings
-    from archive.fleet import connect, enqueue_portals
+    from scraper.fleet import connect, enqueue_portals
 
     if all_portals == bool(portal_refs):
         raise click.UsageError("give PORTAL… or --all")
@@ -83,7 +83,7 @@ def status_cmd(as_json: bool, redis_url: str) -> None:
       portal-archive fleet status --redis redis://queue:6379/0
       portal-archive fleet status --json --redis redis://queue:6379/0
     """
-    from archive.fleet import connect, fleet_status
+    from scraper.fleet import connect, fleet_status
 
     rows = fleet_status(connect(redis_url))
     if as_json:
@@ -131,7 +131,7 @@ def worker_cmd(redis_url: str, data_dir: str, name: str | None, visibility_timeo
       portal-archive worker --redis redis://queue:6379/0 --data shards --name w2 --burst
     """
     from archive.cli import _parse_settings
-    from archive.fleet import connect, run_worker
+    from scraper.fleet import connect, run_worker
 
     extra = _parse_settings(settings)
     conn = connect(redis_url)

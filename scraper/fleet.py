@@ -3,7 +3,7 @@
 The engine is RQ (``rq``, Redis Queue). A job is one portal; its id is
 ``portal-<id>``, so a portal is queued once however often it is enqueued.
 A worker (:func:`run_worker`) takes one job at a time and crawls the portal
-with the ordinary crawl code path (:func:`archive.crawl.run_crawl`) into its
+with the ordinary crawl code path (:func:`scraper.runner.run_crawl`) into its
 own archive folder, a *shard*: ``<data>/<worker name>/archive.db`` with its
 WARC files and images beside it. ``portal-archive merge`` folds shards into
 one archive (:mod:`archive.store.merge`).
@@ -125,7 +125,7 @@ def enqueue_portals(conn: Any, portals: Iterable[Portal], *, full: bool = False,
             outcome.append((portal.id, "running" if state == "started" else "already queued"))
             continue
         queue.enqueue(
-            "archive.fleet.crawl_portal", asdict(portal), full, settings or {},
+            "scraper.fleet.crawl_portal", asdict(portal), full, settings or {},
             job_id=jid, description=f"crawl {portal.id}", job_timeout=-1,
             retry=Retry(max=retries) if retries else None,
             result_ttl=KEEP_RESULTS, failure_ttl=KEEP_RESULTS,
@@ -276,7 +276,7 @@ def crawl_portal(portal: dict[str, Any], full: bool = False,
     """The job: crawl one portal into this worker's shard; return the run's summary."""
     from rq import get_current_job
 
-    from archive.crawl import run_crawl
+    from scraper.runner import run_crawl
 
     ctx = _CONTEXT
     job = get_current_job()
