@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-quick browser archive-tools clean i18n
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser redis archive-tools clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,17 +24,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup browser archive-tools
+unit: setup browser redis archive-tools
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
-bench: setup
+bench: setup redis
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b; done
 
 # Small sizes only (each benchmark reads BENCH_QUICK).
-bench-quick: setup
+bench-quick: setup redis
 	@set -e; for b in bench/*_bench.py; do echo "== $$b"; BENCH_QUICK=1 $(PY) $$b; done
 
 # pywb and wacz (test tools, see pyproject's archive-tools) in an environment of their own.
@@ -53,6 +53,12 @@ archive-tools: $(TOOLS_STAMP)
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 	  (apt-get update && apt-get install -y chromium chromium-driver)
+
+# Redis for the fleet tests and benchmark (Debian package; the tests start their
+# own redis-server on a free loopback port, without persistence).
+redis:
+	@test -x /usr/bin/redis-server || \
+	  (apt-get update && apt-get install -y redis-server)
 
 # Re-extract the web UI's messages and merge them into the catalogues (the .po files are
 # compiled in memory when the UI starts: a clean clone needs no build step).

@@ -905,5 +905,12 @@ def history(ref: str, as_json: bool, db: str) -> None:
         click.echo(f"  run {c['run_id']}  {c['fetched'] or '?'}  HTTP {c['http_status']}  {where}")
 
 
+from archive.fleet_cli import fleet, merge_cmd, worker_cmd  # noqa: E402
+
+main.add_command(fleet)
+main.add_command(worker_cmd)
+main.add_command(merge_cmd)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

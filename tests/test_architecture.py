@@ -9,7 +9,7 @@ access    search, export, re-extraction, WACZ, the web UI; the demo portal
           (archive/*, archive/web, scraper/demo)
 runtime   the crawl: Scrapy glue, the archiver process, the runner, rescue
           clients (scraper/*, spiders/)
-cli       the ``portal-archive`` command (archive/cli.py)
+cli       the ``portal-archive`` command (archive/cli.py, archive/fleet_cli.py)
 
 A module imports from its own layer and the layers below, never from one
 above; only the runtime imports Scrapy, and even there the archiver process
@@ -133,7 +133,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "archive.search", "archive.facets", "archive.export", "archive.reextract",
                 "archive.wacz", "archive.web", "scraper.demo")),
     ("runtime", ("scraper", "spiders")),
-    ("cli", ("archive.cli",)),
+    ("cli", ("archive.cli", "archive.fleet_cli")),
 )
 LAYER_NAMES = tuple(name for name, _ in LAYERS)
 OURS = ("archive", "scraper", "spiders")

@@ -58,6 +58,12 @@ PARSE_ONLY = {
     "demo": "starts the demo portal and crawls it, 200 articles by default (about a minute"
             " of a shared machine): tests/cli/test_cli_crawl.py runs the command, and the"
             " archives the examples here run against come from the same crawl",
+    "fleet": "needs the fleet's Redis server: tests/runtime/test_fleet.py runs enqueue and"
+             " status against a real one",
+    "worker": "runs until stopped, against the fleet's Redis server: tests/runtime/"
+              "test_fleet.py runs workers as processes",
+    "merge": "needs shards written by fleet workers: tests/runtime/test_fleet.py and"
+             " tests/storage/test_merge.py merge real ones",
 }
 #: What ends a command in a shell line.
 SHELL_ENDS = {"|", ">", ">>", "2>&1", "&&", ";"}
@@ -142,7 +148,8 @@ def test_every_command_is_in_the_readme_table(name: str) -> None:
 
 
 def test_every_command_has_an_example_in_the_docs() -> None:
-    shown = {e.command for e in EXAMPLES}
+    # A group's subcommand (``fleet enqueue``) is shown by its two words.
+    shown = {e.command for e in EXAMPLES} | {" ".join(e.args[:2]) for e in EXAMPLES}
     assert {" ".join(path[1:]) for path, _, _ in COMMANDS[1:]} <= shown
 
 
@@ -207,7 +214,11 @@ def test_example_runs(example: Example, workdir: Path, tmp_path: Path,
         with main.make_context(PROG, list(args)) as ctx:
             command = main.get_command(ctx, example.command)
             assert command is not None, where
-            command.make_context(example.command, args[1:], parent=ctx)
+            if isinstance(command, click.Group):  # the subcommand's options are parsed
+                command = command.get_command(ctx, args[1]) if len(args) > 1 else None
+                assert command is not None, where
+                args = args[1:]
+            command.make_context(args[0], args[1:], parent=ctx)
         return
 
     result = run_cli(*args, catch_exceptions=True)
