@@ -47,6 +47,19 @@ class Image:
     position: int = 0
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """One document linked from the article (a decision, a plan, a report)."""
+
+    #: Absolute URL of the document as linked.
+    url: str
+    #: The link's text (or the file name when the link has no text).
+    name: str
+    #: File type, from the URL's extension: ``pdf``, ``doc``, ``docx``,
+    #: ``xls``, ``xlsx`` or ``odt``.
+    kind: str
+
+
 @dataclass
 class Article:
     """An article as the portal published it.
@@ -81,6 +94,9 @@ class Article:
     authors: list[str] = field(default_factory=list)
     #: Images of the body, in order, with captions.
     images: list[Image] = field(default_factory=list)
+    #: Documents linked from the article body or its "Tài liệu đính kèm" /
+    #: "File đính kèm" / "Tải về" block, in page order, each URL once.
+    attachments: tuple[Attachment, ...] = ()
     #: Category / section name as the portal shows it (breadcrumb).
     category: str | None = None
     #: BCP-47 language tag of the text.
@@ -132,4 +148,7 @@ class Article:
         values["images"] = [
             img if isinstance(img, Image) else Image(**img) for img in values.get("images", [])
         ]
+        values["attachments"] = tuple(
+            a if isinstance(a, Attachment) else Attachment(**a)
+            for a in values.get("attachments", ()))
         return cls(**values)

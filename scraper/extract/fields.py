@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from scraper.extract.article import Article, Image
+from scraper.extract.attachments import find_attachments
 from scraper.extract.authors import (
     looks_like_name,
     parse_byline,
@@ -152,7 +153,7 @@ def _is_set_apart(block: Block) -> bool:
 def extract_fields(page: Page) -> Page:
     """The :class:`Article`, read from the located elements and blocks."""
     doc = page.need_doc()
-    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
+    base = page.base_url
     title_text = clean_line(page.title_el.text_content()) if page.title_el is not None else ""
     if not title_text and page.meta.declared_title:
         title_text = page.meta.declared_title
@@ -249,6 +250,7 @@ def extract_fields(page: Page) -> Page:
         author=author,
         authors=split_people(clean_line(author)) if author else [],
         images=images,
+        attachments=find_attachments(page.root, base, page.labelled_attachments),
         category=category,
         language=page.meta.language or "vi",
         extractor=name,
@@ -289,7 +291,7 @@ def _body_html(page: Page, signature: HtmlElement | None = None) -> str:
     root = page.root
     if root is None:
         return ""
-    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
+    base = page.base_url
     paths = [p for p in (_path(root, e) for e in (page.title_el, page.date_el, signature)) if p]
     clone = copy.deepcopy(root)  # one C-level copy; the page's tree stays as it is
     targets = []

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
-from scraper.extract.article import Article, NotAnArticle
+from scraper.extract.article import Article, Attachment, NotAnArticle
 from scraper.extract.blocks import Block
 from scraper.extract.dates import ParsedDate
 from scraper.extract.profiles import GENERIC_VERSION, Profile
@@ -55,6 +56,9 @@ class Page:
     #: Widget rule name → elements removed; duplicates collapsed.
     removed: Counter[str] = field(default_factory=Counter)
     article: Article | None = None
+    #: Documents listed in the page's attachment blocks, read before the
+    #: widgets (where those blocks often are) are removed.
+    labelled_attachments: list[Attachment] = field(default_factory=list)
     #: Legacy font encoding the page's text was converted from (``tcvn3``, ``vni``).
     legacy_encoding: str | None = None
     #: False when decoding saw no character a legacy font encoding would use.
@@ -65,6 +69,11 @@ class Page:
         if self.profile is None:
             return "generic", GENERIC_VERSION
         return self.profile.name, self.profile.version
+
+    @property
+    def base_url(self) -> str:
+        """The URL relative links resolve against (``<base href>`` honoured)."""
+        return urljoin(self.url, self.meta.base_href) if self.meta.base_href else self.url
 
     def need_doc(self) -> HtmlElement:
         if self.doc is None:
