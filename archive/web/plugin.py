@@ -58,7 +58,14 @@ from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
 from archive.web import i18n
-from archive.web.article import IMAGE_ROUTE, article_page, image_file, portal_names
+from archive.web.article import (
+    DOCUMENT_ROUTE,
+    IMAGE_ROUTE,
+    article_page,
+    document_file,
+    image_file,
+    portal_names,
+)
 from archive.web.chart import monthly_chart
 from archive.web.guard import CSP, HostPolicy, guard
 
@@ -323,6 +330,21 @@ async def image_view(datasette: Any, request: Any) -> Response:
         "Content-Security-Policy": CSP})
 
 
+async def document_view(datasette: Any, request: Any) -> Response:
+    """An archived document file, by sha256: only files the archive recorded, inside its folder."""
+    sha = request.url_vars["sha"]
+    folder = _folder(datasette)
+    found = await _with_archive(datasette, lambda a: document_file(a, folder, sha))
+    if found is None:
+        return Response.text(i18n.gettext("This document is not in the archive.") + "\n",
+                             status=404)
+    path, mime = found
+    return Response(path.read_bytes(), content_type=mime, headers={
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Security-Policy": CSP,
+        "Content-Disposition": f'attachment; filename="{sha}{path.suffix}"'})
+
+
 # ------------------------------------------------------------------- export
 class _QueueWriter:
     """A file whose writes go, in 64 KiB chunks of bytes, to an asyncio queue (with backpressure).
@@ -462,6 +484,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/search\.json$", search_json),
         (r"^/article/(?P<id>\d{1,18})$", article_view),
         (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
+        (r"^" + DOCUMENT_ROUTE + r"(?P<sha>[0-9a-f]{64})$", document_view),
         (r"^/export(?P<images>\.images)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
 

@@ -9,11 +9,15 @@ documents) on loopback into a real archive.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dbrows import rows as _rows
+from factories import run_cli
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.search import search
@@ -122,3 +126,50 @@ def test_failed_and_too_large_recorded_retried_next_crawl(crawled: dict[str, Any
     stats = crawled["second"]["stats"]
     assert stats["portal_archive/documents/retried"] == 1
     assert stats.get("portal_archive/documents/too_large", 0) == 0, "too large: not again"
+
+
+def _article_id(crawled: dict[str, Any], n: int) -> int:
+    url = crawled["site"].article(n).url(crawled["base"])
+    with Archive(crawled["db"]) as archive:
+        stored = archive.get_stored(url)
+    assert stored is not None
+    return stored.id
+
+
+def test_show_lists_the_documents(crawled: dict[str, Any]) -> None:
+    article_id = _article_id(crawled, 9)
+    text = run_cli("show", str(article_id), "--db", str(crawled["db"])).output
+    assert "[document 0] Quyết định số 9/QĐ-UBND (pdf, ok," in text
+    assert "[document 3] Bản chụp công văn 9 (pdf, ok," in text and "text scanned" in text
+    data = json.loads(run_cli("show", str(article_id), "--json", "--db",
+                              str(crawled["db"])).output)
+    docs = data["attachments"]
+    assert [d["kind"] for d in docs] == ["pdf", "docx", "pdf", "pdf"]
+    assert all(d["status"] == "ok" and len(d["sha256"]) == 64 and d["size"] > 0 for d in docs)
+
+
+def test_export_has_a_documents_file(crawled: dict[str, Any], tmp_path: Path) -> None:
+    run_cli("export", "--format", "csv", "-o", str(tmp_path / "x.csv"), "--db",
+            str(crawled["db"]))
+    rows = list(csv.DictReader((tmp_path / "x.documents.csv").open(encoding="utf-8")))
+    assert len(rows) == len(_rows(crawled["db"], "SELECT 1 FROM article_documents"))
+    statuses = {r["status"] for r in rows}
+    assert statuses == {"ok", "too_large"}
+    assert all(r["path"].startswith("documents/") for r in rows if r["status"] == "ok")
+    package = json.loads((tmp_path / "x.datapackage.json").read_text("utf-8"))
+    assert [r["name"] for r in package["resources"]] == ["articles", "images", "documents"]
+
+
+def test_web_article_page_lists_and_serves_documents(crawled: dict[str, Any]) -> None:
+    import asyncio
+
+    from archive.web.server import make_datasette
+
+    ds = make_datasette(crawled["db"])
+    page = asyncio.run(ds.client.get(f"/article/{_article_id(crawled, 9)}")).text
+    assert 'id="documents"' in page and "Quyết định số 9/QĐ-UBND" in page
+    assert page.count('<tr class="pa-document">') == 4
+    sha = _rows(crawled["db"], "SELECT sha256 FROM documents WHERE url LIKE '%quyet-dinh-9.pdf'")
+    served = asyncio.run(ds.client.get(f"/file/document/{sha[0][0]}"))
+    assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    assert asyncio.run(ds.client.get("/file/document/" + "0" * 64)).status_code == 404
