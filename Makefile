@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench bench-quick browser archive-tools clean i18n
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser doc-tools archive-tools clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup browser archive-tools
+unit: setup browser doc-tools archive-tools
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -53,6 +53,12 @@ archive-tools: $(TOOLS_STAMP)
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 	  (apt-get update && apt-get install -y chromium chromium-driver)
+
+# The text of attached Word 97-2003 (.doc) and Excel 97-2003 (.xls) documents: antiword,
+# and catdoc (catdoc, xls2csv) for the files antiword does not read (Debian packages).
+doc-tools:
+	@test -x /usr/bin/antiword -a -x /usr/bin/catdoc || \
+	  (apt-get update && apt-get install -y antiword catdoc)
 
 # Re-extract the web UI's messages and merge them into the catalogues (the .po files are
 # compiled in memory when the UI starts: a clean clone needs no build step).
