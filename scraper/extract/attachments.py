@@ -24,12 +24,23 @@ from scraper.extract.urls import absolute_url
 KINDS = ("pdf", "doc", "docx", "xls", "xlsx", "odt")
 _EXTENSION = re.compile(r"\.(pdf|docx?|xlsx?|odt)$", re.I)
 _LINKS = etree.XPath(".//a[@href]")
+#: Links whose address names a document type (a superset: checked by :func:`document_kind`).
+_DOCUMENT_LINKS = etree.XPath("//a[" + " or ".join(
+    f"contains(@href, '.{ext}')" for kind in ("pdf", "doc", "xls", "odt")
+    for ext in (kind, kind.upper())) + "]")
+#: A document extension anywhere in the page: pages without one (most) skip the search.
+_ANY_DOCUMENT = re.compile(r"\.(?:pdf|docx?|xlsx?|odt)\b", re.I)
 #: Folded labels of an attachment block.
 LABELS = ("tai lieu dinh kem", "file dinh kem", "tep dinh kem", "tai ve")
-_LABELLED = etree.XPath(
-    "//*[self::div or self::section or self::table or self::ul or self::p or self::span"
-    " or self::strong or self::b or self::h3 or self::h4 or self::td]"
-    "[string-length(normalize-space(text())) > 0 and string-length(normalize-space(text())) < 40]")
+#: How far up from a document link its attachment block's label may be, and
+#: the most text such a block holds (more: it is the page, not a block).
+_CLIMB = 4
+_BLOCK_MAX_CHARS = 3000
+
+
+def may_have_documents(html: str) -> bool:
+    """Whether the page's markup names a document file at all (a fast scan)."""
+    return _ANY_DOCUMENT.search(html) is not None
 
 
 def document_kind(url: str) -> str | None:
@@ -55,46 +66,51 @@ def _name(link: HtmlElement, url: str) -> str:
 
 def _links(scope: HtmlElement, base: str) -> Iterable[Attachment]:
     for link in _LINKS(scope):
-        href = (link.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        url = absolute_url(base, href).split("#", 1)[0]
-        if not url.startswith(("http://", "https://")):
-            continue
-        kind = document_kind(url)
-        if kind is not None:
-            yield Attachment(url=url, name=_name(link, url), kind=kind)
+        yield from _links_of(link, base)
 
 
-def _label_blocks(doc: HtmlElement) -> list[HtmlElement]:
-    """The blocks an attachment label heads: the label's parent (the label
-    and its list), climbing while that holds no document link yet."""
-    blocks: list[HtmlElement] = []
-    for el in _LABELLED(doc):
-        key = fold(clean_line(el.text or "")).rstrip(":").strip()
-        if not any(key.startswith(label) for label in LABELS[:3]):
-            continue
-        scope = el
-        for _ in range(3):
-            if _LINKS(scope):
-                break
-            parent = scope.getparent()
-            if parent is None:
-                break
-            scope = parent
-        blocks.append(scope)
-    return blocks
+def _links_of(link: HtmlElement, base: str) -> Iterable[Attachment]:
+    """The document ``link`` points to, if it points to one."""
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith(("javascript:", "mailto:", "#")):
+        return
+    url = absolute_url(base, href).split("#", 1)[0]
+    if not url.startswith(("http://", "https://")):
+        return
+    kind = document_kind(url)
+    if kind is not None:
+        yield Attachment(url=url, name=_name(link, url), kind=kind)
+
+
+def _in_labelled_block(link: HtmlElement, seen: dict[HtmlElement, bool | None]) -> bool:
+    """Whether a link says "Tải về" or sits in a block labelled "… đính kèm".
+    ``seen``: what earlier links found of shared ancestors (True: a labelled
+    block; False: too large to be one; None: neither)."""
+    if fold(clean_line(link.text_content())) == "tai ve":
+        return True
+    el = link
+    for _ in range(_CLIMB):
+        el = el.getparent()
+        if el is None or el.tag in ("body", "html"):
+            return False
+        if el not in seen:
+            text = el.text_content()
+            seen[el] = (False if len(text) > _BLOCK_MAX_CHARS
+                        else any(label in fold(text[:300]) for label in LABELS[:3]) or None)
+        verdict = seen[el]
+        if verdict is not None:
+            return verdict
+    return False
 
 
 def labelled_attachments(doc: HtmlElement, base: str) -> list[Attachment]:
-    """Documents listed in the page's attachment blocks ("Tài liệu đính kèm" …)
-    and document links whose own text is "Tải về"."""
+    """Document links in the page's attachment blocks ("Tài liệu đính kèm",
+    "File đính kèm" …), or whose own text is "Tải về"."""
     found: list[Attachment] = []
-    for block in _label_blocks(doc):
-        found.extend(_links(block, base))
-    for link in _LINKS(doc):
-        if fold(clean_line(link.text_content())) == "tai ve":
-            found.extend(_links(link.getparent() if link.getparent() is not None else link, base))
+    seen: dict[HtmlElement, bool | None] = {}
+    for link in _DOCUMENT_LINKS(doc):
+        if _in_labelled_block(link, seen):
+            found.extend(_links_of(link, base))
     return found
 
 

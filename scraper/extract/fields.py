@@ -250,7 +250,8 @@ def extract_fields(page: Page) -> Page:
         author=author,
         authors=split_people(clean_line(author)) if author else [],
         images=images,
-        attachments=find_attachments(page.root, base, page.labelled_attachments),
+        attachments=(find_attachments(page.root, base, page.labelled_attachments)
+                     if page.may_have_documents else ()),
         category=category,
         language=page.meta.language or "vi",
         extractor=name,

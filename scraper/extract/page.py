@@ -59,6 +59,8 @@ class Page:
     #: Documents listed in the page's attachment blocks, read before the
     #: widgets (where those blocks often are) are removed.
     labelled_attachments: list[Attachment] = field(default_factory=list)
+    #: False when the page's markup names no document file (no search for attachments).
+    may_have_documents: bool = True
     #: Legacy font encoding the page's text was converted from (``tcvn3``, ``vni``).
     legacy_encoding: str | None = None
     #: False when decoding saw no character a legacy font encoding would use.

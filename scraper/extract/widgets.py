@@ -11,7 +11,7 @@ from functools import lru_cache
 from lxml import etree
 from lxml.html import HtmlElement
 
-from scraper.extract.attachments import labelled_attachments
+from scraper.extract.attachments import labelled_attachments, may_have_documents
 from scraper.extract.dom import contains_any, drop_element
 from scraper.extract.page import Page
 from scraper.extract.rules import WIDGET_RULES, WidgetRule
@@ -313,7 +313,9 @@ def _label_key_of(text: str) -> str:
 def strip_widgets(page: Page) -> Page:
     """Drop every widget the common rules and the profile's own rules find."""
     rules = WIDGET_RULES + (page.profile.extra_rules if page.profile else ())
-    page.labelled_attachments = labelled_attachments(page.need_doc(), page.base_url)
+    page.may_have_documents = may_have_documents(page.html)
+    if page.may_have_documents:
+        page.labelled_attachments = labelled_attachments(page.need_doc(), page.base_url)
     apply_rules(page, rules)
     apply_labels(page, rules)
     return page
