@@ -45,11 +45,14 @@ from markupsafe import Markup
 
 from archive.errors import ArchiveError
 from archive.export import (
+    DOCUMENT_EXPORT_COLUMNS,
     FORMATS,
     IMAGE_EXPORT_COLUMNS,
     export_columns,
+    iter_document_files,
     iter_export_articles,
     iter_image_files,
+    write_parquet_documents,
     write_parquet_images,
 )
 from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
@@ -392,10 +395,11 @@ class _QueueWriter:
 
 
 async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
-    """A download of every matching article (or their images): CSV with the BOM Excel needs,
-    JSON Lines or Parquet, streamed (memory stays flat)."""
+    """A download of every matching article (or their images, or their documents): CSV
+    with the BOM Excel needs, JSON Lines or Parquet, streamed (memory stays flat)."""
     fmt = request.url_vars["fmt"]
-    images = bool(request.url_vars.get("images"))
+    table = (request.url_vars.get("table") or ".articles")[1:]
+    images = table == "images"
     params = _args(request)
     filters = _filter(params)
     db = _database(datasette)
@@ -427,6 +431,9 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
             if images:
                 write = write_parquet_images if fmt == "parquet" else writer.write
                 write(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
+            elif table == "documents":
+                write = write_parquet_documents if fmt == "parquet" else writer.write
+                write(iter_document_files(archive, filters), DOCUMENT_EXPORT_COLUMNS, stream)
             else:
                 writer.write(iter_export_articles(archive, filters, images=fmt != "parquet"),
                              export_columns(fmt=fmt), stream)
@@ -450,7 +457,7 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
             while not queue.empty():
                 queue.get_nowait()
 
-    name = ("images" if images else "articles") + (
+    name = table + (
         "-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
         if params.get("q") else "")
     safe_name = "".join(c for c in name if c.isalnum() or c in "-_") or "articles"
@@ -485,7 +492,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/article/(?P<id>\d{1,18})$", article_view),
         (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
         (r"^" + DOCUMENT_ROUTE + r"(?P<sha>[0-9a-f]{64})$", document_view),
-        (r"^/export(?P<images>\.images)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
+        (r"^/export(?P<table>\.images|\.documents)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,9 @@ def test_web_article_page_lists_and_serves_documents(crawled: dict[str, Any]) ->
     served = asyncio.run(ds.client.get(f"/file/document/{sha[0][0]}"))
     assert served.status_code == 200 and served.content.startswith(b"%PDF")
     assert asyncio.run(ds.client.get("/file/document/" + "0" * 64)).status_code == 404
+    export = asyncio.run(ds.client.get("/export.documents.csv?q=khe+gom"))
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
+    linked = {r[0] for r in _rows(crawled["db"], "SELECT article_id FROM article_documents")}
+    assert {int(r["article_id"]) for r in rows} == linked
+    assert any(r["name"].startswith("Quyết định số") and r["status"] == "ok" for r in rows)
