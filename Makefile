@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint typecheck unit bench bench-quick browser redis archive-tools clean i18n
 
+.PHONY: setup demo test lint typecheck unit bench bench-quick browser doc-tools archive-tools clean i18n
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -24,7 +26,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup browser redis archive-tools
+unit: setup browser redis doc-tools archive-tools
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -59,6 +61,12 @@ browser:
 redis:
 	@test -x /usr/bin/redis-server || \
 	  (apt-get update && apt-get install -y redis-server)
+
+# The text of attached Word 97-2003 (.doc) and Excel 97-2003 (.xls) documents: antiword,
+# and catdoc (catdoc, xls2csv) for the files antiword does not read (Debian packages).
+doc-tools:
+	@test -x /usr/bin/antiword -a -x /usr/bin/catdoc || \
+	  (apt-get update && apt-get install -y antiword catdoc)
 
 # Re-extract the web UI's messages and merge them into the catalogues (the .po files are
 # compiled in memory when the UI starts: a clean clone needs no build step).

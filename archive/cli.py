@@ -419,9 +419,10 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
                include_html: bool, excel: bool, db: str) -> None:
     """Export articles (oldest first) as CSV, JSON Lines or Parquet.
 
-    A file export writes three files: the articles (X.csv), their images
-    (X.images.csv) and a Frictionless X.datapackage.json describing both; a
-    folder export writes articles.*, images.* and datapackage.json. CSV/JSONL
+    A file export writes four files: the articles (X.csv), their images
+    (X.images.csv), their attached documents (X.documents.csv) and a
+    Frictionless X.datapackage.json describing them; a folder export writes
+    articles.*, images.*, documents.* and datapackage.json. CSV/JSONL
     timestamps are ISO 8601 and lists JSON; Parquet columns are typed
     (timestamps, integers, lists). See docs/search-export-web.md.
 
@@ -678,13 +679,15 @@ def show(ref: str, as_json: bool, db: str) -> None:
     """
     with Archive.open(db) as archive:
         stored = archive.get_stored(ref)
+        documents = archive.documents_of([stored.id])[stored.id] if stored else []
     if stored is None:
         raise ArchiveError(f"no article {ref!r} in {db}")
     if as_json:
         _echo_json({**stored.article.to_dict(), "id": stored.id, "portal_id": stored.portal_id,
                     "content_hash": stored.content_hash, "first_seen": stored.first_seen,
                     "last_seen": stored.last_seen, "status": stored.status,
-                    "gone_at": stored.gone_at})
+                    "gone_at": stored.gone_at,
+                    "attachments": [{k: d[k] for k in _SHOWN_DOCUMENT} for d in documents]})
         return
     a = stored.article
     click.echo(a.title)
@@ -695,6 +698,20 @@ def show(ref: str, as_json: bool, db: str) -> None:
     click.echo(a.body)
     for img in a.images:
         click.echo(f"[image {img.position}] {img.url}" + (f" — {img.caption}" if img.caption else ""))
+    for d in documents:
+        facts = [d["kind"], d["status"]]
+        if d["size"] is not None:
+            facts.append(f"{d['size']} bytes")
+        if d["text_status"]:
+            facts.append(f"text {d['text_status']}")
+        click.echo(f"[document {d['position']}] {d['name']} ({', '.join(facts)}) {d['url']}")
+        if d["sha256"]:
+            click.echo(f"    sha256 {d['sha256']}  {d['path']}")
+
+
+#: What ``show`` says of each attached document.
+_SHOWN_DOCUMENT = ("position", "url", "name", "kind", "status", "size", "sha256", "mime", "path",
+                   "text_status", "pages", "tries", "error")
 
 
 # ------------------------------------------------------------ import-text

@@ -5,7 +5,7 @@
     from archive.export import export
     n = export(archive, "parquet", "out/trieuson.parquet", portal="trieuson", since="2022")
 
-An export to a file ``out/x.<ext>`` writes three files:
+An export to a file ``out/x.<ext>`` writes four files:
 
 * ``x.<ext>``: one row per article (:data:`~archive.store.EXPORT_COLUMNS`);
 * ``x.images.<ext>``: one row per image (:data:`IMAGE_EXPORT_COLUMNS`: the
@@ -13,13 +13,17 @@ An export to a file ``out/x.<ext>`` writes three files:
   ``sha256``, ``path`` inside the archive's folder, ``size``, ``mime``,
   width and height), the articles' images as a table of their own: an
   analyst joins a row to its file with ``<archive folder>/<path>``;
+* ``x.documents.<ext>``: one row per attached document, the same shape
+  (:data:`DOCUMENT_EXPORT_COLUMNS`: the article, position, URL, name, type,
+  ``status`` ok/failed/too_large/pending, size, sha256, MIME type, ``path``,
+  ``text_status`` ok/scanned/none/failed, pages, tries, last error);
 * ``x.datapackage.json``: a `Frictionless Data Package
-  <https://specs.frictionlessdata.io/data-package/>`_ describing both
-  resources (path, format, encoding, Table Schema with field types, primary
+  <https://specs.frictionlessdata.io/data-package/>`_ describing the
+  three resources (path, format, encoding, Table Schema with field types, primary
   and foreign keys).
 
 An export to a folder (``--out out/`` or an existing directory) writes
-``articles.<ext>``, ``images.<ext>`` and ``datapackage.json`` in it. To
+``articles.<ext>``, ``images.<ext>``, ``documents.<ext>`` and ``datapackage.json`` in it. To
 standard output (``-``) or an open stream only the articles are written.
 
 Rows come from :meth:`Archive.iter_articles` / :func:`iter_image_files`
@@ -45,10 +49,7 @@ Types:
 Articles carry their portal's name and province (``portal_name``,
 ``portal_province``) next to ``portal_id``.
 
-Formats are a registry (:data:`FORMATS`, :func:`register_format`). Files
-attached to articles other than images (documents) are to be one more
-table of the same shape as the images (:func:`iter_image_files` is the
-model: article id, position, then the stored file's columns).
+Formats are a registry (:data:`FORMATS`, :func:`register_format`).
 """
 
 from __future__ import annotations
@@ -144,6 +145,13 @@ COLUMNS: dict[str, Column] = {c.name: c for c in (
     Column("mime", "string", _STR, "MIME type of the stored file"),
     Column("width", "integer", pa.int64(), "Width in pixels"),
     Column("height", "integer", pa.int64(), "Height in pixels"),
+    Column("name", "string", _STR, "The document's name as the article links it"),
+    Column("kind", "string", _STR, "Document type: pdf, doc, docx, xls, xlsx or odt"),
+    Column("text_status", "string", _STR,
+           "Text extraction: ok; scanned (a PDF with no text layer); none (no text); failed"),
+    Column("pages", "integer", pa.int64(), "Pages of a PDF"),
+    Column("tries", "integer", pa.int64(), "Download attempts so far"),
+    Column("error", "string", _STR, "Last download or extraction error"),
 )}
 
 #: Columns of the images file of an export.
@@ -158,6 +166,19 @@ IMAGE_STATUSES = {
 }
 
 
+#: Columns of the documents file of an export (documents attached to the articles).
+DOCUMENT_EXPORT_COLUMNS = ("article_id", "position", "url", "name", "kind", "status", "size",
+                           "sha256", "mime", "path", "text_status", "pages", "tries", "error")
+#: ``status`` of a document in an export.
+DOCUMENT_STATUSES = {
+    "ok": "stored: the file is at path (documents/ab/abcd….pdf)",
+    "file_missing": "recorded as stored, but the file is not in the archive's folder",
+    "failed": "the downloads so far failed (retried by the next crawls)",
+    "too_large": "larger than the crawl's cap on a document's size: not kept",
+    "pending": "not downloaded yet",
+}
+
+
 def _image_url_column() -> Column:
     return Column("url", "string", _STR, "Absolute URL of the image", True)
 
@@ -168,11 +189,21 @@ def _image_status_column() -> Column:
 
 
 def column(name: str, table: str = "articles") -> Column:
-    """The :class:`Column` ``name`` of ``table`` (``articles`` or ``images``)."""
+    """The :class:`Column` ``name`` of ``table`` (``articles``, ``images`` or ``documents``)."""
     if table == "images" and name == "url":
         return _image_url_column()
     if table == "images" and name == "status":
         return _image_status_column()
+    if table == "documents" and name == "url":
+        return Column("url", "string", _STR, "Absolute URL of the document", True)
+    if table == "documents" and name == "status":
+        return Column("status", "string", _STR, "; ".join(f"{k}: {v}" for k, v in
+                                                         DOCUMENT_STATUSES.items()), True)
+    if table == "documents" and name == "sha256":
+        return Column("sha256", "string", _STR, "SHA-256 of the stored document (its name too)")
+    if table == "documents" and name == "path":
+        return Column("path", "string", _STR,
+                      "Stored file, relative to the archive's folder (documents/ab/abcd….pdf)")
     return COLUMNS[name]
 
 
@@ -215,6 +246,17 @@ def iter_image_files(archive: Archive, filters: ArticleFilter) -> Iterator[Row]:
         elif row["status"] != "failed":
             row["status"] = "pending"
         yield row
+
+
+def iter_document_files(archive: Archive, filters: ArticleFilter) -> Iterator[Row]:
+    """The documents of the selected articles with their stored files
+    (:data:`DOCUMENT_EXPORT_COLUMNS`), by article id then position; ``status``
+    as :data:`DOCUMENT_STATUSES` (a stored file is looked for in the archive's folder)."""
+    folder = archive.folder
+    for row in archive.iter_documents(filters):
+        if row["status"] == "ok" and (not row["path"] or not (folder / row["path"]).is_file()):
+            row["status"] = "file_missing"
+        yield {c: row[c] for c in DOCUMENT_EXPORT_COLUMNS}
 
 
 # ----------------------------------------------------------------- formats
@@ -303,6 +345,11 @@ def write_parquet_images(rows: Iterable[Row], columns: tuple[str, ...],
     return write_parquet(rows, columns, stream, table="images")
 
 
+def write_parquet_documents(rows: Iterable[Row], columns: tuple[str, ...],
+                            stream: IO[Any]) -> int:
+    return write_parquet(rows, columns, stream, table="documents")
+
+
 #: Known output formats by name.
 FORMATS: dict[str, Format] = {}
 
@@ -373,25 +420,27 @@ def _open_output(out: str | Path | IO[Any], binary: bool,
 
 @dataclass(frozen=True)
 class ExportPaths:
-    """Where an export to a path writes its three files."""
+    """Where an export to a path writes its four files."""
 
     articles: Path
     images: Path
     datapackage: Path
+    documents: Path
 
     @classmethod
     def for_target(cls, out: str | Path, extension: str) -> ExportPaths:
         """``out/`` (or an existing folder) → ``articles.ext``, ``images.ext``,
-        ``datapackage.json`` inside; ``x.ext`` → ``x.ext``, ``x.images.ext``,
-        ``x.datapackage.json`` beside it."""
+        ``documents.ext``, ``datapackage.json`` inside; ``x.ext`` → ``x.ext``,
+        ``x.images.ext``, ``x.documents.ext``, ``x.datapackage.json`` beside it."""
         text = str(out)
         path = Path(out)
         if text.endswith(("/", os.sep)) or path.is_dir():
             return cls(path / f"articles.{extension}", path / f"images.{extension}",
-                       path / "datapackage.json")
+                       path / "datapackage.json", path / f"documents.{extension}")
         stem = path.name.removesuffix(f".{extension}")
         return cls(path, path.with_name(f"{stem}.images.{extension}"),
-                   path.with_name(f"{stem}.datapackage.json"))
+                   path.with_name(f"{stem}.datapackage.json"),
+                   path.with_name(f"{stem}.documents.{extension}"))
 
 
 def _resource(name: str, path: Path, base: Path, fmt: Format, columns: tuple[str, ...],
@@ -430,7 +479,7 @@ def _resource(name: str, path: Path, base: Path, fmt: Format, columns: tuple[str
 
 
 def datapackage(paths: ExportPaths, fmt: Format, columns: tuple[str, ...],
-                counts: tuple[int, int], filters: ArticleFilter, *, bom: bool = False,
+                counts: tuple[int, int, int], filters: ArticleFilter, *, bom: bool = False,
                 archive_path: str = "") -> dict[str, Any]:
     """The Frictionless Data Package descriptor of an export."""
     base = paths.datapackage.parent
@@ -447,6 +496,8 @@ def datapackage(paths: ExportPaths, fmt: Format, columns: tuple[str, ...],
             _resource("articles", paths.articles, base, fmt, columns, "articles", counts[0], bom),
             _resource("images", paths.images, base, fmt, IMAGE_EXPORT_COLUMNS, "images",
                       counts[1], bom),
+            _resource("documents", paths.documents, base, fmt, DOCUMENT_EXPORT_COLUMNS,
+                      "documents", counts[2], bom),
         ],
     }
 
@@ -498,7 +549,11 @@ def export(
                          stream)
         stream = stack.enter_context(_open_output(paths.images, writer.binary, excel))
         n_images = write_images(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
-    descriptor = datapackage(paths, writer, columns, (n, n_images), filters, bom=excel,
+        write_documents = write_parquet_documents if fmt == "parquet" else writer.write
+        stream = stack.enter_context(_open_output(paths.documents, writer.binary, excel))
+        n_documents = write_documents(iter_document_files(archive, filters),
+                                      DOCUMENT_EXPORT_COLUMNS, stream)
+    descriptor = datapackage(paths, writer, columns, (n, n_images, n_documents), filters, bom=excel,
                              archive_path=archive.path)
     with _open_output(paths.datapackage, False) as stream:
         json.dump(descriptor, stream, ensure_ascii=False, indent=2)

@@ -56,6 +56,8 @@ from archive.textfold import fold, words
 TITLE_WEIGHT = 10.0
 #: BM25 weight of an author match relative to a body match.
 AUTHOR_WEIGHT = 3.0
+#: BM25 weight of a match in the text of an attached document.
+ATTACHMENT_WEIGHT = 0.5
 #: Relevance ranks the matches in blocks of this many, in index order (newest
 #: published first): a query matching more is answered from its newest block,
 #: and later pages go on to the next blocks. None (``rank_window=None``) ranks
@@ -66,7 +68,8 @@ MAX_LIMIT = 1000
 ORDERS = ("relevance", "date")
 #: BM25 weight per ``articles_fts`` column; the exact columns and the folded
 #: category only match, they don't score.
-_WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT}
+_WEIGHTS = {"title_folded": TITLE_WEIGHT, "body_folded": 1.0, "author_folded": AUTHOR_WEIGHT,
+            "attachments_folded": ATTACHMENT_WEIGHT}
 #: The first key of an undated article (dates before 1970 come after these).
 UNDATED_KEY = SEARCH_EPOCH_MINUTES << 32
 #: A ``prefix*`` standing for more indexed words than this is left to FTS5.
@@ -97,6 +100,9 @@ class SearchHit:
     score: float
     #: True when the article matches the diacritics exactly as typed.
     exact: bool
+    #: Where the query's words are: ``title``, ``body``, ``author``, and
+    #: ``attachment:<name>`` for each attached document whose text has them.
+    matched_in: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -268,9 +274,21 @@ def search(
             title_highlighted=highlight(row[2], terms, markers),
             score=-float(row[8]),
             exact=bool(row[9]),
+            matched_in=_matched_in(archive, row, terms),
         )
         for k, row in enumerate(rows)
     ]
+
+
+def _matched_in(archive: Archive, row: Any, terms: tuple[HighlightTerm, ...]) -> tuple[str, ...]:
+    """The fields (and attached documents, by name) of a result the query's words are in."""
+    found = [name for name, text in (("title", row[2]), ("body", row[7]), ("author", row[5]))
+             if text and _matching(text, terms)]
+    if archive.conn.execute("SELECT attachments_folded IS NOT NULL FROM articles WHERE id = ?",
+                            [row[0]]).fetchone()[0]:
+        found += [f"attachment:{name}" for name, text in archive.document_texts(row[0])
+                  if _matching(text, terms)]
+    return tuple(found)
 
 
 def prefix_terms(archive: Archive, prefix: str, limit: int) -> list[str] | None:

@@ -89,6 +89,8 @@ class PageSummary:
     extractor: str = ""
     warnings: list[str] = field(default_factory=list)
     image_urls: list[str] = field(default_factory=list)
+    #: ``(url, kind)`` of the documents the article links.
+    document_urls: list[tuple[str, str]] = field(default_factory=list)
 
 
 def summarise(outcome: Outcome) -> PageSummary:
@@ -98,7 +100,8 @@ def summarise(outcome: Outcome) -> PageSummary:
                            removed=outcome.removed)
     return PageSummary(removed=outcome.removed, extractor=article.extractor,
                        warnings=list(article.warnings),
-                       image_urls=[image.url for image in article.images])
+                       image_urls=[image.url for image in article.images],
+                       document_urls=[(a.url, a.kind) for a in article.attachments])
 
 
 def max_rss_kb() -> int:

@@ -24,3 +24,5 @@ class PageItem:
     summary: PageSummary | None = field(default=None, repr=False)
     #: The article's image URLs (for ``ImageFilesPipeline``).
     image_urls: list[str] = field(default_factory=list)
+    #: ``(url, kind)`` of the article's attached documents (for ``DocumentFilesPipeline``).
+    document_urls: list[tuple[str, str]] = field(default_factory=list)

@@ -7,7 +7,7 @@ storage, which extracts it (the steps ``extract_article`` runs) and stores
 its article through :class:`archive.sink.ArticleSink`; the item gets back a
 :class:`~scraper.archiver.PageSummary`, or is dropped with the reason the
 page is not an article. ``ImageFilesPipeline`` then fetches the article's
-images.
+images, and ``DocumentFilesPipeline`` its attached documents.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import hashlib
 import io
 import logging
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,7 +30,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from archive.store import Archive, ImageDownload
+from archive.store import Archive, DocumentDownload, ImageDownload
 from scraper.archiver import ArchiverClient, ArchiverConfig, ArchiverError, PageSummary
 from scraper.extract.steps import STEPS
 from scraper.fpset import FingerprintSet
@@ -209,6 +210,7 @@ class StorePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageItem) and item.summary is not None:
             item.image_urls = item.summary.image_urls
+            item.document_urls = item.summary.document_urls
             self.stats.inc("articles")
         return item
 
@@ -392,3 +394,184 @@ class ImageFilesPipeline:
         error = failure.value
         self._record(ImageDownload(url, ok=False,
                                    error=f"{type(error).__name__}: {error}"[:300]))
+
+
+# ---------------------------------------------------------------- documents
+DOCUMENT_META = "portal_archive_document"
+#: Default cap on one attached document's size (``PORTAL_ARCHIVE_DOCUMENT_MAX_BYTES``).
+DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+_DOCUMENT_MIME = {
+    "pdf": "application/pdf", "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+
+
+def document_path(sha256: str, kind: str) -> str:
+    """Where a document's bytes are kept, relative to the archive's folder (the
+    images' folder's parent): ``documents/<sha256[:2]>/<sha256>.<kind>``."""
+    return f"documents/{sha256[:2]}/{sha256}.{kind or 'bin'}"
+
+
+def _write_once(root: Path, rel: str, body: bytes) -> None:
+    path = root / rel
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, path)
+
+
+def store_document(url: str, kind: str, status: int, body: bytes, root: Path,
+                   content_type: str = "") -> DocumentDownload:
+    """Check a downloaded document, store it content-addressed under ``root``
+    (:func:`document_path`, written once) and read its text
+    (:func:`scraper.doctext.document_text`). Blocking: run it off the reactor."""
+    from scraper.doctext import document_text
+
+    if status != 200:
+        return DocumentDownload(url, "failed", kind, http_status=status, error=f"HTTP {status}")
+    if not body:
+        return DocumentDownload(url, "failed", kind, http_status=status, error="empty body")
+    if content_type.startswith("text/html"):
+        return DocumentDownload(url, "failed", kind, http_status=status,
+                                error="an HTML page, not a document")
+    sha = hashlib.sha256(body).hexdigest()
+    rel = document_path(sha, kind)
+    _write_once(root, rel, body)
+    text = document_text(body, kind)
+    return DocumentDownload(url, "ok", kind, sha256=sha, path=rel, size=len(body),
+                            mime=_DOCUMENT_MIME.get(kind, "application/octet-stream"),
+                            http_status=status, error=text.error, text=text.text,
+                            text_status=text.status, pages=text.pages)
+
+
+class DocumentFilesPipeline:
+    """Downloads the documents attached to stored articles (PDF, DOC, DOCX, XLS,
+    XLSX, ODT), content-addressed beside the images, recorded per URL.
+
+    Like :class:`ImageFilesPipeline`: scheduled as ordinary requests after the
+    article is stored (robots.txt, politeness, retries and the WARC middleware
+    apply), so a document never holds up or drops its article. A response
+    over ``PORTAL_ARCHIVE_DOCUMENT_MAX_BYTES`` (default 50 MB) is cancelled by
+    Scrapy's own size cap and recorded ``too_large`` (not retried). The text
+    is read on a worker thread (:func:`store_document`), never on the
+    reactor. A failed document (fewer than ``PORTAL_ARCHIVE_DOCUMENT_MAX_TRIES``
+    tries), or one a killed crawl never got to, is fetched by the next crawl
+    at its start.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = RunStats(crawler.stats)
+        settings = crawler.settings
+        self.max_tries = settings.getint("PORTAL_ARCHIVE_DOCUMENT_MAX_TRIES", 5)
+        self.max_bytes = settings.getint("PORTAL_ARCHIVE_DOCUMENT_MAX_BYTES", DOCUMENT_MAX_BYTES)
+        self.context: RunContext | None = None
+        self.archive: Archive | None = None
+        self.scheduled = FingerprintSet()
+        #: Seconds spent reading documents' text, and how many were read.
+        self.read_seconds = 0.0
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DocumentFilesPipeline:
+        if not crawler.settings.getbool("PORTAL_ARCHIVE_DOCUMENTS", True):
+            raise NotConfigured("PORTAL_ARCHIVE_DOCUMENTS is off")
+        return cls(crawler)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        self.stats.inc(f"documents/{key}", count)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.context = run_context(self.crawler)
+        self.archive = Archive(self.context.db_path)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+
+    def spider_opened(self, spider: Any = None) -> None:
+        """Fetch the documents earlier crawls failed (or never got) to get."""
+        if self.archive is None:
+            return
+        assert self.context is not None
+        for url, status in self.archive.documents_to_retry(self.context.portal.id,
+                                                           max_tries=self.max_tries):
+            self._inc("retried" if status == "failed" else "resumed")
+            self._schedule(url, _kind_of(url))
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.archive is None or not isinstance(item, PageItem):
+            return item
+        for url, kind in item.document_urls:
+            if _url_key(url) in self.scheduled:
+                continue
+            state = self.archive.document_state(url)
+            if state is not None and (state["status"] in ("ok", "too_large")
+                                      or state["tries"] >= self.max_tries):
+                self._inc("known")
+                continue
+            self._schedule(url, kind)
+        return item
+
+    def _schedule(self, url: str, kind: str) -> None:
+        if _url_key(url) in self.scheduled or self.crawler.engine is None:
+            return
+        self.scheduled.add(_url_key(url))
+        request = Request(url, callback=self._downloaded, errback=self._failed,
+                          dont_filter=True, priority=-20,
+                          meta={DOCUMENT_META: (url, kind), "allow_offsite": True,
+                                "handle_httpstatus_all": True,
+                                "download_maxsize": self.max_bytes,
+                                "download_warnsize": 0})
+        self.crawler.engine.crawl(request)
+
+    def _record(self, download: DocumentDownload) -> None:
+        self._inc(download.status)
+        if download.status == "failed":
+            self._inc(f"failed/{(download.error or 'error').split(':')[0][:40]}")
+        if download.text_status:
+            self._inc(f"text/{download.text_status}")
+        if self.archive is not None:
+            self.archive.record_document(download, run_id=self.context.run_id or None
+                                         if self.context is not None else None)
+
+    async def _downloaded(self, response: Response) -> list[Any]:
+        url, kind = response.meta.get(DOCUMENT_META) or (response.url, _kind_of(response.url))
+        assert self.context is not None
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        started = time.perf_counter()
+        try:
+            download = await asyncio.to_thread(store_document, url, kind, response.status,
+                                               response.body, self.context.data_dir,
+                                               content_type)
+        except OSError as exc:
+            download = DocumentDownload(url, "failed", kind, http_status=response.status,
+                                        error=f"cannot store: {exc.strerror or exc}")
+        self.read_seconds += time.perf_counter() - started
+        self.stats.set("documents/read_seconds", round(self.read_seconds, 3))
+        self._record(download)
+        return []
+
+    def _failed(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url, kind = ((request.meta.get(DOCUMENT_META) or (request.url, _kind_of(request.url)))
+                     if request is not None else ("", ""))
+        error = failure.value
+        message = f"{type(error).__name__}: {error}"[:300]
+        # Scrapy cancels a response over download_maxsize with this message.
+        too_large = "maxsize" in str(error) or "max size" in str(error)
+        self._record(DocumentDownload(
+            url, "too_large" if too_large else "failed", kind,
+            error=f"larger than {self.max_bytes} bytes" if too_large else message))
+
+
+def _kind_of(url: str) -> str:
+    from scraper.extract.attachments import document_kind
+
+    return document_kind(url) or ""

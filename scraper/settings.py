@@ -45,11 +45,13 @@ DUPEFILTER_CLASS = "scraper.dupefilter.CompactDupeFilter"
 
 # ExtractPipeline hands each page to the crawl's storage (which extracts and
 # stores it); StorePipeline opens that storage and records the run;
-# ImageFilesPipeline fetches the stored articles' images.
+# ImageFilesPipeline fetches the stored articles' images, DocumentFilesPipeline
+# their attached documents.
 ITEM_PIPELINES = {
     "scraper.pipelines.ExtractPipeline": 100,
     "scraper.pipelines.StorePipeline": 900,
     "scraper.pipelines.ImageFilesPipeline": 950,
+    "scraper.pipelines.DocumentFilesPipeline": 960,
 }
 
 # A page that is not an article is counted in the stats, not shouted about.
@@ -102,6 +104,14 @@ PORTAL_ARCHIVE_DATA_DIR = ""
 # failed one is tried again by later crawls, up to this many attempts.
 PORTAL_ARCHIVE_IMAGES = True
 PORTAL_ARCHIVE_IMAGE_MAX_ATTEMPTS = 5
+# Documents attached to articles (PDF, DOC, DOCX, XLS, XLSX, ODT) go to
+# <data folder>/documents/ab/abcdef….pdf with their text read into the index;
+# one over PORTAL_ARCHIVE_DOCUMENT_MAX_BYTES (default 50 MB) is recorded
+# too_large and not fetched again; a failed one is tried again by later
+# crawls, up to PORTAL_ARCHIVE_DOCUMENT_MAX_TRIES tries.
+PORTAL_ARCHIVE_DOCUMENTS = True
+PORTAL_ARCHIVE_DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+PORTAL_ARCHIVE_DOCUMENT_MAX_TRIES = 5
 # A progress line on stderr every PORTAL_ARCHIVE_PROGRESS_INTERVAL seconds
 # (`portal-archive crawl` turns it on and shows it; 0 = off).
 PORTAL_ARCHIVE_PROGRESS_INTERVAL = 0

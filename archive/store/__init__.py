@@ -67,9 +67,11 @@ from archive.store.migrations import (
     pending_migrations,
 )
 from archive.store.records import (
+    DOCUMENT_COLUMNS,
     EXPORT_COLUMNS,
     IMAGE_COLUMNS,
     Capture,
+    DocumentDownload,
     ImageDownload,
     SaveResult,
     Selection,
@@ -80,6 +82,7 @@ from archive.store.runs import PROVENANCE_COLUMNS
 
 __all__ = [
     "DEFAULT_DB",
+    "DOCUMENT_COLUMNS",
     "EXPORT_COLUMNS",
     "FACET_AUTHOR",
     "FACET_CATEGORY",
@@ -93,6 +96,7 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "Capture",
+    "DocumentDownload",
     "ImageDownload",
     "SaveResult",
     "Selection",

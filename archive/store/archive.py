@@ -26,9 +26,17 @@ from archive.store import fulltext
 from archive.store.articles import Articles
 from archive.store.crawlstate import CrawlState
 from archive.store.db import Database
+from archive.store.documents import Documents
 from archive.store.media import Media
 from archive.store.portals import Portals
-from archive.store.records import Capture, ImageDownload, SaveResult, Selection, StoredArticle
+from archive.store.records import (
+    Capture,
+    DocumentDownload,
+    ImageDownload,
+    SaveResult,
+    Selection,
+    StoredArticle,
+)
 from archive.store.runs import Runs
 from archive.store.summary import summary
 from scraper.extract.article import Article
@@ -72,7 +80,8 @@ class Archive:
         self._portals = Portals(database)
         self._runs = Runs(database)
         self._media = Media(database)
-        self._articles = Articles(database, self._runs, self._media)
+        self._documents = Documents(database)
+        self._articles = Articles(database, self._runs, self._media, self._documents)
         self._urls = CrawlState(database, self._runs)
 
     # -- the connection
@@ -197,6 +206,27 @@ class Archive:
 
     def iter_images(self, filters: Selection | None = None) -> Iterator[dict[str, Any]]:
         return self._media.iterate(filters)
+
+    # -- documents
+    def document_state(self, url: str) -> dict[str, Any] | None:
+        return self._documents.state(url)
+
+    def documents_to_retry(self, portal_id: str, *,
+                           max_tries: int = 5) -> list[tuple[str, str | None]]:
+        return self._documents.to_retry(portal_id, max_tries=max_tries)
+
+    def record_document(self, download: DocumentDownload, *, run_id: int | None = None,
+                        now: datetime | None = None) -> None:
+        self._documents.record(download, run_id=run_id, now=now)
+
+    def documents_of(self, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        return self._documents.of_articles(article_ids)
+
+    def document_texts(self, article_id: int) -> list[tuple[str, str]]:
+        return self._documents.texts(article_id)
+
+    def iter_documents(self, filters: Selection | None = None) -> Iterator[dict[str, Any]]:
+        return self._documents.iterate(filters)
 
     # -- crawl state
     def known_urls(self, portal_id: str) -> Iterator[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from archive.errors import HOW_TO_FILL, ArchiveError
 from archive.store.db import Database
+from archive.store.documents import Documents
 from archive.store.fulltext import refresh_vocabulary
 from archive.store.media import Media
 from archive.store.records import (
@@ -39,10 +40,12 @@ from scraper.extract.article import Article
 class Articles:
     """The ``articles``, ``article_versions`` and ``captures`` tables."""
 
-    def __init__(self, database: Database, runs: Runs, media: Media) -> None:
+    def __init__(self, database: Database, runs: Runs, media: Media,
+                 documents: Documents) -> None:
         self.database = database
         self.runs = runs
         self.media = media
+        self.documents = documents
 
     # -- write
     def save(self, items: Iterable[Article], *, portal_id: str, run_id: int | None = None,
@@ -80,6 +83,7 @@ class Articles:
                     cur = conn.execute(f"INSERT INTO articles({cols}) VALUES ({marks})", row)
                     article_id = int(cur.lastrowid or 0)
                     self.media.write(article_id, article.images)
+                    self.documents.write(article_id, article.attachments, replace=False)
                     result.new += 1
                 elif old[1] == row["content_hash"]:
                     article_id = int(old[0])
@@ -88,6 +92,7 @@ class Articles:
                         "gone_at = NULL WHERE id = ?",
                         [stamp, run_id, article_id],
                     )
+                    self.documents.write(article_id, article.attachments, replace=False)
                     result.unchanged += 1
                 else:
                     article_id = int(old[0])
@@ -101,6 +106,7 @@ class Articles:
                     )
                     conn.execute("DELETE FROM images WHERE article_id = ?", [article_id])
                     self.media.write(article_id, article.images)
+                    self.documents.write(article_id, article.attachments, replace=True)
                     result.changed += 1
                 result.ids.append(article_id)
                 capture = captures[index] if captures is not None else None

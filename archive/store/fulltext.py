@@ -21,10 +21,16 @@ from archive.textfold import WORD_RE
 
 #: FTS5 columns holding the text as published, and its folded copies.
 EXACT_COLUMNS = ("title", "body", "author")
-FOLDED_COLUMNS = ("title_folded", "body_folded", "author_folded")
+#: ``attachments_folded``: the folded text of the article's attached documents
+#: (written when a document's text is extracted, :mod:`archive.store.documents`).
+FOLDED_COLUMNS = ("title_folded", "body_folded", "author_folded", "attachments_folded")
 #: The columns of ``articles_fts``, in order (bm25 weights follow this order):
 #: the query's columns, and the folded category the category filter matches.
 FTS_COLUMNS = (*EXACT_COLUMNS, *FOLDED_COLUMNS, "category_folded")
+#: The columns ``articles_fts`` had before the attachments' text joined it
+#: (the index as migrations 0009 built it).
+FTS_COLUMNS_0009 = ("title", "body", "author", "title_folded", "body_folded", "author_folded",
+                    "category_folded")
 
 #: Minutes after 1970 that :data:`SEARCH_KEY_SQL` counts back from (the year 2160).
 SEARCH_EPOCH_MINUTES = 100_000_000

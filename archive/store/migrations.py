@@ -21,7 +21,12 @@ from pathlib import Path
 import sqlite_utils
 
 from archive.errors import HOW_TO_FILL, ArchiveError
-from archive.store.fulltext import FTS_COLUMNS, SEARCH_KEY_SQL, rebuild_vocabulary
+from archive.store.fulltext import (
+    FTS_COLUMNS,
+    FTS_COLUMNS_0009,
+    SEARCH_KEY_SQL,
+    rebuild_vocabulary,
+)
 from archive.store.records import now_iso
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -445,10 +450,10 @@ def _facet_counts(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-def _fts_triggers(key: str) -> tuple[str, ...]:
-    cols = ", ".join(FTS_COLUMNS)
-    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
-    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+def _fts_triggers(key: str, columns: tuple[str, ...] = FTS_COLUMNS) -> tuple[str, ...]:
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
     return (
         f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
             INSERT INTO articles_fts(rowid, {cols}) VALUES (new.{key}, {new});
@@ -467,15 +472,16 @@ def _fts_triggers(key: str) -> tuple[str, ...]:
     )
 
 
-VOCAB_TRIGGERS = (
-    """CREATE TRIGGER articles_vocab_insert AFTER INSERT ON articles BEGIN
-        INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
-    END""",
-    f"""CREATE TRIGGER articles_vocab_update
-        AFTER UPDATE OF {", ".join(FTS_COLUMNS)} ON articles BEGIN
-        INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
-    END""",
-)
+def _vocab_triggers(columns: tuple[str, ...] = FTS_COLUMNS) -> tuple[str, ...]:
+    return (
+        """CREATE TRIGGER articles_vocab_insert AFTER INSERT ON articles BEGIN
+            INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
+        END""",
+        f"""CREATE TRIGGER articles_vocab_update
+            AFTER UPDATE OF {", ".join(columns)} ON articles BEGIN
+            INSERT OR IGNORE INTO search_vocab_pending(article_id) VALUES (new.id);
+        END""",
+    )
 
 
 @migration("0009_search_order")
@@ -495,10 +501,10 @@ def _search_order(db: sqlite_utils.Database) -> None:
                f"GENERATED ALWAYS AS {SEARCH_KEY_SQL} VIRTUAL")
     db.execute("CREATE UNIQUE INDEX articles_search_key ON articles(search_key)")
     db.execute(f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
-            {", ".join(FTS_COLUMNS)},
+            {", ".join(FTS_COLUMNS_0009)},
             content='articles', content_rowid='search_key',
             tokenize='unicode61 remove_diacritics 0')""")
-    for sql in _fts_triggers("search_key"):
+    for sql in _fts_triggers("search_key", FTS_COLUMNS_0009):
         db.execute(sql)
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
     # The index's vocabulary, for prefix queries: `nong*` becomes an OR of the
@@ -507,9 +513,67 @@ def _search_order(db: sqlite_utils.Database) -> None:
     # written article; the library tokenises the queue (refresh_vocabulary).
     db.execute("CREATE TABLE search_vocab (term TEXT PRIMARY KEY) WITHOUT ROWID")
     db.execute("CREATE TABLE search_vocab_pending (article_id INTEGER PRIMARY KEY)")
-    for sql in VOCAB_TRIGGERS:
+    for sql in _vocab_triggers(FTS_COLUMNS_0009):
         db.execute(sql)
     rebuild_vocabulary(db.conn)
+
+
+@migration("0010_documents")
+def _documents(db: sqlite_utils.Database) -> None:
+    """Documents attached to articles, and their text in the full-text index.
+
+    ``documents``: one row per document URL (status ok/failed/too_large/pending,
+    the file content-addressed by sha256, tries, last error, the extracted
+    text and how extraction went: text_status ok/scanned/none/failed, pages).
+    ``article_documents``: each article's attachments (name and type as linked).
+    ``articles.attachments_folded`` holds the folded text of an article's
+    documents; ``articles_fts`` is rebuilt with it as one more folded column.
+    """
+    for sql in (
+        """CREATE TABLE documents (
+            url TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            sha256 TEXT,
+            path TEXT,
+            size INTEGER,
+            mime TEXT,
+            http_status INTEGER,
+            error TEXT,
+            tries INTEGER NOT NULL DEFAULT 0,
+            text TEXT,
+            text_status TEXT,
+            pages INTEGER,
+            first_attempt TEXT NOT NULL,
+            last_attempt TEXT NOT NULL,
+            fetched TEXT,
+            run_id INTEGER REFERENCES crawl_runs(id)
+        )""",
+        "CREATE INDEX documents_sha256 ON documents(sha256)",
+        "CREATE INDEX documents_status ON documents(status)",
+        """CREATE TABLE article_documents (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (article_id, url)
+        )""",
+        "CREATE INDEX article_documents_url ON article_documents(url)",
+    ):
+        db.execute(sql)
+    for name in ("articles_fts_insert", "articles_fts_delete", "articles_fts_update",
+                 "articles_vocab_insert", "articles_vocab_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute("ALTER TABLE articles ADD COLUMN attachments_folded TEXT")
+    db.execute(f"""CREATE VIRTUAL TABLE articles_fts USING fts5(
+            {", ".join(FTS_COLUMNS)},
+            content='articles', content_rowid='search_key',
+            tokenize='unicode61 remove_diacritics 0')""")
+    for sql in (*_fts_triggers("search_key"), *_vocab_triggers()):
+        db.execute(sql)
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
 def _applied(db: sqlite_utils.Database) -> list[str]:

@@ -95,6 +95,34 @@ class ImageDownload:
     error: str | None = None
 
 
+#: A document's download status, and how its text extraction went.
+DOCUMENT_STATUSES = ("ok", "failed", "too_large", "pending")
+TEXT_STATUSES = ("ok", "scanned", "none", "failed")
+
+
+@dataclass
+class DocumentDownload:
+    """The outcome of one attempt to download (and read) an attached document."""
+
+    url: str
+    #: ``ok``, ``failed`` or ``too_large`` (:data:`DOCUMENT_STATUSES`).
+    status: str
+    kind: str = ""
+    sha256: str | None = None
+    #: Stored file, relative to the archive's folder.
+    path: str | None = None
+    size: int | None = None
+    mime: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    #: Extracted text (legacy TCVN3/VNI converted), or None.
+    text: str | None = None
+    #: ``ok``, ``scanned`` (a PDF with no text layer), ``none`` (no text in
+    #: it) or ``failed`` (:data:`TEXT_STATUSES`); None when not downloaded.
+    text_status: str | None = None
+    pages: int | None = None
+
+
 @dataclass
 class StoredArticle:
     """An article as archived: the :class:`Article` plus what the archive knows of it."""
@@ -192,3 +220,6 @@ EXPORT_COLUMNS = (
 JSON_COLUMNS = ("authors", "warnings", "images")
 #: Columns of :meth:`Archive.iter_images` rows.
 IMAGE_COLUMNS = ("article_id", "position", "url", "caption", "alt")
+#: The columns of an article's documents (``show``, the web UI, the exports).
+DOCUMENT_COLUMNS = ("article_id", "position", "url", "name", "kind", "status", "size", "sha256",
+                    "mime", "path", "text_status", "pages", "tries", "error")

@@ -16,6 +16,9 @@ connection (:func:`article_page`) and returns plain data and escaped
   The body is shown without its images and without the text of their
   captions (:func:`~archive.web.sanitize.strip_images`), and the images are
   shown once each, under the body, with their captions.
+* **Attached documents** are listed under the images (name, type, size,
+  sha256, status, text); a stored one is linked as ``/file/document/<sha256>``
+  (:func:`document_file`), like the images.
 * **Versions** with what changed between each and the next (and the
   current text): a word diff (:mod:`difflib`), HTML-escaped.
 """
@@ -34,6 +37,7 @@ from archive.store import Archive
 from archive.web.sanitize import safe_url, sanitize_html, strip_images
 
 IMAGE_ROUTE = "/file/image/"
+DOCUMENT_ROUTE = "/file/document/"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -45,11 +49,21 @@ def portal_names(archive: Archive) -> dict[str, tuple[str, str]]:
 
 def image_file(archive: Archive, folder: Path, sha256: str) -> tuple[Path, str] | None:
     """The stored file (inside ``folder``) of the image with this sha256 and its type, or None."""
+    return _stored_file(archive, folder, sha256, "image_files")
+
+
+def document_file(archive: Archive, folder: Path, sha256: str) -> tuple[Path, str] | None:
+    """The stored file (inside ``folder``) of the document with this sha256 and its type, or None."""
+    return _stored_file(archive, folder, sha256, "documents")
+
+
+def _stored_file(archive: Archive, folder: Path, sha256: str,
+                 table: str) -> tuple[Path, str] | None:
     if not _SHA256.match(sha256):
         return None
     row = archive.conn.execute(
-        "SELECT path, mime FROM image_files WHERE sha256 = ? AND status = 'ok' AND path IS NOT NULL "
-        "LIMIT 1", [sha256]).fetchone()
+        f"SELECT path, mime FROM {table} WHERE sha256 = ? AND status = 'ok' "
+        "AND path IS NOT NULL LIMIT 1", [sha256]).fetchone()
     if row is None:
         return None
     rel = PurePosixPath(row[0])
@@ -75,6 +89,17 @@ def article_images(archive: Archive, folder: Path, article_id: int) -> list[dict
             "missing": not stored, "status": status or "not downloaded",
             "sha256": sha, "mime": mime, "width": width, "height": height,
         })
+    return out
+
+
+def article_documents(archive: Archive, folder: Path, article_id: int) -> list[dict[str, Any]]:
+    """The article's attached documents in order, each with its archive link or none."""
+    out = []
+    for doc in archive.documents_of([article_id])[article_id]:
+        stored = doc["status"] == "ok" and doc["sha256"] and document_file(
+            archive, folder, doc["sha256"]) is not None
+        out.append({**doc, "link": safe_url(doc["url"]),
+                    "href": f"{DOCUMENT_ROUTE}{doc['sha256']}" if stored else None})
     return out
 
 
@@ -180,6 +205,7 @@ def article_page(archive: Archive, folder: Path, article_id: int) -> dict[str, A
         "author": art.author, "authors": art.authors, "category": art.category, "body": body,
         "source": safe_url(art.canonical_url), "url": art.canonical_url,
         "images": images,
+        "documents": article_documents(archive, folder, stored.id),
         "first_seen": stored.first_seen, "last_seen": stored.last_seen,
         "first_run_id": stored.first_run_id, "last_run_id": stored.last_run_id,
         "status": stored.status, "gone_at": stored.gone_at, "content_hash": stored.content_hash,

@@ -45,11 +45,14 @@ from markupsafe import Markup
 
 from archive.errors import ArchiveError
 from archive.export import (
+    DOCUMENT_EXPORT_COLUMNS,
     FORMATS,
     IMAGE_EXPORT_COLUMNS,
     export_columns,
+    iter_document_files,
     iter_export_articles,
     iter_image_files,
+    write_parquet_documents,
     write_parquet_images,
 )
 from archive.facets import FACET_SIZE, MATCH_CAP, FacetCounts, facet_counts, page_window
@@ -58,7 +61,14 @@ from archive.search import ORDERS, check_portal, search
 from archive.store import Archive
 from archive.textfold import fold_opt
 from archive.web import i18n
-from archive.web.article import IMAGE_ROUTE, article_page, image_file, portal_names
+from archive.web.article import (
+    DOCUMENT_ROUTE,
+    IMAGE_ROUTE,
+    article_page,
+    document_file,
+    image_file,
+    portal_names,
+)
 from archive.web.chart import monthly_chart
 from archive.web.guard import CSP, HostPolicy, guard
 
@@ -323,6 +333,21 @@ async def image_view(datasette: Any, request: Any) -> Response:
         "Content-Security-Policy": CSP})
 
 
+async def document_view(datasette: Any, request: Any) -> Response:
+    """An archived document file, by sha256: only files the archive recorded, inside its folder."""
+    sha = request.url_vars["sha"]
+    folder = _folder(datasette)
+    found = await _with_archive(datasette, lambda a: document_file(a, folder, sha))
+    if found is None:
+        return Response.text(i18n.gettext("This document is not in the archive.") + "\n",
+                             status=404)
+    path, mime = found
+    return Response(path.read_bytes(), content_type=mime, headers={
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Security-Policy": CSP,
+        "Content-Disposition": f'attachment; filename="{sha}{path.suffix}"'})
+
+
 # ------------------------------------------------------------------- export
 class _QueueWriter:
     """A file whose writes go, in 64 KiB chunks of bytes, to an asyncio queue (with backpressure).
@@ -370,10 +395,11 @@ class _QueueWriter:
 
 
 async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
-    """A download of every matching article (or their images): CSV with the BOM Excel needs,
-    JSON Lines or Parquet, streamed (memory stays flat)."""
+    """A download of every matching article (or their images, or their documents): CSV
+    with the BOM Excel needs, JSON Lines or Parquet, streamed (memory stays flat)."""
     fmt = request.url_vars["fmt"]
-    images = bool(request.url_vars.get("images"))
+    table = (request.url_vars.get("table") or ".articles")[1:]
+    images = table == "images"
     params = _args(request)
     filters = _filter(params)
     db = _database(datasette)
@@ -405,6 +431,9 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
             if images:
                 write = write_parquet_images if fmt == "parquet" else writer.write
                 write(iter_image_files(archive, filters), IMAGE_EXPORT_COLUMNS, stream)
+            elif table == "documents":
+                write = write_parquet_documents if fmt == "parquet" else writer.write
+                write(iter_document_files(archive, filters), DOCUMENT_EXPORT_COLUMNS, stream)
             else:
                 writer.write(iter_export_articles(archive, filters, images=fmt != "parquet"),
                              export_columns(fmt=fmt), stream)
@@ -428,7 +457,7 @@ async def export_view(datasette: Any, request: Any) -> Response | AsgiStream:
             while not queue.empty():
                 queue.get_nowait()
 
-    name = ("images" if images else "articles") + (
+    name = table + (
         "-" + fold_opt(params["q"]).replace(" ", "-")[:40]  # type: ignore[union-attr]
         if params.get("q") else "")
     safe_name = "".join(c for c in name if c.isalnum() or c in "-_") or "articles"
@@ -462,7 +491,8 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/search\.json$", search_json),
         (r"^/article/(?P<id>\d{1,18})$", article_view),
         (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
-        (r"^/export(?P<images>\.images)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
+        (r"^" + DOCUMENT_ROUTE + r"(?P<sha>[0-9a-f]{64})$", document_view),
+        (r"^/export(?P<table>\.images|\.documents)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
 
 

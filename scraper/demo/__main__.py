@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", choices=sorted(FAULT_MODES), default=[],
                        help="misbehave like a real portal (repeatable; see scraper.demo.app)")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    serve.add_argument("--documents", action="store_true",
+                       help="attach real PDF/DOCX documents (one scanned, one large) to every "
+                            "fourth article (scraper.demo.documents)")
     return parser
 
 
@@ -72,7 +75,8 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    site = DemoSite(size=args.size, seed=args.seed, layout=args.layout)
+    site = DemoSite(size=args.size, seed=args.seed, layout=args.layout,
+                    documents=args.documents)
     server = DemoServer(site, host=args.host, port=args.port, quiet=not args.verbose,
                         faults=frozenset(args.fault))
     try:

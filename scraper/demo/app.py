@@ -47,6 +47,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from scraper.demo.documents import DOCUMENTS_PATH, document_bytes
 from scraper.demo.images import BANNER_SIZE, jpeg_bytes
 from scraper.demo.layouts import Route
 from scraper.demo.render import Renderer
@@ -159,7 +160,7 @@ class DemoApp:
         path = unquote(parts.path) or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
         route = Route("robots") if path == "/robots.txt" else self._feed_route(path) \
-            or self.scheme.match(path, query, self._categories)
+            or self._document_route(path) or self.scheme.match(path, query, self._categories)
         kind = route.kind if route else "other"
         try:
             response = self._respond(route, path, target) if route else self.not_found(path)
@@ -209,6 +210,16 @@ class DemoApp:
             if not self.site.has_image(path, route.file):
                 raise NotFound(path)
             return Response(200, "image/jpeg", jpeg_bytes(route.file))
+        if route.kind == "document":
+            assert route.file is not None
+            if not self.site.has_document(route.file):
+                raise NotFound(path)
+            if route.file in self.site.failing_documents:
+                return Response(500, "text/plain; charset=utf-8", b"Internal Server Error")
+            found = document_bytes(route.file)
+            if found is None:
+                raise NotFound(path)
+            return Response(200, found[0], found[1])
         if route.kind == "robots":
             lines = ["User-agent: *", *(f"Disallow: {p}" for p in self.scheme.disallow), ""]
             if self.feeds:
@@ -226,6 +237,11 @@ class DemoApp:
         raise NotFound(path)
 
     # ------------------------------------------------- sitemaps and the feed
+    def _document_route(self, path: str) -> Route | None:
+        if path.startswith(DOCUMENTS_PATH) and "/" not in path[len(DOCUMENTS_PATH):]:
+            return Route("document", file=path[len(DOCUMENTS_PATH):])
+        return None
+
     def _feed_route(self, path: str) -> Route | None:
         if not self.feeds:
             return None

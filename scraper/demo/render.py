@@ -110,6 +110,9 @@ class Renderer:
             "blocks": blocks,
             "absolute_url": article.url(base_url),
         }
+        if article.attachments:
+            context["attachments"] = [{"url": d.url, "name": d.name, "kind": d.kind}
+                                      for d in article.attachments]
         related = [self._link(a) for a in self.site.related(article, 5)]
         return self._render(template, request_path, self._counter(article, visit),
                             article=context, related=related)

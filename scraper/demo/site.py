@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin
 
+from scraper.demo.documents import EVERY, DemoDocument, documents_of
 from scraper.demo.layouts import Layout, get_layout
 from scraper.demo.text import fold
 from scraper.demo.vocab import Writer
@@ -172,6 +173,8 @@ class DemoArticle(Headline):
     counter: tuple[int, ...] | None = field(default=None, compare=False)
     #: Layout family the article is served in (decides how its date is shown).
     layout: str = field(default="thanhhoa", compare=False)
+    #: Documents the article links in its "Tài liệu đính kèm" block.
+    attachments: tuple[DemoDocument, ...] = field(default=(), compare=False)
 
     @property
     def shown_date(self) -> str:
@@ -254,7 +257,7 @@ class DemoSite:
                  portal: PortalInfo | None = None, cache_size: int = 2048,
                  revisions: dict[int, int] | None = None,
                  missing_images: set[str] | None = None,
-                 visible: int | None = None) -> None:
+                 visible: int | None = None, documents: bool = False) -> None:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, not {size}")
         if visible is not None and not 1 <= visible <= size:
@@ -269,6 +272,11 @@ class DemoSite:
         self.revisions: dict[int, int] = dict(revisions or {})
         #: Image file names the portal references but no longer serves (404).
         self.missing_images: set[str] = set(missing_images or ())
+        #: Attach documents (PDF, DOCX, a scanned PDF …) to some articles
+        #: (:mod:`scraper.demo.documents`).
+        self.documents = documents
+        #: Document file names that answer 500 (a test may change them while serving).
+        self.failing_documents: set[str] = set()
         self.seed = seed
         self.layout: Layout = get_layout(layout)
         self.portal = portal or PortalInfo()
@@ -413,7 +421,17 @@ class DemoSite:
         head, rng, writer = self._head(n)
         blocks = self._body(n, rng, writer, head.published)
         return DemoArticle(head.id, head.path, head.title, head.published, head.category, blocks,
-                           layout=self.layout.name)
+                           layout=self.layout.name,
+                           attachments=documents_of(n) if self.documents else ())
+
+    def has_document(self, file: str) -> bool:
+        """Whether some article links the document file ``file``."""
+        if not self.documents:
+            return False
+        n = _number(file)
+        ids = [n] if n is not None else range(1, EVERY + 1)
+        return any(d.url.endswith("/" + file) for i in ids if 1 <= i <= self.visible
+                   for d in documents_of(i))
 
     def _build_head(self, n: int) -> Headline:
         if not 1 <= n <= self.visible:
@@ -500,6 +518,11 @@ class DemoSite:
                 if 1 <= n <= self.size and n not in owners:
                     owners.append(n)
         return owners
+
+
+def _number(file: str) -> int | None:
+    digits = file.rpartition(".")[0].rpartition("-")[2]
+    return int(digits) if digits.isdigit() else None
 
 
 def _revised(article: DemoArticle, revision: int) -> DemoArticle:

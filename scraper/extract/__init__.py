@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from scraper.extract.article import VIETNAM_TZ, Article, Image, NotAnArticle
+from scraper.extract.article import VIETNAM_TZ, Article, Attachment, Image, NotAnArticle
 from scraper.extract.page import Page
 from scraper.extract.steps import STEPS, run
 from scraper.extract.textdump import parse_text_dump
@@ -34,5 +34,5 @@ def extract_page_state(html: bytes | str, url: str, *, profile: str | None = Non
         raise NotAnArticle("too-deep", "markup nested too deeply") from exc
 
 
-__all__ = ["VIETNAM_TZ", "Article", "Image", "NotAnArticle", "extract_article",
+__all__ = ["VIETNAM_TZ", "Article", "Attachment", "Image", "NotAnArticle", "extract_article",
            "extract_page_state", "parse_text_dump"]

@@ -60,9 +60,9 @@ class Attachment:
     url: str
     #: The document's name as the page shows it (link text, else the file name).
     name: str
-    #: Type from the file's extension, lower case: ``pdf``, ``doc``, ``docx``,
+    #: File type from the extension, lower case: ``pdf``, ``doc``, ``docx``,
     #: ``xls``, ``xlsx``, ``odt``, ``ods``, ``ppt``, ``pptx``, ``rar``, ``zip``.
-    type: str
+    kind: str
 
 
 @dataclass

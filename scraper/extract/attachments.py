@@ -63,6 +63,13 @@ def _attachment(a: HtmlElement, base: str) -> Attachment | None:
     title = _NAME_PREFIX.sub("", clean_line(a.get("title") or ""))
     m = _PATH_EXT.search(path)
     ext = m.group(1) if m else None
+    query = urlsplit(url).query
+    if ext is None and query:  # a download script named by its query (``?file=x.pdf``)
+        for value in query.split("&"):
+            q = _PATH_EXT.search(unquote(value.partition("=")[2]))
+            if q:
+                ext = q.group(1)
+                break
     if ext is None:  # a download script: the document's name says what it is
         for name in (text, title):
             n = _NAME_EXT.search(name)
@@ -73,7 +80,7 @@ def _attachment(a: HtmlElement, base: str) -> Attachment | None:
         return None
     name = text if text and not _ACTION.match(text) else \
         title if title and not _ACTION.match(title) else path.rsplit("/", 1)[-1]
-    return Attachment(url=url, name=name, type=ext.lower())
+    return Attachment(url=url, name=name, kind=ext.lower())
 
 
 def _column(page: Page) -> HtmlElement | None:
@@ -108,5 +115,22 @@ def article_attachments(page: Page) -> tuple[Attachment, ...]:
             out[found.url] = found
         elif known.name == unquote(urlsplit(known.url).path).rsplit("/", 1)[-1] \
                 and found.name != known.name:
-            out[found.url] = Attachment(known.url, found.name, known.type)
+            out[found.url] = Attachment(known.url, found.name, known.kind)
     return tuple(out.values())
+
+
+#: Document types whose text the archive extracts (scraper/doctext.py).
+_FETCHED = re.compile(r"\.(pdf|docx?|xlsx?|odt)$", re.I)
+
+
+def document_kind(url: str) -> str | None:
+    """``pdf``, ``docx`` … for a URL that names a document file whose text the
+    archive reads (by its path, or a ``name=``/``file=`` query value), else None."""
+    parts = urlsplit(url)
+    match = _FETCHED.search(unquote(parts.path))
+    if match is None and parts.query:
+        for value in parts.query.split("&"):
+            match = _FETCHED.search(unquote(value.partition("=")[2]))
+            if match:
+                break
+    return match.group(1).lower() if match else None

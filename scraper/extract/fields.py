@@ -245,7 +245,7 @@ def _is_set_apart(block: Block) -> bool:
 def extract_fields(page: Page) -> Page:
     """The :class:`Article`, read from the located elements and blocks."""
     doc = page.need_doc()
-    base = urljoin(page.url, page.meta.base_href) if page.meta.base_href else page.url
+    base = page.base_url
     title_text = clean_line(page.title_el.text_content()) if page.title_el is not None else ""
     if not title_text and page.meta.declared_title:
         title_text = page.meta.declared_title

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
@@ -73,6 +74,11 @@ class Page:
         if self.profile is None:
             return "generic", GENERIC_VERSION
         return self.profile.name, self.profile.version
+
+    @property
+    def base_url(self) -> str:
+        """The URL relative links resolve against (``<base href>`` honoured)."""
+        return urljoin(self.url, self.meta.base_href) if self.meta.base_href else self.url
 
     def need_doc(self) -> HtmlElement:
         if self.doc is None:

@@ -19,8 +19,8 @@ from typing import ClassVar
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 #: Route kinds, also the keys of the demo server's hit counter.
-ROUTE_KINDS = ("home", "listing", "article", "print", "page", "feed", "image", "robots", "search",
-               "static", "other")
+ROUTE_KINDS = ("home", "listing", "article", "print", "page", "feed", "image", "document", "robots",
+               "search", "static", "other")
 
 
 def ascii_fold(text: str) -> str:

@@ -195,9 +195,10 @@ def test_datapackage_describes_the_export(archive: Archive, tmp_path: Path) -> N
     assert export(archive, "csv", out, since="2022") == 2
     package = json.loads((tmp_path / "exports" / "trieuson.datapackage.json").read_text("utf-8"))
     assert package["profile"] == "tabular-data-package"
-    articles, images = package["resources"]
+    articles, images, documents = package["resources"]
     assert articles["name"] == "articles" and articles["path"] == "trieuson.csv"
     assert images["path"] == "trieuson.images.csv"
+    assert documents["path"] == "trieuson.documents.csv" and documents["rows"] == 0
     assert articles["rows"] == 2 and images["rows"] == 1
     assert articles["format"] == "csv" and articles["encoding"] == "utf-8"
     fields = {f["name"]: f["type"] for f in articles["schema"]["fields"]}
@@ -218,9 +219,10 @@ def test_folder_export(archive: Archive, tmp_path: Path) -> None:
     folder.mkdir()
     assert export(archive, "jsonl", folder) == 3
     assert sorted(p.name for p in folder.iterdir()) == [
-        "articles.jsonl", "datapackage.json", "images.jsonl"]
+        "articles.jsonl", "datapackage.json", "documents.jsonl", "images.jsonl"]
     package = json.loads((folder / "datapackage.json").read_text("utf-8"))
-    assert [r["path"] for r in package["resources"]] == ["articles.jsonl", "images.jsonl"]
+    assert [r["path"] for r in package["resources"]] == ["articles.jsonl", "images.jsonl",
+                                                         "documents.jsonl"]
 
 
 def test_excel_csv_has_the_bom(archive: Archive, tmp_path: Path) -> None:

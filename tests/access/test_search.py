@@ -250,7 +250,7 @@ def test_user_text_only_reaches_fts5_inside_quotes(query: str) -> None:
 
 def test_compiled_forms() -> None:
     c = compile_query('"Nông thôn" mới* -Đồng')
-    assert c.match == ('{title_folded body_folded author_folded} : '
+    assert c.match == ('{title_folded body_folded author_folded attachments_folded} : '
                        '(("nong thon" AND "moi"*) NOT ("dong"))')
     assert c.exact == '{title body author} : (("nông thôn" AND "mới"*) NOT ("đồng"))'
     assert c.highlight == (HighlightTerm(("nong", "thon")), HighlightTerm(("moi",), True))

@@ -42,7 +42,7 @@ def actual_value(article: Article, field: str, spec: Any) -> Any:
         keys = set().union(*(img.keys() for img in spec)) if spec else {"url", "caption"}
         return [{k: getattr(img, k) for k in sorted(keys)} for img in article.images]
     if field == "attachments":
-        return [{"url": a.url, "name": a.name, "type": a.type} for a in article.attachments]
+        return [{"url": a.url, "name": a.name, "kind": a.kind} for a in article.attachments]
     return getattr(article, field)
 
 
