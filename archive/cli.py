@@ -213,6 +213,99 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
     click.echo(_run_summary(run))
 
 
+@main.command()
+@click.argument("portal")
+@click.option("--cdx", metavar="URL", default=None,
+              help="A Wayback-compatible CDX server [default: the Wayback Machine's].")
+@click.option("--replay", metavar="URL", default=None,
+              help="Its replay root, serving {URL}/{timestamp}id_/{page} "
+                   "[default: https://web.archive.org/web].")
+@click.option("--cc-index", metavar="URL", default=None,
+              help="Common Crawl's index server [default: https://index.commoncrawl.org].")
+@click.option("--cc-data", metavar="URL", default=None,
+              help="Where Common Crawl's WARC files are read by byte range "
+                   "[default: https://data.commoncrawl.org].")
+@click.option("--source", "source", type=click.Choice(["wayback", "commoncrawl", "both"]),
+              default="wayback", show_default=True, help="Which archives to search.")
+@click.option("--since", metavar="DATE", help="Only captures made on or after DATE (YYYY[-MM[-DD]]).")
+@click.option("--until", metavar="DATE", help="Only captures made on or before DATE.")
+@click.option("--rate", default=1.0, show_default=True, type=click.FloatRange(0.01, 50),
+              help="At most this many requests a second against the archives.")
+@click.option("--versions", is_flag=True,
+              help="Also fetch older captures whose text differs (kept as versions).")
+@click.option("--no-images", is_flag=True, help="Do not fetch the articles' images.")
+@click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
+              help="Portals file to read instead of the bundled portals.toml.")
+@db_option()
+def rescue(portal: str, cdx: str | None, replay: str | None, cc_index: str | None,
+           cc_data: str | None, source: str, since: str | None, until: str | None, rate: float,
+           versions: bool, no_images: bool, portals_file: str | None, db: str) -> None:
+    """Recover a gone portal's articles from web archives.
+
+    PORTAL is an id from portals.toml, or a URL. Finds the captures the
+    archives hold (Wayback CDX, Common Crawl's index), picks the newest whole
+    capture per URL, fetches its raw bytes, extracts and stores it like a
+    crawled page (source `wayback`/`commoncrawl`, with the capture time), and
+    keeps it in WARC with its provenance. Interrupted or repeated, it fetches
+    only what the archive does not hold yet.
+
+    \b
+    Examples:
+      portal-archive rescue trieuson --since 2023 --until 2025-07
+      portal-archive rescue https://old-district.gov.vn/ --source both --rate 0.5
+      portal-archive rescue demo --cdx http://127.0.0.1:8080/demo/cdx --rate 20
+    """
+    from scraper.rescue.run import RescueOptions, run_rescue
+    from scraper.rescue.wayback import WAYBACK_CDX, WAYBACK_REPLAY
+
+    target = resolve_portal(portal, portals_file)
+    if cdx and not replay:
+        replay = cdx.rstrip("/").removesuffix("/cdx")
+    options = RescueOptions(
+        cdx=cdx or WAYBACK_CDX, replay=replay or WAYBACK_REPLAY,
+        sources=("wayback", "commoncrawl") if source == "both" else (source,),
+        since=_capture_bound(since, "--since", end=False),
+        until=_capture_bound(until, "--until", end=True),
+        rate=rate, versions=versions, images=not no_images)
+    if cc_index:
+        options.cc_index = cc_index
+    if cc_data:
+        options.cc_data = cc_data
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    result = run_rescue(target, db, options, say=lambda line: click.echo(f"  {line}"))
+    click.echo(f"Rescued {target.id} ({target.base_url}) into {db}")
+    click.echo(_run_summary(result.run))
+    if result.run.get("status") != "finished":
+        raise SystemExit(1)
+
+
+def _capture_bound(value: str | None, option: str, *, end: bool) -> Any:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the first (or last) moment, UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    if value is None:
+        return None
+    parts = value.split("-")
+    try:
+        nums = [int(p) for p in parts]
+        if not 1 <= len(nums) <= 3 or len(parts[0]) != 4:
+            raise ValueError
+        start = datetime(nums[0], nums[1] if len(nums) > 1 else 1,
+                         nums[2] if len(nums) > 2 else 1, tzinfo=UTC)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD",
+                                 param_hint=option) from None
+    if not end:
+        return start
+    if len(nums) == 1:
+        nxt = start.replace(year=start.year + 1)
+    elif len(nums) == 2:
+        nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        nxt = start + timedelta(days=1)
+    return nxt - timedelta(seconds=1)
+
+
 def _check_revisit(value: str | None) -> str | None:
     """--revisit: a number, a share (``5%``) or ``auto``, checked before any crawl."""
     from scraper.crawlstate import revisit_budget

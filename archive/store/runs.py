@@ -40,11 +40,12 @@ class Runs:
         self.database = database
 
     def start(self, portal_id: str, settings: dict[str, Any] | None = None,
-              *, now: datetime | None = None) -> int:
-        """Record the start of a crawl of ``portal_id``; return the run id."""
+              *, now: datetime | None = None, kind: str = "crawl") -> int:
+        """Record the start of a run of ``portal_id`` (``kind``: ``crawl`` or
+        ``rescue``); return the run id."""
         cur = self.database.db.execute(
-            "INSERT INTO crawl_runs(portal_id, started, settings) VALUES (?, ?, ?)",
-            [portal_id, now_iso(now), _json(settings or {})],
+            "INSERT INTO crawl_runs(portal_id, started, settings, kind) VALUES (?, ?, ?, ?)",
+            [portal_id, now_iso(now), _json(settings or {}), kind],
         )
         return int(cur.lastrowid or 0)
 

@@ -53,6 +53,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PARSE_ONLY = {
     "crawl": "reaches a portal over the network (or a demo portal at a fixed port)",
     "serve": "a web server that runs until it is stopped",
+    "rescue": "asks public web archives over the network: tests/cli/test_rescue_cli.py runs"
+              " it against pywb on loopback",
     "demo": "starts the demo portal and crawls it, 200 articles by default (about a minute"
             " of a shared machine): tests/cli/test_cli_crawl.py runs the command, and the"
             " archives the examples here run against come from the same crawl",
