@@ -627,9 +627,20 @@ def stats(as_json: bool, db: str) -> None:
             span = f"{(p['first_published_utc'] or '?')[:10]} … {(p['last_published_utc'] or '?')[:10]}"
             click.echo(f"  {p['portal_id']:<14} {p['articles']:>8} {p['images']:>7} "
                        f"{p['runs']:>5}  {span}")
+    by_source = data.get("articles_by_source") or {}
+    if set(by_source) - {"live"}:
+        click.echo("  articles by source: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())))
+    rescues = data.get("rescues")
+    if rescues:
+        click.echo(f"  rescues: {rescues['runs']} runs; captures found {rescues['captures_found']}, "
+                   f"fetched {rescues['captures_fetched']}; articles new "
+                   f"{rescues['articles_new']}, versions {rescues['versions']}; "
+                   f"failures {rescues['failures']}")
     run = data["last_run"]
     if run:
-        click.echo(f"\n  last run #{run['id']} ({run['portal_id']}): {run['status']}, "
+        click.echo(f"\n  last {run.get('kind') or 'crawl'} #{run['id']} ({run['portal_id']}): "
+                   f"{run['status']}, "
                    f"started {run['started']}; new {run['articles_new']}, changed "
                    f"{run['articles_changed']}, unchanged {run['articles_unchanged']}, "
                    f"dropped {run['pages_dropped']}, errors {run['errors']}")

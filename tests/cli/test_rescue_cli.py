@@ -105,6 +105,9 @@ def test_rescue_recovers_the_switched_off_portal(pywb: Pywb, portal: CapturedPor
     # `stats` and `runs` show the rescue.
     out = run_cli("runs", "--db", str(db)).output
     assert "captures found" in out and "recovered" in out
+    out = run_cli("stats", "--db", str(db)).output
+    assert f"wayback {len(recovered)}" in out and "rescues: 2 runs" in out
+    assert "last rescue #" in out
 
 
 def test_rescue_versions_and_live_text_wins(pywb: Pywb, portal: CapturedPortal,
