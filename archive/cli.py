@@ -211,6 +211,10 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
                     full=full, jobdir=not no_resume)
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
+    from scraper.rescue.gone import gone_message
+
+    if (hint := gone_message(target.id, target.base_url, run)) is not None:
+        click.echo(hint, err=True)
 
 
 @main.command()
