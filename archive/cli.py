@@ -472,8 +472,10 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
 
 
 @main.command(name="export")
-@click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
-              help="Output format.")
+@click.option("-f", "--format", "fmt", type=click.Choice(sorted([*FORMATS, "wacz"])),
+              required=True,
+              help="Output format (wacz: the pages as served, from our WARC files, for "
+                   "ReplayWeb.page and pywb).")
 @click.option("-o", "--out", required=True, type=click.Path(allow_dash=True),
               help="Output file, a folder (ending in /), or '-' for standard output.")
 @click.option("--query", help="Only articles matching this search query.")
@@ -486,7 +488,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
 def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since: str | None,
                until: str | None, author: str | None, category: str | None,
                include_html: bool, excel: bool, db: str) -> None:
-    """Export articles (oldest first) as CSV, JSON Lines or Parquet.
+    """Export articles (oldest first) as CSV, JSON Lines or Parquet, or as a WACZ package.
 
     A file export writes three files: the articles (X.csv), their images
     (X.images.csv) and a Frictionless X.datapackage.json describing both; a
@@ -501,7 +503,19 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
       portal-archive export -f parquet -o data/exports/ --query "nông thôn mới"
       portal-archive export -f jsonl -o 2022.jsonl --since 2022 --until 2022 --query "nông thôn"
       portal-archive export -f jsonl -o - | head -1
+      portal-archive export --format wacz --out district.wacz
     """
+    if fmt == "wacz":
+        if out == "-":
+            raise click.BadParameter("a WACZ package is a file: give its path", param_hint="--out")
+        from archive.export import export_wacz
+
+        with Archive.open(db) as archive:
+            n = export_wacz(archive, out, query=query, portal=portal, since=since, until=until,
+                            author=author, category=category)
+        click.echo(f"Packaged {n} article{'s' if n != 1 else ''} with their pages in {out}",
+                   err=True)
+        return
     with Archive.open(db) as archive:
         target: Any = out
         if out == "-":

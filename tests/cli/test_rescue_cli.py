@@ -9,14 +9,25 @@ recovered article, requests a second against the archive.
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
+import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from factories import run_cli
-from rescue_servers import SNAPSHOTS, CapturedPortal, Pywb, capture_demo_portal, expected_best
+from rescue_servers import (
+    SNAPSHOTS,
+    CapturedPortal,
+    Pywb,
+    archive_tool,
+    capture_demo_portal,
+    expected_best,
+)
 from warcio.archiveiterator import ArchiveIterator
 
 RATE = 25.0
@@ -130,3 +141,27 @@ def test_rescue_bad_input_is_one_line(tmp_path: Path) -> None:
                      "--since", "2024-13", "--db", str(tmp_path / "a.db"), catch_exceptions=True)
     assert result.exit_code != 0 and "--since" in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_wacz_of_the_rescued_archive_validates_and_replays(
+        pywb: Pywb, portal: CapturedPortal, tmp_path: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    db = tmp_path / "archive.db"
+    _rescue(pywb, portal, db, "--no-images")
+    out = tmp_path / "district.wacz"
+    result = run_cli("export", "--format", "wacz", "--out", str(out), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    check = subprocess.run([str(archive_tool("wacz")), "validate", "-f", str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with zipfile.ZipFile(out) as zf:
+        lines = zf.read("pages/pages.jsonl").decode().splitlines()
+    pages = [json.loads(line) for line in lines[1:]]
+    assert len(pages) == len(expected_best(SNAPSHOTS))
+    page = next(p for p in pages if p["url"] == portal.urls[3])
+    assert page["title"] and page["text"] and page["ts"].startswith("2025-05-02")
+
+    with Pywb(tmp_path_factory.mktemp("pywb-export"), [out], collection="exported") as replay, \
+            urlopen(f"{replay.root}/20250502101500id_/{portal.urls[3]}", timeout=30) as resp:
+        body = resp.read().decode("utf-8", "replace")
+    assert html.escape(page["title"], quote=False) in body or page["title"] in body
