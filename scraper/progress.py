@@ -197,8 +197,9 @@ def _rescue_lines(run: dict[str, Any], stats: dict[str, Any]) -> list[str]:
         f"{stats.get('articles_versions', 0)} versions",
         f"  archives   {', '.join(stats.get('sources') or [])}: "
         f"{stats.get('captures_found', 0)} captures found of {stats.get('urls', 0)} URLs "
-        f"({stats.get('urls_held', 0)} held already), {stats.get('captures_fetched', 0)} "
-        f"fetched, {stats.get('recovered', 0)} recovered",
+        f"({stats.get('urls_held', 0)} held already, {stats.get('urls_done_before', 0)} done "
+        f"by an earlier rescue), {stats.get('captures_fetched', 0)} fetched, "
+        f"{stats.get('recovered', 0)} whole pages recovered",
         f"  requests   {run.get('requests', 0)} "
         f"({stats.get('requests_per_second', 0)}/s, {stats.get('backoff_s', 0):.0f} s backing off)",
         "  failures   " + (", ".join(f"{k}: {v}" for k, v in sorted(failures.items()))

@@ -43,6 +43,7 @@ class Articles:
         self.database = database
         self.runs = runs
         self.media = media
+        self._has_provenance: bool | None = None
 
     # -- write
     def save(self, items: Iterable[Article], *, portal_id: str, run_id: int | None = None,
@@ -72,13 +73,16 @@ class Articles:
                 archived = source != "live"
                 captured = (capture.captured_at or capture.fetched if capture is not None
                             else None) or stamp
-                row.update(portal_id=portal_id, last_seen=stamp, last_run_id=run_id,
-                           source=source, captured_at=captured)
-                old = conn.execute(
-                    "SELECT id, content_hash, source, captured_at FROM articles "
-                    "WHERE canonical_url = ?",
-                    [article.canonical_url],
-                ).fetchone()
+                row.update(portal_id=portal_id, last_seen=stamp, last_run_id=run_id)
+                if self._provenance():
+                    row.update(source=source, captured_at=captured)
+                    old = conn.execute(
+                        "SELECT id, content_hash, source, captured_at FROM articles "
+                        "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
+                else:  # an archive not migrated that far (tests of older migrations)
+                    old = conn.execute(
+                        "SELECT id, content_hash, 'live', NULL FROM articles "
+                        "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
                 if old is not None and archived and old[1] == row["content_hash"]:
                     # The archive holds the text we have: nothing was seen live.
                     article_id = int(old[0])
@@ -105,7 +109,8 @@ class Articles:
                     article_id = int(old[0])
                     conn.execute(
                         "UPDATE articles SET last_seen = ?, last_run_id = ?, status = 'live', "
-                        "gone_at = NULL, source = 'live' WHERE id = ?",
+                        "gone_at = NULL" + (", source = 'live'" if self._provenance() else "")
+                        + " WHERE id = ?",
                         [stamp, run_id, article_id],
                     )
                     result.unchanged += 1
@@ -159,6 +164,13 @@ class Articles:
              "run_id": new_row.get("last_run_id")},
         )
 
+    def _provenance(self) -> bool:
+        """The archive has the ``source`` columns (migration 0010_capture_source)."""
+        if self._has_provenance is None:
+            cols = {r[1] for r in self.database.conn.execute("PRAGMA table_info(articles)")}
+            self._has_provenance = "source" in cols
+        return self._has_provenance
+
     def _add_archived_version(self, article_id: int, row: dict[str, Any],
                               article: Article) -> bool:
         """Keep an archived text as a version of the article (once per content hash);
@@ -190,10 +202,15 @@ class Articles:
             """INSERT OR IGNORE INTO captures(article_id, run_id, url, fetched, http_status,
                    content_hash, warc_file, warc_offset, warc_length, warc_record_id,
                    source, captured_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""" if self._provenance() else
+            """INSERT OR IGNORE INTO captures(article_id, run_id, url, fetched, http_status,
+                   content_hash, warc_file, warc_offset, warc_length, warc_record_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [article_id, run_id, capture.url, capture.fetched, capture.http_status,
              content_hash, capture.warc_file, capture.warc_offset, capture.warc_length,
-             capture.warc_record_id, capture.source, capture.captured_at or capture.fetched],
+             capture.warc_record_id,
+             *([capture.source, capture.captured_at or capture.fetched]
+               if self._provenance() else [])],
         )
 
     def delete(self, ref: int | str) -> bool:

@@ -43,9 +43,12 @@ class Runs:
               *, now: datetime | None = None, kind: str = "crawl") -> int:
         """Record the start of a run of ``portal_id`` (``kind``: ``crawl`` or
         ``rescue``); return the run id."""
+        row = {"portal_id": portal_id, "started": now_iso(now), "settings": _json(settings or {})}
+        if kind != "crawl":  # the column's default
+            row["kind"] = kind
         cur = self.database.db.execute(
-            "INSERT INTO crawl_runs(portal_id, started, settings, kind) VALUES (?, ?, ?, ?)",
-            [portal_id, now_iso(now), _json(settings or {}), kind],
+            f"INSERT INTO crawl_runs({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         return int(cur.lastrowid or 0)
 

@@ -109,6 +109,8 @@ class Rescue:
         self.cc = CommonCrawlClient(self.fetcher, index=options.cc_index, data=options.cc_data)
         self.failures: Counter[str] = Counter()
         self.found = 0
+        #: URLs the archive holds as articles already (not fetched).
+        self.held = 0
         self.images_ok = 0
         self.images_failed = 0
         self.stored: list[str] = []
@@ -154,15 +156,14 @@ class Rescue:
             self.found = len(rows)
             every = group_captures(rows)
             groups = held_groups(every.values(), held)
-            report.skipped += len(every) - len(groups)
+            self.held = len(every) - len(groups)
             self.say(f"{self.found} captures of {len(groups)} URLs not held yet")
             fetch = fetch_by_source({"wayback": self.wayback.fetch, "commoncrawl": self.cc.fetch})
 
             def deliver(choice: Choice, raw: RawCapture) -> None:
                 self._deliver(choice, raw, fetch, sink, writer)
 
-            part = recover(groups, fetch, deliver, state)
-            report = _merge(report, part)
+            report = recover(groups, fetch, deliver, state)
         except (ArchiveError, FetchError) as err:
             status = "failed"
             self.failures[f"archive: {str(err)[:80]}"] += 1
@@ -201,8 +202,9 @@ class Rescue:
             "kind": "rescue",
             "sources": list(self.options.sources),
             "captures_found": self.found,
-            "urls": report.urls + report.skipped,
-            "urls_held": report.skipped,
+            "urls": report.urls + self.held,
+            "urls_held": self.held,
+            "urls_done_before": report.skipped,
             "captures_fetched": report.fetched,
             "recovered": report.recovered,
             "versions_fetched": self._versions_fetched,
@@ -297,11 +299,6 @@ class Rescue:
             self.images_failed += 1
             self.failures[f"image: {download.error}"] += 1
         sink.archive.record_image(download, run_id=sink.run_id)
-
-
-def _merge(a: RecoveryReport, b: RecoveryReport) -> RecoveryReport:
-    b.skipped += a.skipped
-    return b
 
 
 def run_rescue(portal: Portal, db_path: str | Path, options: RescueOptions,

@@ -165,3 +165,22 @@ def test_export_wacz_of_the_rescued_archive_validates_and_replays(
             urlopen(f"{replay.root}/20250502101500id_/{portal.urls[3]}", timeout=30) as resp:
         body = resp.read().decode("utf-8", "replace")
     assert html.escape(page["title"], quote=False) in body or page["title"] in body
+
+
+def test_a_rescue_stopped_by_a_failing_archive_resumes(pywb: Pywb, portal: CapturedPortal,
+                                                       tmp_path: Path) -> None:
+    """The replay goes down mid-way: the run stops (exit 1, one line, run recorded
+    as failed); the next run recovers the rest."""
+    from factories import free_port
+
+    db = tmp_path / "archive.db"
+    dead = f"http://127.0.0.1:{free_port()}/demo"
+    result = run_cli("rescue", portal.base_url, "--cdx", pywb.cdx, "--replay", dead,
+                     "--rate", str(RATE), "--no-images", "--db", str(db),
+                     catch_exceptions=True)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "stopped:" in result.output
+    runs = json.loads(run_cli("runs", "--json", "--db", str(db)).output)
+    assert runs[0]["status"] == "failed" and runs[0]["articles_new"] == 0
+    run = _rescue(pywb, portal, db, "--no-images")
+    assert run["articles_new"] == len(expected_best(SNAPSHOTS))
