@@ -77,7 +77,11 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
             continue
         key = f"url {group.key}"
         done = state.get(key) if state is not None else None
-        if done is not None and str(done.get("newest", "")) >= group.candidates[0].timestamp:
+        if done is not None and str(done.get("newest", "")) >= group.candidates[0].timestamp \
+                and (done.get("best") is not None
+                     or int(str(done.get("tried") or 0)) >= len(group.candidates)):
+            # Delivered, or every candidate was found broken, and nothing newer since
+            # (an archive added to the search may bring older captures to try).
             report.skipped += 1
             continue
         fetched: dict[str, RawCapture] = {}
@@ -108,5 +112,6 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
         if state is not None and not any(r.startswith("fetch failed") for _, r in choice.broken):
             # Remembered unless a failed fetch may have hidden a newer whole capture.
             state.record(key, newest=group.candidates[0].timestamp,
-                         best=choice.best.timestamp if choice.best else None)
+                         best=choice.best.timestamp if choice.best else None,
+                         tried=len(group.candidates))
     return report

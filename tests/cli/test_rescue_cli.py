@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -23,6 +24,8 @@ from factories import run_cli
 from rescue_servers import (
     SNAPSHOTS,
     CapturedPortal,
+    CcCrawl,
+    CommonCrawlServer,
     Pywb,
     archive_tool,
     capture_demo_portal,
@@ -184,3 +187,29 @@ def test_a_rescue_stopped_by_a_failing_archive_resumes(pywb: Pywb, portal: Captu
     assert runs[0]["status"] == "failed" and runs[0]["articles_new"] == 0
     run = _rescue(pywb, portal, db, "--no-images")
     assert run["articles_new"] == len(expected_best(SNAPSHOTS))
+
+
+def test_rescue_from_common_crawl(pywb: Pywb, portal: CapturedPortal, tmp_path: Path) -> None:
+    """Common Crawl only (--source commoncrawl): its crawls by date, records by byte
+    range; the articles and captures say `commoncrawl`. With --source both, the
+    Wayback captures fill in what the chosen crawls lack."""
+    s1, s2, s3 = portal.warcs
+    crawls = [CcCrawl("CC-MAIN-2024-10", datetime(2024, 2, 20), datetime(2024, 3, 5), [s1]),
+              CcCrawl("CC-MAIN-2024-36", datetime(2024, 8, 28), datetime(2024, 9, 10), [s2]),
+              CcCrawl("CC-MAIN-2025-18", datetime(2025, 4, 28), datetime(2025, 5, 10), [s3])]
+    db = tmp_path / "archive.db"
+    with CommonCrawlServer(crawls, page_size=5) as cc:
+        run = _rescue(pywb, portal, db, "--source", "commoncrawl", "--cc-index", cc.root,
+                      "--cc-data", cc.root, "--since", "2024-06", "--no-images")
+        assert run["status"] == "finished"
+        # Only the crawls from June 2024 on: articles 1..30 but those only in s1.
+        rows = _rows(db, "SELECT DISTINCT source FROM articles")
+        assert rows == [("commoncrawl",)]
+        got = {u for (u,) in _rows(db, "SELECT url FROM articles")}
+        in_later = {portal.urls[n] for s in SNAPSHOTS[1:] for n in s.articles}
+        assert got and got <= in_later
+        both = _rescue(pywb, portal, db, "--source", "both", "--cc-index", cc.root,
+                       "--cc-data", cc.root, "--no-images")
+    total = {u for (u,) in _rows(db, "SELECT url FROM articles")}
+    assert len(total) == len(expected_best(SNAPSHOTS))
+    assert int(both["articles_new"]) == len(total) - len(got)
