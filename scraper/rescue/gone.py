@@ -14,6 +14,7 @@ Only a gone portal is worth a ``portal-archive rescue``.
 from __future__ import annotations
 
 import errno
+import json
 import re
 import socket
 from dataclasses import dataclass
@@ -108,6 +109,15 @@ def gone_message(portal_id: str, url: str, run: dict[str, object]) -> str | None
     if int(str(run.get("articles_new") or 0)) or int(str(run.get("articles_changed") or 0)) \
             or int(str(run.get("articles_unchanged") or 0)):
         return None
+    by_status = run.get("responses_by_status") or {}
+    if isinstance(by_status, str):
+        try:
+            by_status = json.loads(by_status)
+        except ValueError:
+            by_status = {}
+    if isinstance(by_status, dict) and any(str(k).startswith("2") and v
+                                           for k, v in by_status.items()):
+        return None  # the portal answered pages: an incremental crawl with nothing new
     verdict = diagnose(url)
     if verdict.state == "gone":
         return (f"{portal_id} looks gone: {verdict.why}. Its pages may live on in web "

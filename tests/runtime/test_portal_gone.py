@@ -80,6 +80,7 @@ def test_the_message_points_at_rescue_only_after_a_crawl_that_got_nothing() -> N
     assert line is not None and "portal-archive rescue oldportal" in line
     assert "\n" not in line
     assert gone_message("oldportal", url, {"articles_new": 3}) is None
+    assert gone_message("oldportal", url, {"responses_by_status": '{"200": 4}'}) is None
     with answering(503) as flaky:
         line = gone_message("oldportal", flaky, {})
     assert line is not None and "rescue" not in line and "again later" in line
