@@ -207,12 +207,16 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
     if profile:
         extra["PORTAL_ARCHIVE_PROFILE"] = _known_profile(profile)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    run = run_crawl(target, db, settings=extra or None, quiet=quiet,
-                    full=full, jobdir=not no_resume)
-    click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
-    click.echo(_run_summary(run))
     from scraper.rescue.gone import gone_message
 
+    try:
+        run = run_crawl(target, db, settings=extra or None, quiet=quiet,
+                        full=full, jobdir=not no_resume)
+    except ArchiveError as exc:
+        hint = gone_message(target.id, target.base_url, {})
+        raise (ArchiveError(f"{exc}; {hint}") if hint else exc) from None
+    click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
+    click.echo(_run_summary(run))
     if (hint := gone_message(target.id, target.base_url, run)) is not None:
         click.echo(hint, err=True)
 

@@ -213,3 +213,15 @@ def test_rescue_from_common_crawl(pywb: Pywb, portal: CapturedPortal, tmp_path: 
     total = {u for (u,) in _rows(db, "SELECT url FROM articles")}
     assert len(total) == len(expected_best(SNAPSHOTS))
     assert int(both["articles_new"]) == len(total) - len(got)
+
+
+def test_crawl_of_a_gone_portal_points_at_rescue(tmp_path: Path) -> None:
+    from factories import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/"
+    result = run_cli("crawl", url, "-q", "--no-resume", "--db", str(tmp_path / "a.db"),
+                     catch_exceptions=True)
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    line = result.output.strip().splitlines()[-1]
+    assert "looks gone: it refuses connections" in line
+    assert "portal-archive rescue 127-0-0-1" in line
