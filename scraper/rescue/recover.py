@@ -63,12 +63,14 @@ class ArchiveUnreachable(ArchiveError):
 
 def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture],
             deliver: Callable[[Choice, RawCapture], None],
-            state: ResumeState | None = None, max_failures: int = 5) -> RecoveryReport:
+            state: ResumeState | None = None, max_failures: int = 5,
+            report: RecoveryReport | None = None) -> RecoveryReport:
     """Choose and fetch the best capture of every URL in ``groups``.
 
-    Raises :class:`ArchiveUnreachable` after ``max_failures`` failed fetches in a row.
+    Raises :class:`ArchiveUnreachable` after ``max_failures`` failed fetches in a
+    row; ``report`` (counted into as the walk goes) then tells what was done.
     """
-    report = RecoveryReport()
+    report = report if report is not None else RecoveryReport()
     failures = 0
     for group in groups:
         report.urls += 1

@@ -163,7 +163,7 @@ class Rescue:
             def deliver(choice: Choice, raw: RawCapture) -> None:
                 self._deliver(choice, raw, fetch, sink, writer)
 
-            report = recover(groups, fetch, deliver, state)
+            recover(groups, fetch, deliver, state, report=report)
         except (ArchiveError, FetchError) as err:
             status = "failed"
             self.failures[f"archive: {str(err)[:80]}"] += 1
