@@ -211,10 +211,111 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
     if profile:
         extra["PORTAL_ARCHIVE_PROFILE"] = _known_profile(profile)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    run = run_crawl(target, db, settings=extra or None, quiet=quiet,
-                    full=full, jobdir=not no_resume)
+    from scraper.rescue.gone import gone_message
+
+    try:
+        run = run_crawl(target, db, settings=extra or None, quiet=quiet,
+                        full=full, jobdir=not no_resume)
+    except ArchiveError as exc:
+        hint = gone_message(target.id, target.base_url, {})
+        raise (ArchiveError(f"{exc}; {hint}") if hint else exc) from None
     click.echo(f"Crawled {target.id} ({target.base_url}) into {db}")
     click.echo(_run_summary(run))
+    if (hint := gone_message(target.id, target.base_url, run)) is not None:
+        click.echo(hint, err=True)
+
+
+@main.command()
+@click.argument("portal")
+@click.option("--cdx", metavar="URL", default=None,
+              help="A Wayback-compatible CDX server [default: the Wayback Machine's].")
+@click.option("--replay", metavar="URL", default=None,
+              help="Its replay root, serving {URL}/{timestamp}id_/{page} "
+                   "[default: https://web.archive.org/web].")
+@click.option("--cc-index", metavar="URL", default=None,
+              help="Common Crawl's index server [default: https://index.commoncrawl.org].")
+@click.option("--cc-data", metavar="URL", default=None,
+              help="Where Common Crawl's WARC files are read by byte range "
+                   "[default: https://data.commoncrawl.org].")
+@click.option("--source", "source", type=click.Choice(["wayback", "commoncrawl", "both"]),
+              default="wayback", show_default=True, help="Which archives to search.")
+@click.option("--since", metavar="DATE", help="Only captures made on or after DATE (YYYY[-MM[-DD]]).")
+@click.option("--until", metavar="DATE", help="Only captures made on or before DATE.")
+@click.option("--rate", default=1.0, show_default=True, type=click.FloatRange(0.01, 50),
+              help="At most this many requests a second against the archives.")
+@click.option("--versions", is_flag=True,
+              help="Also fetch older captures whose text differs (kept as versions).")
+@click.option("--no-images", is_flag=True, help="Do not fetch the articles' images.")
+@click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
+              help="Portals file to read instead of the bundled portals.toml.")
+@db_option()
+def rescue(portal: str, cdx: str | None, replay: str | None, cc_index: str | None,
+           cc_data: str | None, source: str, since: str | None, until: str | None, rate: float,
+           versions: bool, no_images: bool, portals_file: str | None, db: str) -> None:
+    """Recover a gone portal's articles from web archives.
+
+    PORTAL is an id from portals.toml, or a URL. Finds the captures the
+    archives hold (Wayback CDX, Common Crawl's index), picks the newest whole
+    capture per URL, fetches its raw bytes, extracts and stores it like a
+    crawled page (source `wayback`/`commoncrawl`, with the capture time), and
+    keeps it in WARC with its provenance. Interrupted or repeated, it fetches
+    only what the archive does not hold yet.
+
+    \b
+    Examples:
+      portal-archive rescue trieuson --since 2023 --until 2025-07
+      portal-archive rescue https://old-district.gov.vn/ --source both --rate 0.5
+      portal-archive rescue demo --cdx http://127.0.0.1:8080/demo/cdx --rate 20
+    """
+    from scraper.rescue.run import RescueOptions, run_rescue
+    from scraper.rescue.wayback import WAYBACK_CDX, WAYBACK_REPLAY
+
+    target = resolve_portal(portal, portals_file)
+    if cdx and not replay:
+        replay = cdx.rstrip("/").removesuffix("/cdx")
+    options = RescueOptions(
+        cdx=cdx or WAYBACK_CDX, replay=replay or WAYBACK_REPLAY,
+        sources=("wayback", "commoncrawl") if source == "both" else (source,),
+        since=_capture_bound(since, "--since", end=False),
+        until=_capture_bound(until, "--until", end=True),
+        rate=rate, versions=versions, images=not no_images)
+    if cc_index:
+        options.cc_index = cc_index
+    if cc_data:
+        options.cc_data = cc_data
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    result = run_rescue(target, db, options, say=lambda line: click.echo(f"  {line}"))
+    click.echo(f"Rescued {target.id} ({target.base_url}) into {db}")
+    click.echo(_run_summary(result.run))
+    if result.run.get("status") != "finished":
+        raise SystemExit(1)
+
+
+def _capture_bound(value: str | None, option: str, *, end: bool) -> Any:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the first (or last) moment, UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    if value is None:
+        return None
+    parts = value.split("-")
+    try:
+        nums = [int(p) for p in parts]
+        if not 1 <= len(nums) <= 3 or len(parts[0]) != 4:
+            raise ValueError
+        start = datetime(nums[0], nums[1] if len(nums) > 1 else 1,
+                         nums[2] if len(nums) > 2 else 1, tzinfo=UTC)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD",
+                                 param_hint=option) from None
+    if not end:
+        return start
+    if len(nums) == 1:
+        nxt = start.replace(year=start.year + 1)
+    elif len(nums) == 2:
+        nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        nxt = start + timedelta(days=1)
+    return nxt - timedelta(seconds=1)
 
 
 def _undeclared(ref: str, target: Portal) -> bool:
@@ -403,8 +504,10 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
 
 
 @main.command(name="export")
-@click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True,
-              help="Output format.")
+@click.option("-f", "--format", "fmt", type=click.Choice(sorted([*FORMATS, "wacz"])),
+              required=True,
+              help="Output format (wacz: the pages as served, from our WARC files, for "
+                   "ReplayWeb.page and pywb).")
 @click.option("-o", "--out", required=True, type=click.Path(allow_dash=True),
               help="Output file, a folder (ending in /), or '-' for standard output.")
 @click.option("--query", help="Only articles matching this search query.")
@@ -417,7 +520,7 @@ def search_cmd(query: str, portal: str | None, since: str | None, until: str | N
 def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since: str | None,
                until: str | None, author: str | None, category: str | None,
                include_html: bool, excel: bool, db: str) -> None:
-    """Export articles (oldest first) as CSV, JSON Lines or Parquet.
+    """Export articles (oldest first) as CSV, JSON Lines or Parquet, or as a WACZ package.
 
     A file export writes four files: the articles (X.csv), their images
     (X.images.csv), their attached documents (X.documents.csv) and a
@@ -433,7 +536,19 @@ def export_cmd(fmt: str, out: str, query: str | None, portal: str | None, since:
       portal-archive export -f parquet -o data/exports/ --query "nông thôn mới"
       portal-archive export -f jsonl -o 2022.jsonl --since 2022 --until 2022 --query "nông thôn"
       portal-archive export -f jsonl -o - | head -1
+      portal-archive export --format wacz --out district.wacz
     """
+    if fmt == "wacz":
+        if out == "-":
+            raise click.BadParameter("a WACZ package is a file: give its path", param_hint="--out")
+        from archive.export import export_wacz
+
+        with Archive.open(db) as archive:
+            n = export_wacz(archive, out, query=query, portal=portal, since=since, until=until,
+                            author=author, category=category)
+        click.echo(f"Packaged {n} article{'s' if n != 1 else ''} with their pages in {out}",
+                   err=True)
+        return
     with Archive.open(db) as archive:
         target: Any = out
         if out == "-":
@@ -563,9 +678,20 @@ def stats(as_json: bool, db: str) -> None:
             span = f"{(p['first_published_utc'] or '?')[:10]} … {(p['last_published_utc'] or '?')[:10]}"
             click.echo(f"  {p['portal_id']:<14} {p['articles']:>8} {p['images']:>7} "
                        f"{p['runs']:>5}  {span}")
+    by_source = data.get("articles_by_source") or {}
+    if set(by_source) - {"live"}:
+        click.echo("  articles by source: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())))
+    rescues = data.get("rescues")
+    if rescues:
+        click.echo(f"  rescues: {rescues['runs']} runs; captures found {rescues['captures_found']}, "
+                   f"fetched {rescues['captures_fetched']}; articles new "
+                   f"{rescues['articles_new']}, versions {rescues['versions']}; "
+                   f"failures {rescues['failures']}")
     run = data["last_run"]
     if run:
-        click.echo(f"\n  last run #{run['id']} ({run['portal_id']}): {run['status']}, "
+        click.echo(f"\n  last {run.get('kind') or 'crawl'} #{run['id']} ({run['portal_id']}): "
+                   f"{run['status']}, "
                    f"started {run['started']}; new {run['articles_new']}, changed "
                    f"{run['articles_changed']}, unchanged {run['articles_unchanged']}, "
                    f"dropped {run['pages_dropped']}, errors {run['errors']}")

@@ -559,3 +559,56 @@ def export(
         json.dump(descriptor, stream, ensure_ascii=False, indent=2)
         stream.write("\n")
     return n
+
+
+# ------------------------------------------------------------------ WACZ
+def export_wacz(archive: Archive, out: str | Path, *, query: str | None = None,
+                portal: str | None = None, since: str | None = None, until: str | None = None,
+                author: str | None = None, category: str | None = None) -> int:
+    """Package the WARC files holding the selected articles' captures as a WACZ
+    (:func:`archive.wacz.write_wacz`), with a page per article: its URL, the time
+    of its newest capture, its title and our extracted text. Returns the pages."""
+    from archive.wacz import PageRecord, write_wacz
+
+    filters = ArticleFilter(portal=portal, since=since, until=until, author=author,
+                            category=category, query=query)
+    filters.where()
+    archive.require_articles()
+    check_portal(archive, portal)
+    warcs: dict[str, Path] = {}
+    pages: list[PageRecord] = []
+    for row in iter_export_articles(archive, filters, images=False):
+        captures = [c for c in archive.captures(int(row["id"])) if c.get("warc_file")]
+        if not captures:
+            continue
+        for capture in captures:
+            path = archive.warc_path(str(capture["warc_file"]))
+            if path.exists():
+                warcs.setdefault(str(path), path)
+        newest = max(captures, key=lambda c: str(c.get("captured_at") or c.get("fetched") or ""))
+        when = str(newest.get("fetched") or newest.get("captured_at") or row["first_seen"])
+        pages.append(PageRecord(url=str(newest["url"]), captured=_aware(when),
+                                title=row.get("title"), text=row.get("body"),
+                                id=str(row["id"])))
+    if not pages or not warcs:
+        raise ArchiveError("no selected article has a WARC capture to package "
+                           "(crawls keep their pages in WARC files under warc/)")
+    by_name: dict[str, Path] = {}
+    for path in warcs.values():
+        if path.name in by_name:
+            raise ArchiveError(f"two WARC files named {path.name}: {by_name[path.name]} "
+                               f"and {path}")
+        by_name[path.name] = path
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    write_wacz(tmp, sorted(by_name.values(), key=lambda p: p.name), pages,
+               title=f"portal-archive: {portal or 'all portals'}",
+               description=f"Articles and the pages they came from, from {archive.path}")
+    os.replace(tmp, target)
+    return len(pages)
+
+
+def _aware(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.astimezone()

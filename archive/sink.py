@@ -72,11 +72,14 @@ class SinkCounts:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    #: Archived texts kept as versions of an article holding a live or newer text.
+    versions: int = 0
 
     def add(self, result: SaveResult) -> None:
         self.new += result.new
         self.changed += result.changed
         self.unchanged += result.unchanged
+        self.versions += result.versions
 
     def as_dict(self) -> dict[str, int]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
@@ -112,7 +115,7 @@ class ArticleSink:
     @classmethod
     def open(cls, db_path: str | Path, portal: Portal, *, run_id: int = 0,
              run_settings: dict[str, Any] | None = None, batch_size: int = 100,
-             executor: Executor | None = None) -> ArticleSink:
+             executor: Executor | None = None, run_kind: str = "crawl") -> ArticleSink:
         """Open the archive (in ``executor``), record the portal, and the run unless
         ``run_id`` names one already recorded (``portal-archive crawl`` does)."""
         executor = executor or SameThreadExecutor()
@@ -121,7 +124,7 @@ class ArticleSink:
             archive = Archive(db_path)
             try:
                 archive.ensure_portal(portal)
-                run = run_id or archive.start_run(portal.id, run_settings)
+                run = run_id or archive.start_run(portal.id, run_settings, kind=run_kind)
             except BaseException:
                 archive.close()
                 raise

@@ -182,4 +182,26 @@ def format_run(run: dict[str, Any]) -> str:
         + (f" ({warc_files[0]}{' …' if len(warc_files) > 1 else ''})" if warc_files else ""),
         f"  errors     {run.get('errors', 0)}",
     ]
+    if run.get("kind") == "rescue":
+        lines[0] = lines[0].replace("Run #", "Rescue run #", 1)
+        lines[1:5] = _rescue_lines(run, js(run.get("stats")) or {})
     return "\n".join(lines)
+
+
+def _rescue_lines(run: dict[str, Any], stats: dict[str, Any]) -> list[str]:
+    """What a rescue did, in place of a crawl's requests / dropped / revisits lines."""
+    failures = stats.get("failures") or {}
+    return [
+        f"  articles   {run.get('articles_new', 0)} new, {run.get('articles_changed', 0)} "
+        f"changed, {run.get('articles_unchanged', 0)} unchanged, "
+        f"{stats.get('articles_versions', 0)} versions",
+        f"  archives   {', '.join(stats.get('sources') or [])}: "
+        f"{stats.get('captures_found', 0)} captures found of {stats.get('urls', 0)} URLs "
+        f"({stats.get('urls_held', 0)} held already, {stats.get('urls_done_before', 0)} done "
+        f"by an earlier rescue), {stats.get('captures_fetched', 0)} fetched, "
+        f"{stats.get('recovered', 0)} whole pages recovered",
+        f"  requests   {run.get('requests', 0)} "
+        f"({stats.get('requests_per_second', 0)}/s, {stats.get('backoff_s', 0):.0f} s backing off)",
+        "  failures   " + (", ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
+                           if failures else "none"),
+    ]

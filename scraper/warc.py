@@ -194,6 +194,29 @@ class WarcWriter:
         self._write(request)
         return location
 
+    def write_response(self, *, url: str, status: int, headers: list[tuple[str, str]],
+                       body: bytes, when: datetime,
+                       provenance: dict[str, str] | None = None) -> RecordLocation:
+        """Write a response record alone, received at ``when``, with extra WARC
+        ``provenance`` headers: a page recovered from a web archive, whose
+        request the archive's crawler made, not us."""
+        if self._fh is None or self.current_size >= self.max_bytes:
+            self._open_next()
+        assert self._writer is not None
+        date = warc_date(when)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        http_headers = StatusAndHeaders(f"{status} {reason}", _header_pairs(headers),
+                                        protocol="HTTP/1.1")
+        response = self._writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            http_headers=http_headers, warc_headers_dict={"WARC-Date": date,
+                                                          **(provenance or {})},
+        )
+        return replace(self._write(response), date=date)
+
     def keep(self, exchange: dict[str, Any]) -> RecordLocation | None:
         """Write one exchange (:meth:`write_exchange`'s arguments) for a crawl
         that goes on whatever happens: where its response went, or None. A

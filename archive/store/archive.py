@@ -131,8 +131,8 @@ class Archive:
         return self._portals.ids()
 
     def start_run(self, portal_id: str, settings: dict[str, Any] | None = None,
-                  *, now: datetime | None = None) -> int:
-        return self._runs.start(portal_id, settings, now=now)
+                  *, now: datetime | None = None, kind: str = "crawl") -> int:
+        return self._runs.start(portal_id, settings, now=now, kind=kind)
 
     def finish_run(self, run_id: int, stats: dict[str, Any] | None = None,
                    status: str = "finished", *, columns: Mapping[str, Any] | None = None,

@@ -46,6 +46,7 @@ class Articles:
         self.runs = runs
         self.media = media
         self.documents = documents
+        self._has_provenance: bool | None = None
 
     # -- write
     def save(self, items: Iterable[Article], *, portal_id: str, run_id: int | None = None,
@@ -70,12 +71,35 @@ class Articles:
             for index, item in enumerate(items):
                 article = normalised(item)
                 row = article_row(article)
+                capture = captures[index] if captures is not None else None
+                source = capture.source if capture is not None else "live"
+                archived = source != "live"
+                captured = (capture.captured_at or capture.fetched if capture is not None
+                            else None) or stamp
                 row.update(portal_id=portal_id, last_seen=stamp, last_run_id=run_id)
-                old = conn.execute(
-                    "SELECT id, content_hash FROM articles WHERE canonical_url = ?",
-                    [article.canonical_url],
-                ).fetchone()
-                if old is None:
+                if self._provenance():
+                    row.update(source=source, captured_at=captured)
+                    old = conn.execute(
+                        "SELECT id, content_hash, source, captured_at FROM articles "
+                        "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
+                else:  # an archive not migrated that far (tests of older migrations)
+                    old = conn.execute(
+                        "SELECT id, content_hash, 'live', NULL FROM articles "
+                        "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
+                if old is not None and archived and old[1] == row["content_hash"]:
+                    # The archive holds the text we have: nothing was seen live.
+                    article_id = int(old[0])
+                    result.unchanged += 1
+                elif old is not None and archived and (
+                        old[2] == "live" or (old[3] or "") >= captured):
+                    # Live text wins, and so does a newer capture: the archived
+                    # text is kept as an earlier version only.
+                    article_id = int(old[0])
+                    if self._add_archived_version(article_id, row, article):
+                        result.versions += 1
+                    else:
+                        result.unchanged += 1
+                elif old is None:
                     row.update(first_seen=stamp, first_run_id=run_id,
                                content_first_seen=stamp, content_first_run_id=run_id)
                     cols = ", ".join(row)
@@ -89,7 +113,8 @@ class Articles:
                     article_id = int(old[0])
                     conn.execute(
                         "UPDATE articles SET last_seen = ?, last_run_id = ?, status = 'live', "
-                        "gone_at = NULL WHERE id = ?",
+                        "gone_at = NULL" + (", source = 'live'" if self._provenance() else "")
+                        + " WHERE id = ?",
                         [stamp, run_id, article_id],
                     )
                     self.documents.write(article_id, article.attachments, replace=False)
@@ -109,7 +134,6 @@ class Articles:
                     self.documents.write(article_id, article.attachments, replace=True)
                     result.changed += 1
                 result.ids.append(article_id)
-                capture = captures[index] if captures is not None else None
                 if capture is not None:
                     self._write_capture(article_id, run_id, row["content_hash"], capture)
             if run_id is not None:
@@ -146,15 +170,53 @@ class Articles:
              "run_id": new_row.get("last_run_id")},
         )
 
+    def _provenance(self) -> bool:
+        """The archive has the ``source`` columns (migration 0011_capture_source)."""
+        if self._has_provenance is None:
+            cols = {r[1] for r in self.database.conn.execute("PRAGMA table_info(articles)")}
+            self._has_provenance = "source" in cols
+        return self._has_provenance
+
+    def _add_archived_version(self, article_id: int, row: dict[str, Any],
+                              article: Article) -> bool:
+        """Keep an archived text as a version of the article (once per content hash);
+        False when the article or a version already holds it."""
+        conn = self.database.conn
+        seen = conn.execute(
+            "SELECT 1 FROM article_versions WHERE article_id = ? AND content_hash = ?",
+            [article_id, row["content_hash"]]).fetchone()
+        if seen is not None:
+            return False
+        images = json.dumps([{"position": i.position, "url": i.url, "caption": i.caption,
+                              "alt": i.alt} for i in article.images], ensure_ascii=False)
+        conn.execute(
+            """INSERT INTO article_versions(article_id, content_hash, url, title, published,
+                   published_raw, author, authors, body, body_html, category, images,
+                   extractor, extractor_version, first_seen, last_seen, first_run_id,
+                   last_run_id, replaced, replaced_by_run_id)
+               VALUES (:article_id, :content_hash, :url, :title, :published, :published_raw,
+                   :author, :authors, :body, :body_html, :category, :images, :extractor,
+                   :extractor_version, :captured_at, :captured_at, :last_run_id,
+                   :last_run_id, :captured_at, NULL)""",
+            {**row, "article_id": article_id, "images": images},
+        )
+        return True
+
     def _write_capture(self, article_id: int, run_id: int | None, content_hash: str,
                        capture: Capture) -> None:
         self.database.conn.execute(
+            """INSERT OR IGNORE INTO captures(article_id, run_id, url, fetched, http_status,
+                   content_hash, warc_file, warc_offset, warc_length, warc_record_id,
+                   source, captured_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""" if self._provenance() else
             """INSERT OR IGNORE INTO captures(article_id, run_id, url, fetched, http_status,
                    content_hash, warc_file, warc_offset, warc_length, warc_record_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [article_id, run_id, capture.url, capture.fetched, capture.http_status,
              content_hash, capture.warc_file, capture.warc_offset, capture.warc_length,
-             capture.warc_record_id],
+             capture.warc_record_id,
+             *([capture.source, capture.captured_at or capture.fetched]
+               if self._provenance() else [])],
         )
 
     def delete(self, ref: int | str) -> bool:

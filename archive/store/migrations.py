@@ -576,6 +576,28 @@ def _documents(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
+@migration("0011_capture_source")
+def _capture_source(db: sqlite_utils.Database) -> None:
+    """Where each capture and article came from, and when it was captured.
+
+    ``source`` is ``live`` (our own crawl), ``wayback`` or ``commoncrawl``;
+    ``captured_at`` is when that source saw the page (for an archive: its
+    capture time, never the publication date). ``articles.captured_at`` is the
+    capture time of the text the article holds, so an older archived text
+    never replaces a newer one. ``crawl_runs.kind`` tells crawls from rescues.
+    """
+    for sql in (
+        "ALTER TABLE captures ADD COLUMN source TEXT NOT NULL DEFAULT 'live'",
+        "ALTER TABLE captures ADD COLUMN captured_at TEXT",
+        "UPDATE captures SET captured_at = fetched",
+        "ALTER TABLE articles ADD COLUMN source TEXT NOT NULL DEFAULT 'live'",
+        "ALTER TABLE articles ADD COLUMN captured_at TEXT",
+        "UPDATE articles SET captured_at = coalesce(content_first_seen, first_seen)",
+        "ALTER TABLE crawl_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'crawl'",
+    ):
+        db.execute(sql)
+
+
 def _applied(db: sqlite_utils.Database) -> list[str]:
     return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY id")]
 

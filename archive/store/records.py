@@ -49,14 +49,17 @@ class SaveResult:
     changed: int = 0
     unchanged: int = 0
     ids: list[int] = field(default_factory=list)
+    #: Archived texts kept as versions only: the article holds a live or newer text.
+    versions: int = 0
 
     @property
     def total(self) -> int:
-        return self.new + self.changed + self.unchanged
+        return self.new + self.changed + self.unchanged + self.versions
 
     def __add__(self, other: SaveResult) -> SaveResult:
         return SaveResult(self.new + other.new, self.changed + other.changed,
-                          self.unchanged + other.unchanged, self.ids + other.ids)
+                          self.unchanged + other.unchanged, self.ids + other.ids,
+                          self.versions + other.versions)
 
     def as_dict(self) -> dict[str, int]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged}
@@ -76,6 +79,14 @@ class Capture:
     warc_offset: int | None = None
     warc_length: int | None = None
     warc_record_id: str | None = None
+    #: Who captured the page: ``live`` (our crawl), ``wayback``, ``commoncrawl``.
+    source: str = "live"
+    #: When that source captured it (ISO 8601); ``fetched`` when None.
+    captured_at: str | None = None
+
+
+#: The sources an article's text can come from.
+SOURCES = ("live", "wayback", "commoncrawl")
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,15 @@ class Runs:
         self.database = database
 
     def start(self, portal_id: str, settings: dict[str, Any] | None = None,
-              *, now: datetime | None = None) -> int:
-        """Record the start of a crawl of ``portal_id``; return the run id."""
+              *, now: datetime | None = None, kind: str = "crawl") -> int:
+        """Record the start of a run of ``portal_id`` (``kind``: ``crawl`` or
+        ``rescue``); return the run id."""
+        row = {"portal_id": portal_id, "started": now_iso(now), "settings": _json(settings or {})}
+        if kind != "crawl":  # the column's default
+            row["kind"] = kind
         cur = self.database.db.execute(
-            "INSERT INTO crawl_runs(portal_id, started, settings) VALUES (?, ?, ?)",
-            [portal_id, now_iso(now), _json(settings or {})],
+            f"INSERT INTO crawl_runs({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         return int(cur.lastrowid or 0)
 

@@ -29,9 +29,20 @@ def summary(database: Database) -> dict[str, Any]:
            GROUP BY p.id ORDER BY p.id"""
     ))
     last_run = list(database.db.query(
-        "SELECT id, portal_id, started, finished, status, articles_new, articles_changed, "
-        "articles_unchanged, pages_dropped, errors FROM crawl_runs ORDER BY id DESC LIMIT 1"
+        "SELECT id, portal_id, kind, started, finished, status, articles_new, articles_changed, "
+        "articles_unchanged, pages_dropped, errors FROM crawl_runs "
+        "ORDER BY id DESC LIMIT 1"
     ))
+    by_source = {r[0]: r[1] for r in q(
+        "SELECT source, count(*) FROM articles GROUP BY source ORDER BY source")}
+    rescues = list(database.db.query(
+        """SELECT count(*) AS runs,
+                  coalesce(sum(json_extract(stats, '$.captures_found')), 0) AS captures_found,
+                  coalesce(sum(json_extract(stats, '$.captures_fetched')), 0) AS captures_fetched,
+                  coalesce(sum(articles_new), 0) AS articles_new,
+                  coalesce(sum(json_extract(stats, '$.articles_versions')), 0) AS versions,
+                  coalesce(sum(errors), 0) AS failures
+           FROM crawl_runs WHERE kind = 'rescue'"""))
     size = 0
     if database.path != ":memory:":
         for suffix in ("", "-wal"):
@@ -44,6 +55,8 @@ def summary(database: Database) -> dict[str, Any]:
         "articles": one("SELECT count(*) FROM articles"),
         "images": one("SELECT count(*) FROM images"),
         "runs": one("SELECT count(*) FROM crawl_runs"),
+        "articles_by_source": by_source,
+        "rescues": rescues[0] if rescues and rescues[0]["runs"] else None,
         "first_published": one(
             "SELECT published FROM articles WHERE published_utc IS NOT NULL "
             "ORDER BY published_utc LIMIT 1"),

@@ -160,7 +160,9 @@ def captures(archive: Archive, article_id: int) -> list[dict[str, Any]]:
                     "url": row.get("url"), "run_id": row.get("run_id"),
                     # A file outside the archive's folder is named, never its absolute path.
                     "warc_file": Path(warc).name if Path(warc).is_absolute() else warc,
-                    "warc_offset": row.get("warc_offset")})
+                    "warc_offset": row.get("warc_offset"), "id": row.get("id"),
+                    "source": row.get("source") or "live",
+                    "captured_at": row.get("captured_at") or row.get("fetched")})
     return out
 
 

@@ -149,7 +149,10 @@ def guard(app: App, policy_of: Callable[[], HostPolicy]) -> App:
                 message = {**message, "headers": headers}
                 content_type = next((bytes(v) for k, v in headers
                                      if bytes(k).lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html"):
+                policy = next((bytes(v) for k, v in headers
+                               if bytes(k).lower() == b"content-security-policy"), b"")
+                if content_type.startswith(b"text/html") and not policy.startswith(b"sandbox"):
+                    # A sandboxed page (an archived one) is sent as it was recorded.
                     held.append(message)
                     return
             await send(message)

@@ -71,6 +71,7 @@ from archive.web.article import (
 )
 from archive.web.chart import monthly_chart
 from archive.web.guard import CSP, HostPolicy, guard
+from archive.web.replay import CAPTURE_ROUTE, SANDBOX_CSP, recorded_page
 
 PAGE_SIZE = 20
 FILTER_PARAMS = ("portal", "since", "until", "author", "category")
@@ -348,6 +349,22 @@ async def document_view(datasette: Any, request: Any) -> Response:
         "Content-Disposition": f'attachment; filename="{sha}{path.suffix}"'})
 
 
+async def capture_view(datasette: Any, request: Any) -> Response:
+    """The page as the portal served it, from our WARC file, in a sandbox (archive.web.replay)."""
+    capture_id = int(request.url_vars["id"])
+    folder = _folder(datasette)
+    page = await _with_archive(datasette, lambda a: recorded_page(a, folder, capture_id))
+    if page is None:
+        return Response.text(i18n.gettext("This capture is not in the archive.") + "\n",
+                             status=404)
+    headers = {k: v for k, v in page.headers if k.lower() != "content-type"}
+    ctype = next((v for k, v in page.headers if k.lower() == "content-type"),
+                 "application/octet-stream")
+    return Response(page.body, status=200, content_type=ctype, headers={
+        **headers, "Content-Security-Policy": SANDBOX_CSP,
+        "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"})
+
+
 # ------------------------------------------------------------------- export
 class _QueueWriter:
     """A file whose writes go, in 64 KiB chunks of bytes, to an asyncio queue (with backpressure).
@@ -492,6 +509,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/article/(?P<id>\d{1,18})$", article_view),
         (r"^" + IMAGE_ROUTE + r"(?P<sha>[0-9a-f]{64})$", image_view),
         (r"^" + DOCUMENT_ROUTE + r"(?P<sha>[0-9a-f]{64})$", document_view),
+        (r"^" + CAPTURE_ROUTE + r"(?P<id>\d{1,18})$", capture_view),
         (r"^/export(?P<table>\.images|\.documents)?\.(?P<fmt>csv|jsonl|parquet)$", export_view),
     ]
 

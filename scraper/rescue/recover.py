@@ -63,12 +63,14 @@ class ArchiveUnreachable(ArchiveError):
 
 def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture],
             deliver: Callable[[Choice, RawCapture], None],
-            state: ResumeState | None = None, max_failures: int = 5) -> RecoveryReport:
+            state: ResumeState | None = None, max_failures: int = 5,
+            report: RecoveryReport | None = None) -> RecoveryReport:
     """Choose and fetch the best capture of every URL in ``groups``.
 
-    Raises :class:`ArchiveUnreachable` after ``max_failures`` failed fetches in a row.
+    Raises :class:`ArchiveUnreachable` after ``max_failures`` failed fetches in a
+    row; ``report`` (counted into as the walk goes) then tells what was done.
     """
-    report = RecoveryReport()
+    report = report if report is not None else RecoveryReport()
     failures = 0
     for group in groups:
         report.urls += 1
@@ -77,7 +79,11 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
             continue
         key = f"url {group.key}"
         done = state.get(key) if state is not None else None
-        if done is not None and str(done.get("newest", "")) >= group.candidates[0].timestamp:
+        if done is not None and str(done.get("newest", "")) >= group.candidates[0].timestamp \
+                and (done.get("best") is not None
+                     or int(str(done.get("tried") or 0)) >= len(group.candidates)):
+            # Delivered, or every candidate was found broken, and nothing newer since
+            # (an archive added to the search may bring older captures to try).
             report.skipped += 1
             continue
         fetched: dict[str, RawCapture] = {}
@@ -108,5 +114,6 @@ def recover(groups: Iterable[UrlCaptures], fetch: Callable[[Capture], RawCapture
         if state is not None and not any(r.startswith("fetch failed") for _, r in choice.broken):
             # Remembered unless a failed fetch may have hidden a newer whole capture.
             state.record(key, newest=group.candidates[0].timestamp,
-                         best=choice.best.timestamp if choice.best else None)
+                         best=choice.best.timestamp if choice.best else None,
+                         tried=len(group.candidates))
     return report

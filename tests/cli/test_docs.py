@@ -55,6 +55,8 @@ PARSE_ONLY = {
     "serve": "a web server that runs until it is stopped",
     "detect": "fetches a real portal over the network (tests/core/test_detect.py runs it"
               " against the demo portal's families)",
+    "rescue": "asks public web archives over the network: tests/cli/test_rescue_cli.py runs"
+              " it against pywb on loopback",
     "demo": "starts the demo portal and crawls it, 200 articles by default (about a minute"
             " of a shared machine): tests/cli/test_cli_crawl.py runs the command, and the"
             " archives the examples here run against come from the same crawl",
