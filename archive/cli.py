@@ -787,7 +787,9 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
                f"{saved.changed} changed, {saved.unchanged} unchanged, "
                f"{sum(result.dropped.values())} not articles"
                + (f", {result.older} older than the archive's capture skipped"
-                  if result.older else "") + ".")
+                  if result.older else "")
+               + (f", {result.bombs} records over the size cap skipped" if result.bombs else "")
+               + ".")
 
 
 def _status_line(stored: Any) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from scraper.childproc import die_with_parent
 
 PROGRESS_TAG = "PORTAL_ARCHIVE_PROGRESS "
 
@@ -113,6 +116,8 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
     proc = subprocess.Popen(
         list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None,
         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
+        # Killed with the CLI (even by SIGKILL): SIGTERM, a clean stop that saves the queue.
+        preexec_fn=die_with_parent(signal.SIGTERM),
     )
     assert proc.stderr is not None
     started = time.monotonic()
