@@ -187,4 +187,31 @@ def format_run(run: dict[str, Any]) -> str:
         + (f" ({warc_files[0]}{' …' if len(warc_files) > 1 else ''})" if warc_files else ""),
         f"  errors     {run.get('errors', 0)}",
     ]
+    stats = js(run.get("stats")) or {}
+    if not isinstance(stats, dict):
+        stats = {}
+
+    def group(prefix: str) -> str:
+        found = {k[len(prefix):]: v for k, v in stats.items()
+                 if k.startswith(prefix) and isinstance(v, (int, float))}
+        return ", ".join(f"{k}: {v}" for k, v in sorted(found.items()))
+
+    cuts = group("portal_archive/cut/")
+    not_followed = stats.get("portal_archive/pages/not_followed")
+    if cuts or not_followed:
+        lines.append("  cut        " + ", ".join(filter(None, [
+            cuts, f"stale branches: {not_followed}" if not_followed else ""])))
+    waits = group("portal_archive/waits/")
+    if waits:
+        lines.append(f"  waited     {waits} (429/503, Retry-After or backoff)")
+    network = group("portal_archive/network_errors/")
+    lost = stats.get("portal_archive/articles/lost")
+    if network or lost:
+        lines.append("  network    " + ", ".join(filter(None, [
+            network, f"article pages lost after retries: {lost}" if lost else ""])))
+    robots = stats.get("portal_archive/robots/unavailable_reason")
+    if robots:
+        lines.append(f"  robots     {robots}: crawling disallowed while it errs (RFC 9309)")
+    if stats.get("failure"):
+        lines.append(f"  FAILED     {stats['failure']}")
     return "\n".join(lines)
