@@ -378,6 +378,9 @@ class PortalSpider(scrapy.Spider):
         if isinstance(exc, IgnoreRequest) and "max redirections" in text:
             self._inc("cut/redirect_chain")
             return
+        if isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
+            self._inc("bombs/content_encoding")  # inflated past the cap: dropped
+            return
         if isinstance(exc, IgnoreRequest):
             self._inc("requests/ignored")  # robots.txt, offsite: not a loss
             return
