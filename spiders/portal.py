@@ -58,6 +58,7 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
@@ -381,7 +382,7 @@ class PortalSpider(scrapy.Spider):
         if isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
             self._inc("bombs/content_encoding")  # inflated past the cap: dropped
             return
-        if isinstance(exc, IgnoreRequest):
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, HttpError):
             self._inc("requests/ignored")  # robots.txt, offsite: not a loss
             return
         self._inc(f"requests/failed/{type(exc).__name__}")

@@ -53,6 +53,7 @@ Bounds, waiting and resources (:data:`BOUNDS_FAULTS`, handled in
 ``encoding_bomb``       every page links a page sent with ``Content-Encoding: gzip``
                         whose 2 MB inflate to 2 GiB
 ``start_404``           the home page answers 404
+``lost_articles``       every 4th article (ids divisible by 4) answers 500, always
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ FAULT_MODES: frozenset[str] = frozenset({
 #: The fault modes of bounded crawls and resources (see the module docstring).
 BOUNDS_FAULTS: frozenset[str] = frozenset({
     "relative_loop", "redirect_chain", "retry_after", "unavailable", "robots_5xx",
-    "crawl_delay", "sitemap_bomb", "encoding_bomb", "start_404",
+    "crawl_delay", "sitemap_bomb", "encoding_bomb", "start_404", "lost_articles",
 })
 FAULT_MODES = FAULT_MODES | BOUNDS_FAULTS
 RELATIVE_LOOP_PATH = "/portal/Pages/thu-muc/"
@@ -415,6 +416,9 @@ class DemoApp:
             nxt = int(step) + 1 if step.isdigit() else 1
             return Response(302, HTML, b"", {"Location": f"{CHAIN_PATH}{nxt}"})
         page = kind in ("home", "listing", "article")
+        if "lost_articles" in f and route and route.kind == "article" \
+                and route.article_id is not None and route.article_id % 4 == 0:
+            return Response(500, HTML, _small_page("Lỗi máy chủ", "<p>500</p>").encode())
         if page and "retry_after" in f and self._nth_hit("429:" + path) <= self.burst:
             return Response(429, HTML, _small_page("Too Many Requests", "<p>429</p>").encode(),
                             {"Retry-After": str(self.retry_after)})

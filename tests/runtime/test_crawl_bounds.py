@@ -209,6 +209,49 @@ def test_start_page_404_fails_the_crawl(tmp_path: Path) -> None:
     print(f"FAULT_TABLE start_404 | {SIZE} | - | 0 | - | - | exit 1")
 
 
+def test_too_many_lost_articles_fail_the_crawl(tmp_path: Path) -> None:
+    site = DemoSite(size=SIZE, seed=SEED)
+    with DemoServer(site, faults=frozenset({"lost_articles"})) as server, \
+            pytest.raises(CrawlError) as failed:
+        run_crawl(demo_portal(server.base_url), tmp_path / "a.db", quiet=True,
+                  settings={"RETRY_TIMES": 1, "PORTAL_ARCHIVE_IMAGES": False})
+    lost = sum(1 for a in site.iter_articles() if a.id % 4 == 0)
+    assert f"{lost} of {SIZE} article pages lost after retries" in str(failed.value)
+    stored = rows(tmp_path / "a.db", "SELECT count(*), count(DISTINCT canonical_url) "
+                  "FROM articles")
+    assert stored == [(SIZE - lost, SIZE - lost)]
+    print(f"FAULT_TABLE lost_articles | {SIZE} | {SIZE - lost} | 0 | - | - | exit 1")
+    # A share the user accepts: the same crawl passes.
+    with DemoServer(site, faults=frozenset({"lost_articles"})) as server:
+        run = run_crawl(demo_portal(server.base_url), tmp_path / "b.db", quiet=True,
+                        settings={"RETRY_TIMES": 1, "PORTAL_ARCHIVE_IMAGES": False,
+                                  "PORTAL_ARCHIVE_MAX_LOST": 0.5})
+    assert _stat(run, "articles/lost") == lost
+
+
+def test_failure_reasons_in_one_line() -> None:
+    from scraper.runner import failure_reason
+
+    portal = Portal.adhoc("http://127.0.0.1:9/")
+    ok = {"status": "finished", "articles_new": 10,
+          "stats": {"downloader/response_count": 12}}
+    assert failure_reason(ok, 0, [], portal, 10, 0.05) is None
+    assert failure_reason(ok, 1, ["sqlite3.OperationalError: database or disk is full"],
+                          portal, 10, 0.05) == "disk full"
+    assert failure_reason(ok, 0, ["OSError: [Errno 28] No space left on device"],
+                          portal, 10, 0.05) == "disk full"
+    died = {**ok, "status": "archiver_failed",
+            "stats": {"portal_archive/archiver/died": "the archiver process is gone"}}
+    assert failure_reason(died, 0, [], portal, 10, 0.05).startswith("the archiver died")
+    assert failure_reason({**ok, "status": "running"}, -9, [], portal, 10, 0.05) == \
+        "the crawl process failed (exit -9)"
+    assert failure_reason(ok, 0, [], portal, 0, 0.05).startswith("nothing could be stored")
+    lossy = {**ok, "stats": {**ok["stats"], "portal_archive/articles/lost": 2}}
+    assert failure_reason(lossy, 0, [], portal, 10, 0.05) == \
+        "2 of 12 article pages lost after retries (more than 5%)"
+    assert failure_reason(lossy, 0, [], portal, 10, 0.2) is None
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "archive.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=180,
