@@ -206,9 +206,11 @@ def format_run(run: dict[str, Any]) -> str:
         lines.append(f"  waited     {waits} (429/503, Retry-After or backoff)")
     network = group("portal_archive/network_errors/")
     lost = stats.get("portal_archive/articles/lost")
-    if network or lost:
+    gave_up = stats.get("retry/max_reached")
+    if network or lost or gave_up:
         lines.append("  network    " + ", ".join(filter(None, [
-            network, f"article pages lost after retries: {lost}" if lost else ""])))
+            network, f"given up after retries: {gave_up}" if gave_up else "",
+            f"article pages lost: {lost}" if lost else ""])))
     robots = stats.get("portal_archive/robots/unavailable_reason")
     if robots:
         lines.append(f"  robots     {robots}: crawling disallowed while it errs (RFC 9309)")

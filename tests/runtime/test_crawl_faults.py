@@ -7,6 +7,7 @@ once, and show the fault in the run's stats.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from archive.store import Archive
 from scraper.demo.app import BOUNDS_FAULTS, FAULT_MODES
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
-from scraper.runner import demo_portal, run_crawl
+from scraper.runner import CrawlError, demo_portal, run_crawl
 
 SIZE = 50
 SEED = 3
@@ -194,8 +195,11 @@ def test_recrawl_where_every_page_fails_loses_nothing(tmp_path: Path) -> None:
     before = _rows(db, "SELECT canonical_url, content_hash, status FROM articles ORDER BY id")
     with DemoServer(site, port=int(base.rsplit(":", 1)[1].strip("/")),
                     faults=frozenset({"error_burst"})) as server:
-        server.app.burst = 100  # more failures than retries
-        run = run_crawl(portal, db, quiet=True, full=True)
-    assert run["stats"]["retry/max_reached"] >= 1
+        server.app.burst = 100  # more failures than retries (and waits)
+        with pytest.raises(CrawlError, match="start page failed: .* answers HTTP 5"):
+            run_crawl(portal, db, quiet=True, full=True,
+                      settings={"PORTAL_ARCHIVE_RETRY_AFTER_TIMES": 1})
+    [(status, stats)] = _rows(db, "SELECT status, stats FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    assert status == "failed" and json.loads(stats)["retry/max_reached"] >= 1
     assert _rows(db, "SELECT canonical_url, content_hash, status FROM articles ORDER BY id") \
         == before
