@@ -337,3 +337,34 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_reextract_skips_a_bomb_in_a_warc_record(tmp_path: Path) -> None:
+    """A WARC record whose gzip Content-Encoding inflates to 2 GiB is skipped and
+    counted; the pages beside it are read; memory stays small (own process)."""
+    from scraper.warc import WarcWriter
+
+    writer = WarcWriter(tmp_path, "warc/x", "run000001")
+    html = [("Content-Type", "text/html; charset=utf-8")]
+    writer.write_exchange(url="http://h/bom", method="GET", request_headers=[],
+                          request_body=b"", status=200,
+                          response_headers=[*html, ("Content-Encoding", "gzip")],
+                          body=gzip_bomb())
+    writer.write_exchange(url="http://h/p", method="GET", request_headers=[], request_body=b"",
+                          status=200, response_headers=html, body=b"<html>ok</html>")
+    writer.close()
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from archive.reextract import iter_html_pages\n"
+        "bombs = []\n"
+        "pages = list(iter_html_pages(Path(sys.argv[1]), on_bomb=lambda: bombs.append(1)))\n"
+        "print(len(pages), len(bombs), pages[0].body.decode(),\n"
+        "      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / writer.files[0])],
+                         capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+                         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}).stdout.split()
+    assert out[:3] == ["1", "1", "<html>ok</html>"]
+    assert int(out[3]) < 250 * 1024, f"{out[3]} kB"
+    print(f"FAULT_TABLE reextract_warc_bomb | 1 | 1 | 0 | - | {int(out[3]) / 1024:.0f} MiB | "
+          "exit 0")
