@@ -12,11 +12,13 @@ and keeps the last lines for the error message of a failed crawl.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -118,13 +120,20 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
         # Killed with the CLI (even by SIGKILL): SIGTERM, a clean stop that saves the queue.
         preexec_fn=die_with_parent(signal.SIGTERM),
+        # Its own process group: a Ctrl-C reaches the CLI only, which hands the
+        # crawl exactly one SIGINT (a second one would force an unclean stop).
+        # From a worker thread (crawl --all --parallel), which sees no
+        # KeyboardInterrupt, the crawl stays in the terminal's group.
+        start_new_session=threading.current_thread() is threading.main_thread(),
     )
     assert proc.stderr is not None
     started = time.monotonic()
     returncode: int | None = None
     usage: Any = None
-    try:
-        for line in proc.stderr:
+    interrupted = 0
+
+    def read() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
             progress = parse_progress(line)
             if progress is not None:
                 display.last = progress
@@ -135,6 +144,20 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
                 tail.append(line.rstrip("\n"))
             if not quiet:
                 display.passthrough(line)
+
+    try:
+        while True:
+            try:
+                read()
+                break
+            except KeyboardInterrupt:
+                # Ctrl-C: the crawl stops cleanly (its queue saved); its last
+                # lines are still read. Twice: the crawl is stopped at once.
+                interrupted += 1
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
+                if interrupted > 1:
+                    raise
     finally:
         proc.stderr.close()
         try:
@@ -146,6 +169,8 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
             returncode = proc.wait()
         if not quiet:
             display.end()
+    if interrupted:
+        raise KeyboardInterrupt
     process = {"seconds": round(time.monotonic() - started, 3)}
     if usage is not None:
         process.update(max_rss_kb=usage.ru_maxrss,

@@ -29,7 +29,7 @@ from scraper.portals import Portal, load_portals
 from scraper.progress import run_crawl_process
 from scraper.runcontext import stat_key
 
-__all__ = ["RESUMABLE_MARK", "CrawlError", "PortalOutcome", "crawl_settings", "demo_portal",
+__all__ = ["RESUMABLE_MARK", "CrawlError", "CrawlInterrupted", "PortalOutcome", "crawl_settings", "demo_portal",
            "is_local", "job_dir", "run_all", "run_crawl", "run_demo"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,10 @@ PROGRESS_SETTINGS = {"PORTAL_ARCHIVE_PROGRESS_INTERVAL": 1.0}
 
 class CrawlError(ArchiveError):
     """The crawl process failed."""
+
+
+class CrawlInterrupted(CrawlError):
+    """The crawl was stopped by Ctrl-C (it resumes next time)."""
 
 
 def is_local(url: str) -> bool:
@@ -118,7 +122,7 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
         proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
     except KeyboardInterrupt:
         # The crawl process had the Ctrl-C too: it stopped cleanly and saved its queue.
-        raise CrawlError(f"crawl of {portal.id} interrupted (Ctrl-C): the next crawl "
+        raise CrawlInterrupted(f"crawl of {portal.id} interrupted (Ctrl-C): the next crawl "
                          "resumes where it stopped") from None
     archive = Archive(db_path)
     try:
@@ -226,6 +230,8 @@ def run_all(portals: list[Portal], db_path: str | Path, *, parallel: int = 1,
         try:
             run = run_crawl(portal, db_path, settings=settings, quiet=quiet, full=full)
             outcome = PortalOutcome(portal, True, time.monotonic() - started, run)
+        except CrawlInterrupted:
+            raise  # Ctrl-C stops --all, not only this portal
         except Exception as exc:  # one portal's failure is reported, not raised
             outcome = PortalOutcome(portal, False, time.monotonic() - started,
                                     error=" ".join(str(exc).split()) or type(exc).__name__)

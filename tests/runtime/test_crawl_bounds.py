@@ -307,6 +307,38 @@ def test_sigkill_of_the_cli_stops_the_crawl(tmp_path: Path) -> None:
                 "FROM articles") == [(site.article_count, site.article_count)]
 
 
+def test_ctrl_c_says_the_next_crawl_resumes(tmp_path: Path) -> None:
+    """Ctrl-C reaches the CLI (its own process group holds the crawl): the crawl
+    is handed one SIGINT, stops cleanly, and the CLI says it resumes; it does."""
+    site = DemoSite(size=200, seed=SEED)
+    with DemoServer(site, faults=frozenset({"slow"})) as server:
+        server.app.slow_delay = 0.05
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "crawl", "demo", "--base-url",
+             server.base_url, "--db", str(tmp_path / "a.db"), "-q",
+             "-s", "PORTAL_ARCHIVE_IMAGES=false", "-s", "CONCURRENT_REQUESTS=2"],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        crawl_pid = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and crawl_pid is None:
+            crawl_pid = _child_crawl(cli.pid)
+            time.sleep(0.1)
+        assert crawl_pid is not None
+        time.sleep(2)
+        os.kill(cli.pid, signal.SIGINT)
+        _, err = cli.communicate(timeout=90)
+        assert cli.returncode == 1
+        assert "interrupted (Ctrl-C): the next crawl resumes" in err
+        assert "Traceback" not in err
+        assert not _alive(crawl_pid)
+        second = run_crawl(demo_portal(server.base_url), tmp_path / "a.db", quiet=True,
+                           settings={"PORTAL_ARCHIVE_IMAGES": False})
+    assert second["settings"]["PORTAL_ARCHIVE_MODE"] == "resume"
+    assert rows(tmp_path / "a.db", "SELECT count(*), count(DISTINCT canonical_url) "
+                "FROM articles") == [(site.article_count, site.article_count)]
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
