@@ -400,3 +400,26 @@ def test_reextract_skips_a_bomb_in_a_warc_record(tmp_path: Path) -> None:
     assert int(out[3]) < 250 * 1024, f"{out[3]} kB"
     print(f"FAULT_TABLE reextract_warc_bomb | 1 | 1 | 0 | - | {int(out[3]) / 1024:.0f} MiB | "
           "exit 0")
+
+
+def test_demo_prints_no_traceback_when_old_urls_are_unreachable(tmp_path: Path) -> None:
+    """The demo archive's articles live at the declared port; a later demo run on
+    another port (the declared one taken, refusing connections) revisits them:
+    each refused connection is counted, not printed as a Scrapy traceback."""
+    import socket
+
+    first = _cli("demo", "--size", "20", "-q", "--db", "d/demo.db", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", 8765))  # bound, not listening: connections refused
+    except OSError:
+        blocker.close()
+        pytest.skip("port 8765 is in use by another process")
+    try:
+        second = _cli("demo", "--size", "20", "--db", "d/demo.db", cwd=tmp_path)
+    finally:
+        blocker.close()
+    assert second.returncode == 0
+    assert "Traceback" not in second.stderr and "ERROR" not in second.stderr
+    assert "Archived " in second.stdout  # (two ports, two portals: URL identity, not here)
