@@ -263,12 +263,8 @@ class PortalSpider(scrapy.Spider):
                 self._inc("articles/gone")
                 self._inc("articles/gone_soft404")
                 return
-        if response.meta.get(START) and response.status >= 400 \
-                and response.status not in (404, 410):
-            # Retried already (RetryMiddleware): the portal does not serve its home.
-            self.stats.set("start_page/failed", f"{self.portal.base_url} answers HTTP "
-                           f"{response.status}")
-        elif response.meta.get(START) and response.status in (404, 410):
+        if response.meta.get(START) and response.status >= 400:
+            # After its retries and waits: the portal does not serve its home page.
             self.stats.set("start_page/failed", f"{self.portal.base_url} answers HTTP "
                            f"{response.status}")
         if response.status >= 400:
