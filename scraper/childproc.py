@@ -10,7 +10,6 @@ child notices the end of its pipes (the crawl's stderr, the archiver's stdin).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -25,7 +24,9 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The running process's own symbols (libc among them): find_library
+        # would start a subprocess (ldconfig) to look for it.
+        libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
     parent = os.getpid()
