@@ -155,6 +155,12 @@ def main() -> None:
               help="Incremental crawls also fetch again this many archived articles, those "
                    "seen longest ago, to find deleted (marked gone) and edited ones "
                    "[default: auto = 1% of the portal's articles, at least 50; 0 = off].")
+@click.option("--max-pages", type=click.IntRange(1, None), metavar="N",
+              help="Page budget: at most N distinct URLs fetched in this run of a portal "
+                   "[default: 200000] (docs/archival.md, bounds).")
+@click.option("--max-lost", type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Fail (exit 1) when more than this share of the article pages were lost "
+                   "after their retries [default: 0.05].")
 @click.option("--base-url", metavar="URL",
               help="Crawl the declared portal at another address (a mirror, the demo's port).")
 @click.option("--portals", "portals_file", type=click.Path(dir_okay=False),
@@ -167,7 +173,7 @@ def main() -> None:
                    "extractor, no profile).")
 @db_option()
 def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip: tuple[str, ...],
-          no_resume: bool, revisit: str | None,
+          no_resume: bool, revisit: str | None, max_pages: int | None, max_lost: float | None,
           base_url: str | None, portals_file: str | None,
           settings: tuple[str, ...], quiet: bool, profile: str | None, db: str) -> None:
     """Crawl a portal (or --all) into the archive.
@@ -189,12 +195,17 @@ def crawl(portal: str | None, all_portals: bool, parallel: int, full: bool, skip
       --profile generic crawls it as an unknown platform)
       portal-archive crawl trieuson --full
       portal-archive crawl trieuson --revisit 200
+      portal-archive crawl https://some-portal.gov.vn/ --max-pages 5000 --max-lost 0.1
       portal-archive crawl --all --parallel 3
     """
     from scraper.runner import run_crawl
 
     if revisit is not None:
         settings = (*settings, f"PORTAL_ARCHIVE_REVISIT={revisit}")
+    if max_pages is not None:
+        settings = (*settings, f"PORTAL_ARCHIVE_MAX_PAGES={max_pages}")
+    if max_lost is not None:
+        settings = (*settings, f"PORTAL_ARCHIVE_MAX_LOST={max_lost}")
 
     if all_portals or portal is None:
         if portal is not None or not all_portals:
@@ -391,6 +402,9 @@ def _crawl_all(portals_file: str | None, parallel: int, full: bool,
                    f"{run.get('articles_new', 0):>6} {run.get('articles_changed', 0):>7} "
                    f"{run.get('articles_unchanged', 0):>9} {o.seconds:>7.1f}")
     failed = [o.portal.id for o in outcomes if not o.ok]
+    click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} portals crawled, "
+               f"{len(failed)} failed; "
+               f"{sum(o.run.get('articles_new', 0) or 0 for o in outcomes)} new articles.")
     if failed:
         raise ArchiveError(f"{len(failed)} of {len(outcomes)} portals failed: {', '.join(failed)}")
 
@@ -997,7 +1011,9 @@ def reextract(portal: str | None, warc_dir: str | None, db: str) -> None:
                f"{saved.changed} changed, {saved.unchanged} unchanged, "
                f"{sum(result.dropped.values())} not articles"
                + (f", {result.older} older than the archive's capture skipped"
-                  if result.older else "") + ".")
+                  if result.older else "")
+               + (f", {result.bombs} records over the size cap skipped" if result.bombs else "")
+               + ".")
 
 
 def _status_line(stored: Any) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,9 @@ from scraper.extract.article import Article, NotAnArticle
 from scraper.portals import Portal
 
 BATCH = 100
+#: A WARC record's body is read up to this size (as the crawl's DOWNLOAD_MAXSIZE):
+#: a compressed bomb kept in a WARC file is skipped and counted, not inflated.
+MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -48,6 +51,8 @@ class ReextractResult:
     runs: dict[str, int] = field(default_factory=dict)
     #: Pages skipped because the archive holds a later capture of them.
     older: int = 0
+    #: Records whose body inflates past MAX_RECORD_BYTES (skipped).
+    bombs: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,11 @@ def portal_of(info: dict[str, str], path: Path) -> Portal | None:
     return None
 
 
-def iter_html_pages(path: Path) -> Iterator[WarcPage]:
-    """The HTML responses (status 200) of one WARC file, with their locations."""
+def iter_html_pages(path: Path, max_bytes: int = MAX_RECORD_BYTES,
+                    on_bomb: Callable[[], None] | None = None) -> Iterator[WarcPage]:
+    """The HTML responses (status 200) of one WARC file, with their locations.
+
+    A body that inflates past ``max_bytes`` is skipped (``on_bomb`` is told)."""
     with path.open("rb") as fh:
         it = ArchiveIterator(fh)
         for record in it:
@@ -114,7 +122,11 @@ def iter_html_pages(path: Path) -> Iterator[WarcPage]:
             ctype = (record.http_headers.get_header("Content-Type") or "").lower()
             if status != 200 or "html" not in ctype:
                 continue
-            body = record.content_stream().read()
+            body = _read_capped(record.content_stream(), max_bytes)
+            if body is None:
+                if on_bomb is not None:
+                    on_bomb()
+                continue
             # (warcio knows the offset and length once the record is read.)
             offset = it.get_record_offset()
             yield WarcPage(
@@ -127,6 +139,19 @@ def iter_html_pages(path: Path) -> Iterator[WarcPage]:
                 length=it.get_record_length(),
                 record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
             )
+
+
+def _read_capped(stream: Any, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of a record's (decompressed) body, read in chunks;
+    None when there is more."""
+    out = bytearray()
+    while True:
+        chunk = stream.read(min(1 << 20, max_bytes + 1 - len(out)))
+        if not chunk:
+            return bytes(out)
+        out += chunk
+        if len(out) > max_bytes:
+            return None
 
 
 def _relative(path: Path, archive: Archive) -> str:
@@ -179,7 +204,10 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
             pending[target.id] = ([], [])
             dropped[target.id] = Counter()
         rules = link_rules(target.layout)
-        for page in iter_html_pages(path):
+        def bomb() -> None:
+            result.bombs += 1
+
+        for page in iter_html_pages(path, on_bomb=bomb):
             result.records += 1
             if rules.classify(page.url) not in ("article", "page"):
                 continue
@@ -208,6 +236,7 @@ def reextract(archive: Archive, warc_dir: str | Path | None = None, *,
         stats: dict[str, Any] = {
             "reextract": True,
             "portal_archive/pages": pages[pid],
+            "portal_archive/bombs/warc_record": result.bombs,
             "portal_archive/dropped": sum(dropped[pid].values()),
             **{f"portal_archive/dropped/{k}": v for k, v in dropped[pid].items()},
         }

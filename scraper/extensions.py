@@ -10,6 +10,7 @@ read from the crawl's stats.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from typing import Any
@@ -79,3 +80,51 @@ class ProgressExtension:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.emit(final=True)
+
+
+class NetworkErrorLog:
+    """Routine network errors (DNS, refused, timeouts, lost connections) are
+    counted (``network_errors/<kind>``) and logged on one line at INFO, never as
+    ERROR tracebacks: Scrapy logs a download that failed after its retries, and
+    a robots.txt it could not fetch, with the whole traceback."""
+
+    LOGGERS = ("scrapy.core.scraper", "scrapy.downloadermiddlewares.robotstxt",
+               "scrapy.core.engine", "scraper.middlewares")
+
+    def __init__(self, crawler: Crawler) -> None:
+        from scrapy.utils.misc import load_object
+
+        from scraper.runcontext import RunStats
+
+        self.stats = RunStats(crawler.stats)
+        kinds: list[type[BaseException]] = []
+        for name in crawler.settings.getlist("RETRY_EXCEPTIONS"):
+            try:
+                obj = load_object(name) if isinstance(name, str) else name
+            except (ImportError, AttributeError, NameError, ValueError):
+                continue
+            if isinstance(obj, type) and issubclass(obj, BaseException):
+                kinds.append(obj)
+        self.kinds = tuple(kinds)
+        self._loggers = [logging.getLogger(name) for name in self.LOGGERS]
+        for logger in self._loggers:
+            logger.addFilter(self.filter)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NetworkErrorLog:
+        return cls(crawler)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or not isinstance(exc, self.kinds):
+            return True
+        self.stats.inc(f"network_errors/{type(exc).__name__}")
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+    def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        for logger in self._loggers:
+            logger.removeFilter(self.filter)

@@ -129,6 +129,7 @@ class ExtractPipeline:
         if engine is None or self.stopping:
             return
         self.stopping = True
+        self.stats.set("archiver/died", why)
         logger.error("%s: stopping the crawl (the next crawl resumes it)", why)
         deferred_from_coro(engine.close_spider_async(reason="archiver_failed"))
 

@@ -12,15 +12,20 @@ and keeps the last lines for the error message of a failed crawl.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from scraper.childproc import die_with_parent
 
 PROGRESS_TAG = "PORTAL_ARCHIVE_PROGRESS "
 
@@ -113,13 +118,22 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
     proc = subprocess.Popen(
         list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None,
         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
+        # Killed with the CLI (even by SIGKILL): SIGTERM, a clean stop that saves the queue.
+        preexec_fn=die_with_parent(signal.SIGTERM),
+        # Its own process group: a Ctrl-C reaches the CLI only, which hands the
+        # crawl exactly one SIGINT (a second one would force an unclean stop).
+        # From a worker thread (crawl --all --parallel), which sees no
+        # KeyboardInterrupt, the crawl stays in the terminal's group.
+        start_new_session=threading.current_thread() is threading.main_thread(),
     )
     assert proc.stderr is not None
     started = time.monotonic()
     returncode: int | None = None
     usage: Any = None
-    try:
-        for line in proc.stderr:
+    interrupted = 0
+
+    def read() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
             progress = parse_progress(line)
             if progress is not None:
                 display.last = progress
@@ -130,6 +144,20 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
                 tail.append(line.rstrip("\n"))
             if not quiet:
                 display.passthrough(line)
+
+    try:
+        while True:
+            try:
+                read()
+                break
+            except KeyboardInterrupt:
+                # Ctrl-C: the crawl stops cleanly (its queue saved); its last
+                # lines are still read. Twice: the crawl is stopped at once.
+                interrupted += 1
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
+                if interrupted > 1:
+                    raise
     finally:
         proc.stderr.close()
         try:
@@ -141,6 +169,8 @@ def run_crawl_process(cmd: Sequence[str], *, env: dict[str, str], cwd: str, quie
             returncode = proc.wait()
         if not quiet:
             display.end()
+    if interrupted:
+        raise KeyboardInterrupt
     process = {"seconds": round(time.monotonic() - started, 3)}
     if usage is not None:
         process.update(max_rss_kb=usage.ru_maxrss,
@@ -182,9 +212,38 @@ def format_run(run: dict[str, Any]) -> str:
         + (f" ({warc_files[0]}{' …' if len(warc_files) > 1 else ''})" if warc_files else ""),
         f"  errors     {run.get('errors', 0)}",
     ]
+    stats = js(run.get("stats")) or {}
+    if not isinstance(stats, dict):
+        stats = {}
     if run.get("kind") == "rescue":
         lines[0] = lines[0].replace("Run #", "Rescue run #", 1)
-        lines[1:5] = _rescue_lines(run, js(run.get("stats")) or {})
+        lines[1:5] = _rescue_lines(run, stats)
+
+    def group(prefix: str) -> str:
+        found = {k[len(prefix):]: v for k, v in stats.items()
+                 if k.startswith(prefix) and isinstance(v, (int, float))}
+        return ", ".join(f"{k}: {v}" for k, v in sorted(found.items()))
+
+    cuts = group("portal_archive/cut/")
+    not_followed = stats.get("portal_archive/pages/not_followed")
+    if cuts or not_followed:
+        lines.append("  cut        " + ", ".join(filter(None, [
+            cuts, f"stale branches: {not_followed}" if not_followed else ""])))
+    waits = group("portal_archive/waits/")
+    if waits:
+        lines.append(f"  waited     {waits} (429/503, Retry-After or backoff)")
+    network = group("portal_archive/network_errors/")
+    lost = stats.get("portal_archive/articles/lost")
+    gave_up = stats.get("retry/max_reached")
+    if network or lost or gave_up:
+        lines.append("  network    " + ", ".join(filter(None, [
+            network, f"given up after retries: {gave_up}" if gave_up else "",
+            f"article pages lost: {lost}" if lost else ""])))
+    robots = stats.get("portal_archive/robots/unavailable_reason")
+    if robots:
+        lines.append(f"  robots     {robots}: crawling disallowed while it errs (RFC 9309)")
+    if stats.get("failure"):
+        lines.append(f"  FAILED     {stats['failure']}")
     return "\n".join(lines)
 
 

@@ -27,8 +27,9 @@ from archive.store import Archive
 from scraper.crawlstate import RESUMABLE_MARK, job_dir
 from scraper.portals import Portal, load_portals
 from scraper.progress import run_crawl_process
+from scraper.runcontext import stat_key
 
-__all__ = ["RESUMABLE_MARK", "CrawlError", "PortalOutcome", "crawl_settings", "demo_portal",
+__all__ = ["RESUMABLE_MARK", "CrawlError", "CrawlInterrupted", "PortalOutcome", "crawl_settings", "demo_portal",
            "is_local", "job_dir", "run_all", "run_crawl", "run_demo"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,10 @@ PROGRESS_SETTINGS = {"PORTAL_ARCHIVE_PROGRESS_INTERVAL": 1.0}
 
 class CrawlError(ArchiveError):
     """The crawl process failed."""
+
+
+class CrawlInterrupted(CrawlError):
+    """The crawl was stopped by Ctrl-C (it resumes next time)."""
 
 
 def is_local(url: str) -> bool:
@@ -86,7 +91,8 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     incremental crawl's revisit budget (``PORTAL_ARCHIVE_REVISIT``: a number,
     ``"P%"`` or ``"auto"``; None: the setting's default).
     """
-    db_path = Path(db_path)
+    # Absolute: the crawl process runs in the project folder, not the caller's.
+    db_path = Path(os.path.abspath(db_path))
     db_path.parent.mkdir(parents=True, exist_ok=True)
     requested = {"PORTAL_ARCHIVE_MODE": "full" if full else "auto"}
     if revisit is not None:
@@ -112,23 +118,29 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
     env["SCRAPY_SETTINGS_MODULE"] = "scraper.settings"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     # Live progress and the error tail: scraper/progress.py.
-    proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
+    try:
+        proc = run_crawl_process(cmd, env=env, cwd=str(PROJECT_ROOT), quiet=quiet)
+    except KeyboardInterrupt:
+        # The crawl process had the Ctrl-C too: it stopped cleanly and saved its queue.
+        raise CrawlInterrupted(f"crawl of {portal.id} interrupted (Ctrl-C): the next crawl "
+                         "resumes where it stopped") from None
     archive = Archive(db_path)
     try:
         run = archive.get_run(run_id)
-        if proc.returncode != 0 or run is None or run.get("status") in (None, "running"):
-            tail = proc.tail[-1:]
-            archive.finish_run(run_id, {"exit_code": proc.returncode}, status="failed")
-            raise CrawlError(
-                f"crawl of {portal.id} failed (exit {proc.returncode})"
-                + (f": {tail[0]}" if tail else "")
-            )
+        stored = archive.count_live(portal.id) if run is not None else 0
+        max_lost = float(all_settings.get("PORTAL_ARCHIVE_MAX_LOST", defaults_max_lost()))
+        reason = failure_reason(run, proc.returncode, proc.tail, portal, stored, max_lost)
+        if reason is not None:
+            stats = dict((run or {}).get("stats") or {})
+            stats.update(failure=reason, exit_code=proc.returncode)
+            status = "failed"
+            if run is not None and run.get("status") not in (None, "running", "finished"):
+                status = str(run["status"])  # archiver_failed, shutdown …
+            archive.finish_run(run_id, stats, status=status)
+            raise CrawlError(f"crawl of {portal.id} failed: {reason}")
+        assert run is not None
         #: Not stored: how the crawl process ran (seconds, max_rss_kb, cpu_seconds).
         run["process"] = proc.process
-        if not (run.get("stats") or {}).get("downloader/response_count"):
-            archive.finish_run(run_id, {**run["stats"], "error": "the portal did not answer"},
-                               status="failed")
-            raise CrawlError(f"crawl of {portal.id} failed: {portal.base_url} did not answer")
         if run.get("status") == "finished" and "JOBDIR" in all_settings and jobdir:
             shutil.rmtree(all_settings["JOBDIR"], ignore_errors=True)
             with contextlib.suppress(OSError):
@@ -136,6 +148,61 @@ def run_crawl(portal: Portal, db_path: str | Path, *, settings: dict[str, Any] |
         return run
     finally:
         archive.close()
+
+
+#: What the crawl process or the archiver says when the disk is full.
+_DISK_FULL = ("no space left on device", "enospc", "database or disk is full", "sqlite_full",
+              "disk full", "errno 28")
+
+
+def defaults_max_lost() -> float:
+    from scraper import settings as defaults  # plain module, no Scrapy import
+
+    return float(defaults.PORTAL_ARCHIVE_MAX_LOST)
+
+
+def failure_reason(run: dict[str, Any] | None, returncode: int, tail: list[str],
+                   portal: Portal, stored: int, max_lost: float) -> str | None:
+    """Why a crawl failed, in one line (None: it did not).
+
+    In this order: a full disk, a dead archiver, a crawl process that failed,
+    a start page that failed, a portal that did not answer, nothing stored,
+    more than ``max_lost`` of the article pages lost after their retries.
+    ``stored``: the portal's articles in the archive after the crawl.
+    """
+    stats: dict[str, Any] = dict((run or {}).get("stats") or {})
+    archiver = str(stats.get(stat_key("archiver/died")) or "")
+    said = " ".join([*tail[-10:], archiver]).lower()
+    if any(marker in said for marker in _DISK_FULL):
+        return "disk full"
+    status = (run or {}).get("status")
+    if archiver or status == "archiver_failed":
+        return f"the archiver died ({archiver or 'see the log'})"
+    if returncode != 0 or run is None or status in (None, "running"):
+        last = next((line for line in reversed(tail) if line.strip()), "")
+        return f"the crawl process failed (exit {returncode})" + (f": {last.strip()}"
+                                                                  if last else "")
+    start = stats.get(stat_key("start_page/failed"))
+    if start:
+        robots = stats.get(stat_key("robots/unavailable_reason"))
+        return f"start page failed: {start}" + (
+            f" ({robots}: crawling disallowed, RFC 9309)" if robots else "")
+    if not stats.get("downloader/response_count"):
+        return f"{portal.base_url} did not answer"
+    if stored == 0:
+        return "nothing could be stored (no article found on the portal)"
+
+    def n(name: str) -> int:
+        value = stats.get(stat_key(name)) or 0
+        return int(value) if isinstance(value, (int, float)) else 0
+
+    lost = n("articles/lost")
+    archived = sum(int(run.get(k) or 0) for k in ("articles_new", "articles_changed",
+                                                   "articles_unchanged")) if run else 0
+    if lost and lost > max_lost * (lost + archived):
+        return (f"{lost} of {lost + archived} article pages lost after retries "
+                f"(more than {max_lost:.0%})")
+    return None
 
 
 @dataclass
@@ -163,6 +230,8 @@ def run_all(portals: list[Portal], db_path: str | Path, *, parallel: int = 1,
         try:
             run = run_crawl(portal, db_path, settings=settings, quiet=quiet, full=full)
             outcome = PortalOutcome(portal, True, time.monotonic() - started, run)
+        except CrawlInterrupted:
+            raise  # Ctrl-C stops --all, not only this portal
         except Exception as exc:  # one portal's failure is reported, not raised
             outcome = PortalOutcome(portal, False, time.monotonic() - started,
                                     error=" ".join(str(exc).split()) or type(exc).__name__)

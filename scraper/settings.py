@@ -31,8 +31,18 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A request given up after its retries is counted (retry/max_reached, and
+# articles/lost for article pages: `runs`), not printed: routine on old portals.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+# Bodies over DOWNLOAD_MAXSIZE are cut off, on the wire and after decompression
+# alike: Scrapy's HttpCompressionMiddleware inflates Content-Encoding in chunks
+# and stops at this size (a gzip bomb costs at most this much memory). The
+# discovery spider's gzip sitemaps and `reextract`'s WARC records have the
+# same cap (PORTAL_ARCHIVE_MAX_INFLATE, archive.reextract.MAX_RECORD_BYTES).
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+#: Redirect chains longer than this are cut (counted as cut/redirect_chain).
+REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -88,15 +98,29 @@ FAST_LOCAL_SETTINGS = {
     "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 15,
+    "PORTAL_ARCHIVE_BACKOFF": 0.05,
 }
 
 # --- raw pages (WARC), images, progress ---------------------------------------
 # Every response is written with its request to gzip WARC files under
 # <data folder>/warc/<portal>/ (the data folder is the database's folder unless
 # PORTAL_ARCHIVE_DATA_DIR says otherwise); a file is closed at this size.
-DOWNLOADER_MIDDLEWARES = {"scraper.middlewares.WarcMiddleware": 950}
-SPIDER_MIDDLEWARES = {"scraper.middlewares.WarcCaptureMiddleware": 960}
-EXTENSIONS = {"scraper.extensions.ProgressExtension": 500}
+DOWNLOADER_MIDDLEWARES = {
+    "scraper.middlewares.WarcMiddleware": 950,
+    # After RetryMiddleware (550) on the way in: 429/503 are waited out first.
+    "scraper.middlewares.RetryAfterMiddleware": 560,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.middlewares.PoliteRobotsTxtMiddleware": 100,
+}
+SPIDER_MIDDLEWARES = {
+    "scraper.middlewares.WarcCaptureMiddleware": 960,
+    # Outside DepthMiddleware (900): sees the depth it sets.
+    "scraper.middlewares.BoundsMiddleware": 800,
+}
+EXTENSIONS = {
+    "scraper.extensions.ProgressExtension": 500,
+    "scraper.extensions.NetworkErrorLog": 100,
+}
 PORTAL_ARCHIVE_WARC = True
 PORTAL_ARCHIVE_WARC_MAX_BYTES = 1_000_000_000
 PORTAL_ARCHIVE_DATA_DIR = ""
@@ -135,3 +159,34 @@ PORTAL_ARCHIVE_KNOWN_PAGES = 2
 #: In full/resume mode: pages in a row with no new article link before the
 #: crawl stops following (endless pagination, calendar traps).
 PORTAL_ARCHIVE_TRAP_PAGES = 5
+
+
+# --- bounds: every crawl ends by itself (scraper/bounds.py, docs/archival.md) --
+#: Distinct URLs one run of one portal may schedule (`crawl --max-pages`).
+PORTAL_ARCHIVE_MAX_PAGES = 200_000
+#: Links away from the start page.
+PORTAL_ARCHIVE_MAX_DEPTH = 500
+#: A path segment repeated this many times in a row (or more than this in all),
+#: or a path of more than MAX_SEGMENTS segments, is a link loop.
+PORTAL_ARCHIVE_MAX_REPEAT = 3
+PORTAL_ARCHIVE_MAX_SEGMENTS = 25
+#: Generic crawls: distinct URLs of one shape (path + query names) that still
+#: count as news for the stale-branch rule (PORTAL_ARCHIVE_TRAP_PAGES).
+PORTAL_ARCHIVE_SHAPE_PAGES = 200
+
+# --- polite waiting (scraper/middlewares.py) ----------------------------------
+#: 429/503: wait Retry-After (at most this many seconds a wait), or back off
+#: BACKOFF * 2**n seconds without it, at most RETRY_AFTER_TIMES times; then
+#: the ordinary retries (RETRY_TIMES) and a failure.
+PORTAL_ARCHIVE_RETRY_AFTER_MAX = 300.0
+PORTAL_ARCHIVE_RETRY_AFTER_TIMES = 8
+PORTAL_ARCHIVE_BACKOFF = 5.0
+#: robots.txt Crawl-delay is obeyed up to this many seconds.
+PORTAL_ARCHIVE_MAX_CRAWL_DELAY = 60.0
+#: gzip sitemaps and feeds inflate to at most this many bytes.
+PORTAL_ARCHIVE_MAX_INFLATE = 32 * 1024 * 1024
+
+# --- honest outcomes (scraper/runner.py) --------------------------------------
+#: The crawl fails (exit 1) when more than this share of the article pages it
+#: requested were lost after their retries (`crawl --max-lost`).
+PORTAL_ARCHIVE_MAX_LOST = 0.05

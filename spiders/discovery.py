@@ -17,8 +17,8 @@ is the Scrapy glue the portal spider calls.
 
 from __future__ import annotations
 
-import gzip
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -72,11 +72,41 @@ def sitemaps_in_robots(text: str, base_url: str) -> list[str]:
     return out
 
 
-def _xml_root(body: bytes) -> Any:
+#: A gzip sitemap or feed inflates to at most this many bytes (setting
+#: PORTAL_ARCHIVE_MAX_INFLATE): a 2 MB bomb that would inflate to gigabytes
+#: is read no further.
+MAX_INFLATE = 32 * 1024 * 1024
+
+
+class InflateLimit(ValueError):
+    """A compressed body inflates past its cap."""
+
+
+def gunzip_capped(body: bytes, limit: int = MAX_INFLATE) -> bytes:
+    """``body`` inflated (gzip, one or more members), streaming; InflateLimit past ``limit``."""
+    out = bytearray()
+    data = body
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        chunk = data
+        while chunk:
+            out += inflater.decompress(chunk, 64 * 1024)
+            if len(out) > limit:
+                raise InflateLimit(f"inflates past {limit} bytes")
+            chunk = inflater.unconsumed_tail
+        if not inflater.eof:
+            raise OSError("truncated gzip data")
+        data = inflater.unused_data
+        if data[:2] != b"\x1f\x8b":
+            break
+    return bytes(out)
+
+
+def _xml_root(body: bytes, limit: int = MAX_INFLATE) -> Any:
     if body[:2] == b"\x1f\x8b":
         try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
+            body = gunzip_capped(body, limit)
+        except (OSError, EOFError, zlib.error):
             return None
     try:
         parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True,
@@ -158,7 +188,9 @@ class Discovery:
         if not self.spider._on_portal(url) or not self.spider.wants(url):
             return None
         kind = url_kind(url)
-        return Request(url, callback=self.spider.parse, priority=10 if kind == "article" else 0)
+        return Request(url, callback=self.spider.parse, priority=10 if kind == "article" else 0,
+                       errback=self.spider._failed,
+                       meta={"portal_archive_article": True} if kind == "article" else {})
 
     # ------------------------------------------------------------ requests
     def start_requests(self) -> Iterator[Request]:
@@ -174,6 +206,23 @@ class Discovery:
         self.sitemaps_seen.add(url)
         yield Request(url, callback=self.parse_sitemap, priority=15, errback=self._ignore)
 
+    def _inflated(self, body: bytes) -> bytes | None:
+        """A gzip body inflated within its cap (None and counted past it)."""
+        if body[:2] != b"\x1f\x8b":
+            return body
+        crawler = getattr(self.spider, "crawler", None)
+        settings = getattr(crawler, "settings", None)
+        limit = settings.getint("PORTAL_ARCHIVE_MAX_INFLATE", MAX_INFLATE) if settings \
+            else MAX_INFLATE
+        try:
+            return gunzip_capped(body, limit)
+        except InflateLimit:
+            self._inc("bombs/sitemap")
+            return None
+        except (OSError, EOFError, zlib.error):
+            self._inc("discovery/bad_gzip")
+            return None
+
     def _ignore(self, failure: Any) -> None:
         """A portal without robots.txt or sitemap is normal."""
 
@@ -186,7 +235,10 @@ class Discovery:
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
-        pages, sitemaps = parse_sitemap(response.body)
+        body = self._inflated(response.body)
+        if body is None:
+            return
+        pages, sitemaps = parse_sitemap(body)
         if pages or sitemaps:
             self._inc("discovery/sitemaps")
         for url in sitemaps:
@@ -200,7 +252,10 @@ class Discovery:
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
-        for url in parse_feed(response.body, response.url):
+        body = self._inflated(response.body)
+        if body is None:
+            return
+        for url in parse_feed(body, response.url):
             request = self._page_request(url)
             if request is not None:
                 self._inc("discovery/feed_urls")

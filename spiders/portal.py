@@ -57,9 +57,12 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
 
+from scraper.bounds import ShapeCounter
 from scraper.crawlstate import (
     AUTO,
     MODES,
@@ -84,6 +87,10 @@ from spiders.soft404 import Soft404Detector, probe_url
 REVISIT = "portal_archive_revisit"
 #: Request meta of a revisit: redirect hops followed so far.
 REVISIT_HOPS = "portal_archive_hops"
+#: Request meta of the start page (its failure fails the crawl: scraper/runner.py).
+START = "portal_archive_start"
+#: Request meta of an article page requested from a link (its loss is counted).
+ARTICLE = "portal_archive_article"
 #: Redirect hops a revisit follows when the portal only respells its URL.
 REVISIT_MAX_HOPS = 5
 #: Statuses a revisit sees itself: gone (404/410), and redirects (not followed
@@ -127,6 +134,7 @@ class PortalSpider(scrapy.Spider):
         #: Archived articles found gone or moved (written to the archive at the end).
         self.ledger = RevisitLedger()
         self.soft404 = Soft404Detector()
+        self.shapes = ShapeCounter()
         self.archive = CrawlArchive("")
         self._stats: RunStats | None = None
         # Layouts whose rules know no article URLs: sitemaps, feeds, page shape.
@@ -155,6 +163,7 @@ class PortalSpider(scrapy.Spider):
             spider.archive.get(), spider.portal.id, requested=requested,
             own_run_id=context.run_id, jobdir=jobdir or None)
         spider.mode = mode = spider.plan.mode
+        spider.shapes = ShapeCounter(settings.getint("PORTAL_ARCHIVE_SHAPE_PAGES", 200))
         spider.margin = (settings.getint("PORTAL_ARCHIVE_KNOWN_PAGES", 2) if mode == "incremental"
                          else settings.getint("PORTAL_ARCHIVE_TRAP_PAGES", 5))
         crawler.signals.connect(spider._engine_stopped, signal=signals.engine_stopped)
@@ -204,7 +213,9 @@ class PortalSpider(scrapy.Spider):
         revisits = self._prepare()
         # dont_filter: a crawl resumed from its JOBDIR starts from its queue,
         # the home page must still be fetched when the job is new.
-        yield scrapy.Request(self.portal.base_url, callback=self.parse, dont_filter=True)
+        yield scrapy.Request(self.portal.base_url, callback=self.parse, dont_filter=True,
+                             errback=self._start_failed,
+                             meta={START: True, "handle_httpstatus_list": list(range(400, 600))})
         if revisits:
             yield self._probe(revisits[0])
         if self.discovery is not None:
@@ -252,8 +263,16 @@ class PortalSpider(scrapy.Spider):
                 self._inc("articles/gone")
                 self._inc("articles/gone_soft404")
                 return
+        if response.meta.get(START) and response.status >= 400:
+            # After its retries and waits: the portal does not serve its home page.
+            self.stats.set("start_page/failed", f"{self.portal.base_url} answers HTTP "
+                           f"{response.status}")
         if response.status >= 400:
             self._gone_or_error(response, revisit)
+            return
+        if response.meta.get(START) and 300 <= response.status < 400:
+            self.stats.set("start_page/failed", f"{self.portal.base_url} redirects "
+                           f"({response.status}) off the portal or without end")
             return
         if not isinstance(response, HtmlResponse):
             return
@@ -296,8 +315,15 @@ class PortalSpider(scrapy.Spider):
             if link_kind != "article" and not (self.discovery is not None and link_kind == "page"):
                 continue
             key = self._key(target)
-            if key not in self.seen and (self.mode != "incremental" or key not in self.known):
-                fresh = True
+            if key not in self.seen:
+                if link_kind == "page":
+                    # A page of unknown kind is news while its shape is not a
+                    # trap's (a calendar: one shape, a URL a day), and when it is
+                    # not archived already.
+                    if self.shapes.news(target) and key not in self.known:
+                        fresh = True
+                elif self.mode != "incremental" or key not in self.known:
+                    fresh = True
             self.seen.add(key)
         streak = 0 if fresh else stale + 1
         if streak > self.margin:
@@ -308,15 +334,15 @@ class PortalSpider(scrapy.Spider):
             if link_kind == "page" and self.discovery is not None:
                 # Unknown kind (discovery): an archived article is not fetched again.
                 if self.wants(target):
-                    yield response.follow(target, callback=self.parse,
-                                          cb_kwargs={"stale": streak})
+                    yield self._follow(response, target, url_kind(target) == "article",
+                                       cb_kwargs={"stale": streak})
                 continue
             if link_kind == "article":
                 if not self.wants(target):
                     continue
                 # Articles first: a listing page only leads to more work.
-                yield response.follow(target, callback=self.parse, priority=10,
-                                      cb_kwargs={"stale": streak})
+                yield self._follow(response, target, True, priority=10,
+                                   cb_kwargs={"stale": streak})
                 continue
             there = self.rules.listing_page(target)
             child = streak
@@ -327,7 +353,41 @@ class PortalSpider(scrapy.Spider):
                 # Nothing new here: walk on to the next page only, no jumps
                 # to the far end of the listing.
                 continue
-            yield response.follow(target, callback=self.parse, cb_kwargs={"stale": child})
+            yield self._follow(response, target, False, cb_kwargs={"stale": child})
+
+    def _follow(self, response: Response, url: str, article: bool,
+                **kwargs: Any) -> scrapy.Request:
+        """A link followed: its failure after the retries is counted (article pages:
+        ``articles/lost``, which fails a crawl that loses too many)."""
+        return response.follow(url, callback=self.parse, errback=self._failed,
+                               meta={ARTICLE: True} if article else {}, **kwargs)
+
+    def _start_failed(self, failure: Any) -> None:
+        """The start page could not be fetched (after its retries)."""
+        self.stats.set("start_page/failed", f"{self.portal.base_url}: {_failure_text(failure)}")
+        self._failed(failure)
+
+    def _failed(self, failure: Any) -> None:
+        """A request that failed for good: counted by kind, never a traceback."""
+        exc = failure.value
+        request = getattr(failure, "request", None)
+        text = str(exc)
+        if isinstance(exc, IgnoreRequest) and "max redirections" in text:
+            self._inc("cut/redirect_chain")
+            return
+        if isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in text:
+            self._inc("bombs/content_encoding")  # inflated past the cap: dropped
+            return
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, HttpError):
+            self._inc("requests/ignored")  # robots.txt, offsite: not a loss
+            return
+        self._inc(f"requests/failed/{type(exc).__name__}")
+        if request is not None and request.meta.get(ARTICLE):
+            response = getattr(exc, "response", None)
+            if response is not None and response.status in (404, 410):
+                self._inc("articles/dead_links")  # the portal links a page it lacks
+            else:
+                self._inc("articles/lost")
 
     def wants(self, url: str) -> bool:
         """Fetch this article from a link? Not when the archive holds it: a full
@@ -446,3 +506,13 @@ class PortalSpider(scrapy.Spider):
             shutil.rmtree(jobdir, ignore_errors=True)
             with contextlib.suppress(OSError):
                 Path(jobdir).parent.rmdir()  # jobs/, when no other job is left
+
+
+def _failure_text(failure: Any) -> str:
+    """A failed request's reason in a few words (no traceback)."""
+    exc = failure.value
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

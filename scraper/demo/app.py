@@ -35,6 +35,25 @@ and every response through :meth:`DemoApp._apply_faults`:
                         article URL that never existed)
 ``wrong_charset``       pages declare windows-1258 (header) and iso-8859-1 (meta)
                         but are UTF-8
+
+Bounds, waiting and resources (:data:`BOUNDS_FAULTS`, handled in
+:meth:`DemoApp._bounds_fault`):
+
+``relative_loop``       every page links ``thu-muc/``, whose page links ``con/``
+                        relatively: ``thu-muc/con/con/…`` without end
+``redirect_chain``      every page links a page that redirects to a new URL, which
+                        redirects again, for ever
+``retry_after``         the first ``burst`` requests of every page answer 429 with
+                        ``Retry-After: retry_after`` seconds
+``unavailable``         the first request of every page answers 503 without
+                        ``Retry-After``
+``robots_5xx``          robots.txt answers 503
+``crawl_delay``         robots.txt asks ``Crawl-delay: crawl_delay``
+``sitemap_bomb``        /sitemap.xml is a 2 MB gzip file that inflates to 2 GiB
+``encoding_bomb``       every page links a page sent with ``Content-Encoding: gzip``
+                        whose 2 MB inflate to 2 GiB
+``start_404``           the home page answers 404
+``lost_articles``       every 4th article (ids divisible by 4) answers 500, always
 """
 
 from __future__ import annotations
@@ -67,6 +86,32 @@ FAULT_MODES: frozenset[str] = frozenset({
     "redirect_loop", "session_path", "session_query", "duplicate_urls", "deleted",
     "wrong_charset",
 })
+#: The fault modes of bounded crawls and resources (see the module docstring).
+BOUNDS_FAULTS: frozenset[str] = frozenset({
+    "relative_loop", "redirect_chain", "retry_after", "unavailable", "robots_5xx",
+    "crawl_delay", "sitemap_bomb", "encoding_bomb", "start_404", "lost_articles",
+})
+FAULT_MODES = FAULT_MODES | BOUNDS_FAULTS
+RELATIVE_LOOP_PATH = "/portal/Pages/thu-muc/"
+CHAIN_PATH = "/portal/Pages/chuyen/"
+BOMB_PATH = "/portal/Pages/tai-lieu-nen.aspx"
+#: A gzip bomb: BOMB_MEMBERS gzip members of BOMB_MEMBER_BYTES zeros each.
+BOMB_MEMBER_BYTES = 64 * 1024 * 1024
+BOMB_MEMBERS = 32
+_BOMB: list[bytes] = []
+
+
+def gzip_bomb() -> bytes:
+    """About 2 MB of gzip that inflates to 2 GiB of zeros (made once, in 0.3 s)."""
+    if not _BOMB:
+        import zlib
+
+        deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        block = bytes(1024 * 1024)
+        member = b"".join(deflate.compress(block) for _ in range(BOMB_MEMBER_BYTES // len(block)))
+        member += deflate.flush()
+        _BOMB.append(member * BOMB_MEMBERS)
+    return _BOMB[0]
 CALENDAR_PATH = "/portal/Pages/Lich-cong-tac.aspx"
 LOOP_PATH = "/portal/Pages/Chuyen-trang.aspx"
 _SESSION_PATH = re.compile(r"^/\(S\([a-z0-9]+\)\)(?=/)", re.I)
@@ -150,6 +195,10 @@ class DemoApp:
         #: deleted: how a deleted article answers: "404", "410", "home" (302 to /)
         #: or "soft404" (200, a notice in the portal's template).
         self.deleted_as = "404"
+        #: retry_after: the Retry-After of a 429 (seconds).
+        self.retry_after = 1
+        #: crawl_delay: the robots.txt Crawl-delay (seconds).
+        self.crawl_delay = 0.5
         #: Requests seen per path (error_burst, timeout, truncated).
         self._path_hits: Counter[str] = Counter()
 
@@ -167,6 +216,8 @@ class DemoApp:
         except NotFound:
             response = self.not_found(path)
         response = self._apply_faults(route, target, response)
+        if self.faults & BOUNDS_FAULTS:
+            response = self._bounds_fault(route, target, response)
         with self._lock:
             self.hits[kind] += 1
             self.statuses[response.status] += 1
@@ -373,6 +424,56 @@ class DemoApp:
             response = self._alter_page(response, route, target)
         if "slow" in f and kind in page_kinds and not response.delay:
             response.delay = self.slow_delay
+        return response
+
+    # ------------------------------------------ faults: bounds and resources
+    def _bounds_fault(self, route: Route | None, target: str, response: Response) -> Response:
+        f = self.faults
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        kind = route.kind if route else "other"
+        if "start_404" in f and kind == "home":
+            return self.not_found(path)
+        if kind == "robots" and "robots_5xx" in f:
+            return Response(503, HTML, _small_page("Service Unavailable", "<p>503</p>").encode())
+        if kind == "robots" and "crawl_delay" in f:
+            text = response.body.decode("utf-8").replace(
+                "User-agent: *\n", f"User-agent: *\nCrawl-delay: {self.crawl_delay}\n", 1)
+            return Response(200, response.content_type, text.encode("utf-8"))
+        if "sitemap_bomb" in f and path == SITEMAP_INDEX:
+            return Response(200, "application/x-gzip", gzip_bomb())
+        if "encoding_bomb" in f and path == BOMB_PATH:
+            return Response(200, HTML, gzip_bomb(), {"Content-Encoding": "gzip"})
+        if "relative_loop" in f and path.startswith(RELATIVE_LOOP_PATH):
+            return _html(_small_page("Thư mục", '<p><a href="con/">Thư mục con</a></p>'))
+        if "redirect_chain" in f and path.startswith(CHAIN_PATH):
+            step = path[len(CHAIN_PATH):].strip("/")
+            nxt = int(step) + 1 if step.isdigit() else 1
+            return Response(302, HTML, b"", {"Location": f"{CHAIN_PATH}{nxt}"})
+        page = kind in ("home", "listing", "article")
+        if "lost_articles" in f and route and route.kind == "article" \
+                and route.article_id is not None and route.article_id % 4 == 0:
+            return Response(500, HTML, _small_page("Lỗi máy chủ", "<p>500</p>").encode())
+        if page and "retry_after" in f and self._nth_hit("429:" + path) <= self.burst:
+            return Response(429, HTML, _small_page("Too Many Requests", "<p>429</p>").encode(),
+                            {"Retry-After": str(self.retry_after)})
+        if page and "unavailable" in f and self._nth_hit("503:" + path) == 1:
+            return Response(503, HTML, _small_page("Service Unavailable", "<p>503</p>").encode())
+        if response.status == 200 and response.content_type == HTML and page:
+            links = []
+            if "relative_loop" in f:
+                links.append(f'<a href="{RELATIVE_LOOP_PATH}">Thư mục</a>')
+            if "redirect_chain" in f:
+                links.append(f'<a href="{CHAIN_PATH}">Chuyển trang</a>')
+            if "encoding_bomb" in f:
+                links.append(f'<a href="{BOMB_PATH}">Tài liệu</a>')
+            if links:
+                text = response.body.decode("utf-8").replace(
+                    "</body>", '<div class="bounds-links">' + " | ".join(links) + "</div></body>",
+                    1)
+                return Response(response.status, response.content_type, text.encode("utf-8"),
+                                response.headers, truncate=response.truncate,
+                                delay=response.delay)
         return response
 
     def _deleted(self) -> frozenset[int]:

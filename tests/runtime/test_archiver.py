@@ -220,13 +220,13 @@ def _archiver_of(db: Path) -> int | None:
 
 def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
         tmp_path: Path) -> None:
-    """The archiver is killed mid-crawl: the crawl stops (run status
-    archiver_failed, not finished); the next crawl resumes, and every article
-    ends up in the archive exactly once."""
+    """The archiver is killed mid-crawl: the crawl stops and fails, saying so
+    (run status archiver_failed, not finished); the next crawl resumes, and
+    every article ends up in the archive exactly once."""
     import threading
 
     from scraper.demo.server import DemoServer
-    from scraper.runner import run_crawl
+    from scraper.runner import CrawlError, run_crawl
 
     site = DemoSite(size=120, seed=9)
     db = tmp_path / "archive.db"
@@ -235,9 +235,15 @@ def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
     with DemoServer(site, faults=frozenset({"slow"})) as server:
         server.app.slow_delay = 0.02
         portal = demo_portal(server.base_url)
-        runs: list[dict[str, Any]] = []
-        crawl = threading.Thread(target=lambda: runs.append(
-            run_crawl(portal, db, quiet=True, settings=settings)))
+        errors: list[str] = []
+
+        def first() -> None:
+            try:
+                run_crawl(portal, db, quiet=True, settings=settings)
+            except CrawlError as exc:
+                errors.append(str(exc))
+
+        crawl = threading.Thread(target=first)
         crawl.start()
         killed = False
         deadline = time.monotonic() + 60
@@ -253,8 +259,11 @@ def test_a_crawl_whose_archiver_dies_stops_and_the_next_one_finishes_it(
             time.sleep(0.05)
         crawl.join(120)
         assert killed, "the crawl ended before its archiver could be killed"
-        assert runs and runs[0]["status"] == "archiver_failed"
-        assert runs[0]["articles_new"] < site.article_count
+        assert errors and "the archiver died" in errors[0]
+        [(status, new, failure)] = rows(
+            db, "SELECT status, articles_new, json_extract(stats, '$.failure') FROM crawl_runs")
+        assert status == "archiver_failed" and failure.startswith("the archiver died")
+        assert new < site.article_count
         server.app.faults = frozenset()
         second = run_crawl(portal, db, quiet=True, settings=settings)
     assert second["status"] == "finished"

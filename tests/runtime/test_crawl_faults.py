@@ -7,6 +7,7 @@ once, and show the fault in the run's stats.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ import pytest
 from dbrows import rows as _rows
 
 from archive.store import Archive
-from scraper.demo.app import FAULT_MODES
+from scraper.demo.app import BOUNDS_FAULTS, FAULT_MODES
 from scraper.demo.server import DemoServer
 from scraper.demo.site import DemoSite
-from scraper.runner import demo_portal, run_crawl
+from scraper.runner import CrawlError, demo_portal, run_crawl
 
 SIZE = 50
 SEED = 3
@@ -62,7 +63,8 @@ def _burst(stats: dict[str, Any], hits: dict[str, int]) -> None:
     # Every page failed twice (503 then 500) and was retried.
     assert _stat(stats, "downloader/response_status_count/503") >= SIZE
     assert _stat(stats, "downloader/response_status_count/500") >= SIZE
-    assert stats["retry/count"] >= 2 * SIZE
+    # The 503s are waited out (backoff), the 500s retried.
+    assert stats["retry/count"] + stats["portal_archive/waits/503"] >= 2 * SIZE
     assert hits["article"] >= 3 * SIZE
 
 
@@ -133,7 +135,8 @@ def _charset(stats: dict[str, Any], hits: dict[str, int]) -> None:
 
 
 def test_every_fault_mode_has_a_check() -> None:
-    assert set(CHECKS) | {"deleted"} == set(FAULT_MODES)
+    # The bounds and resource modes: tests/runtime/test_crawl_bounds.py.
+    assert set(CHECKS) | {"deleted"} | BOUNDS_FAULTS == set(FAULT_MODES)
 
 
 @pytest.mark.parametrize("mode", sorted(CHECKS))
@@ -192,8 +195,11 @@ def test_recrawl_where_every_page_fails_loses_nothing(tmp_path: Path) -> None:
     before = _rows(db, "SELECT canonical_url, content_hash, status FROM articles ORDER BY id")
     with DemoServer(site, port=int(base.rsplit(":", 1)[1].strip("/")),
                     faults=frozenset({"error_burst"})) as server:
-        server.app.burst = 100  # more failures than retries
-        run = run_crawl(portal, db, quiet=True, full=True)
-    assert run["stats"]["retry/max_reached"] >= 1
+        server.app.burst = 100  # more failures than retries (and waits)
+        with pytest.raises(CrawlError, match="start page failed: .* answers HTTP 5"):
+            run_crawl(portal, db, quiet=True, full=True,
+                      settings={"PORTAL_ARCHIVE_RETRY_AFTER_TIMES": 1})
+    [(status, stats)] = _rows(db, "SELECT status, stats FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    assert status == "failed" and json.loads(stats)["retry/max_reached"] >= 1
     assert _rows(db, "SELECT canonical_url, content_hash, status FROM articles ORDER BY id") \
         == before
