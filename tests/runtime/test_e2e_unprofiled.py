@@ -31,12 +31,6 @@ KNOWN_GAPS = {
     ("nukeviet", "test_every_article_archived_once_by_the_generic_extractor"):
         "the print/savefile copies (canonical: themselves, as on real NukeViet sites) and the "
         "static page /vi/about/gioi-thieu.html are stored as articles",
-    ("nukeviet", "test_fields_match_the_demo_oracle"):
-        "the hidden schema.org datePublished and publisher name are read as dateline and body",
-    ("tandan", "test_every_article_archived_once_by_the_generic_extractor"):
-        "the static page /portal/Pages/Gioi-thieu-chung.aspx is stored as an article",
-    ("liferay", "test_every_article_archived_once_by_the_generic_extractor"):
-        "the static page /web/trieuson/gioi-thieu (a Web Content Display) is stored as an article",
     ("tandan", "test_fields_match_the_demo_oracle"):
         "the caption paragraphs after images stay in the body; the summary is dropped",
 }
