@@ -138,7 +138,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("portal", required=False)
-# --- issue 5 §1-2: --all, --parallel, --full, --no-resume (see _crawl_all) ---
+# --all, --parallel, --full, --no-resume: crawling many portals (see _crawl_all)
 @click.option("--all", "all_portals", is_flag=True,
               help="Crawl every portal of portals.toml, one after another (see --parallel).")
 @click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 16),
@@ -150,7 +150,6 @@ def main() -> None:
                    "is always left out (it is served only while `portal-archive demo` runs).")
 @click.option("--no-resume", "no_resume", is_flag=True,
               help="Keep no crawl queue on disk (data/jobs/PORTAL) to resume from.")
-# --- end issue 5 §1-2 ---
 @click.option("--revisit", metavar="N|P%|auto", callback=lambda c, p, v: _check_revisit(v),
               help="Incremental crawls also fetch again this many archived articles, those "
                    "seen longest ago, to find deleted (marked gone) and edited ones "
@@ -627,7 +626,7 @@ def serve(host: str, port: int, public: bool, allow_hosts: tuple[str, ...], allo
 
 
 
-# --- issue 4 §3: migrate (serve never writes) ---
+# migrate: schema upgrades are explicit (serve never writes)
 @main.command(name="migrate")
 @click.option("--dry-run", is_flag=True, help="Only list the pending migrations.")
 @db_option()
@@ -657,7 +656,6 @@ def migrate_cmd(dry_run: bool, db: str) -> None:
         applied = archive.applied_migrations
     click.echo(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''} to {db}: "
                + ", ".join(applied))
-# --- end issue 4 §3 ---
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
@@ -948,7 +946,7 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-# ------------------------------------------- provenance and re-extraction (issue 5)
+# ------------------------------------------- provenance and re-extraction
 def _run_summary(run: dict[str, Any]) -> str:
     from scraper.progress import format_run
 
