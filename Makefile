@@ -64,9 +64,11 @@ redis:
 
 # The text of attached Word 97-2003 (.doc) and Excel 97-2003 (.xls) documents: antiword,
 # and catdoc (catdoc, xls2csv) for the files antiword does not read (Debian packages).
+# fonts-dejavu-core: the font the demo portal's PDFs are written in.
 doc-tools:
-	@test -x /usr/bin/antiword -a -x /usr/bin/catdoc || \
-	  (apt-get update && apt-get install -y antiword catdoc)
+	@test -x /usr/bin/antiword -a -x /usr/bin/catdoc \
+	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+	  (apt-get update && apt-get install -y antiword catdoc fonts-dejavu-core)
 
 # Re-extract the web UI's messages and merge them into the catalogues (the .po files are
 # compiled in memory when the UI starts: a clean clone needs no build step).
